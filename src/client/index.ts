@@ -1,0 +1,2 @@
+export * from '../common/errors.js';
+export * from '../protocol/close-codes.js';

@@ -1,0 +1,96 @@
+/**
+ * Every failure Heartline reports has a class of its own and a stable `code`, so callers can
+ * branch on `err.code` without parsing messages. Codes are listed in the README.
+ */
+export const ErrorCode = {
+  /** An option had the wrong type or was out of range. */
+  InvalidOption: 'HL_ERR_INVALID_OPTION',
+  /** No `WebSocket` constructor was given and the runtime has no global one. */
+  NoWebSocket: 'HL_ERR_NO_WEBSOCKET',
+  /** `send()` with `outbox.overflow: 'reject'` while the outbox was full. */
+  OutboxFull: 'HL_ERR_OUTBOX_FULL',
+  /** The URL (or the function that returns it) was not a valid ws:, wss:, http: or https: URL. */
+  InvalidUrl: 'HL_ERR_INVALID_URL',
+  /** A user-supplied function (URL factory, ping factory, listener…) threw. */
+  Callback: 'HL_ERR_CALLBACK',
+  /** The underlying WebSocket reported an error; the message says which attempt. */
+  Socket: 'HL_ERR_SOCKET',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const BRAND = Symbol.for('heartline.error');
+
+/** Base class of every error Heartline throws or reports. */
+export class HeartlineError extends Error {
+  override readonly name: string = 'HeartlineError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/** A bad option or argument; also a `TypeError`, as `new WebSocket()` would throw. */
+export class InvalidOptionError extends TypeError {
+  override readonly name = 'InvalidOptionError' as const;
+  readonly code = ErrorCode.InvalidOption;
+  constructor(message: string) {
+    super(message);
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/** No `WebSocket` implementation could be found. */
+export class NoWebSocketError extends HeartlineError {
+  override readonly name = 'NoWebSocketError' as const;
+  constructor() {
+    super(
+      ErrorCode.NoWebSocket,
+      'No WebSocket implementation: this runtime has no global WebSocket (Node < 22). ' +
+        "Pass one: new HeartlineSocket(url, [], { WebSocket: (await import('ws')).WebSocket })",
+    );
+  }
+}
+
+/** The outbox was full and its `overflow` policy is `'reject'`. */
+export class OutboxOverflowError extends HeartlineError {
+  override readonly name = 'OutboxOverflowError' as const;
+  constructor(message: string) {
+    super(ErrorCode.OutboxFull, message);
+  }
+}
+
+/** The URL could not be used. */
+export class InvalidUrlError extends HeartlineError {
+  override readonly name = 'InvalidUrlError' as const;
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.InvalidUrl, message, { cause });
+  }
+}
+
+/** A function the app supplied threw; the original error is the `cause`. */
+export class CallbackError extends HeartlineError {
+  override readonly name = 'CallbackError' as const;
+  constructor(message: string, cause: unknown) {
+    super(ErrorCode.Callback, message, { cause });
+  }
+}
+
+/** The underlying socket failed (refused, reset, DNS…); browsers hide the details. */
+export class SocketError extends HeartlineError {
+  override readonly name = 'SocketError' as const;
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.Socket, message, { cause });
+  }
+}
+
+/**
+ * True for any error created by Heartline, including one from another realm (an iframe, a
+ * second copy of the package), where `instanceof` would fail.
+ */
+export function isHeartlineError(value: unknown): value is HeartlineError | InvalidOptionError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}

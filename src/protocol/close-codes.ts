@@ -1,0 +1,171 @@
+/**
+ * Every WebSocket close code with a name: RFC 6455 §7.4.1, the IANA "WebSocket Close Code
+ * Number" registry (https://www.iana.org/assignments/websocket/websocket.xhtml), and
+ * Heartline's own codes in the private range 4000–4999, which mirror HTTP statuses.
+ */
+export const CloseCode = {
+  NormalClosure: 1000,
+  GoingAway: 1001,
+  ProtocolError: 1002,
+  UnsupportedData: 1003,
+  /** RFC 6455 §7.4.1: reserved, never sent. */
+  Reserved1004: 1004,
+  /** RFC 6455 §7.4.1: MUST NOT be sent; reported when a close frame had no code. */
+  NoStatusReceived: 1005,
+  /** RFC 6455 §7.4.1: MUST NOT be sent; reported when the connection dropped without a close frame. */
+  AbnormalClosure: 1006,
+  InvalidFramePayloadData: 1007,
+  PolicyViolation: 1008,
+  MessageTooBig: 1009,
+  MandatoryExtension: 1010,
+  InternalError: 1011,
+  ServiceRestart: 1012,
+  TryAgainLater: 1013,
+  BadGateway: 1014,
+  /** RFC 6455 §7.4.1: MUST NOT be sent; reported when the TLS handshake failed. */
+  TlsHandshake: 1015,
+  /** IANA registry: HTTP 401 equivalent. */
+  Unauthorized: 3000,
+  /** IANA registry: HTTP 403 equivalent. */
+  Forbidden: 3003,
+  /** IANA registry: HTTP 408 equivalent. */
+  Timeout: 3008,
+  /** Heartline: no message within the heartbeat timeout; the link was presumed dead. */
+  HeartbeatTimeout: 4408,
+  /** Heartline: the server could not resume the session (window passed, unknown, or wrong token). */
+  ResumeRejected: 4410,
+  /** Heartline: the server chose `heartline.v1` but the session handshake failed. */
+  SessionHandshakeFailed: 4426,
+  /** Heartline: the opening handshake did not complete within `reconnect.connectTimeout`. */
+  ConnectTimeout: 4504,
+  /** Heartline: the client read too slowly and its send buffer on the server filled up. */
+  SlowConsumer: 4507,
+} as const;
+
+export type CloseCodeName = keyof typeof CloseCode;
+
+interface Entry {
+  readonly name: string;
+  readonly explanation: string;
+  /** Whether reconnecting can help, for the default reconnect policy. */
+  readonly retry: boolean;
+}
+
+const ENTRIES: Readonly<Record<number, Entry>> = {
+  1000: { name: 'NormalClosure', retry: true, explanation: 'The peer closed the connection normally; a server or proxy may do this when it restarts or the link is idle.' },
+  1001: { name: 'GoingAway', retry: true, explanation: 'The peer is going away: a server shutting down or a browser leaving the page.' },
+  1002: { name: 'ProtocolError', retry: false, explanation: 'The peer received a frame that breaks the WebSocket protocol; retrying sends the same frames again.' },
+  1003: { name: 'UnsupportedData', retry: false, explanation: 'The peer cannot accept this type of data (for example binary on a text-only endpoint).' },
+  1004: { name: 'Reserved1004', retry: true, explanation: 'Reserved by RFC 6455; no endpoint should send it.' },
+  1005: { name: 'NoStatusReceived', retry: true, explanation: 'The close frame carried no status code.' },
+  1006: { name: 'AbnormalClosure', retry: true, explanation: 'The connection dropped without a close frame: the network failed, the server crashed, or the handshake was refused.' },
+  1007: { name: 'InvalidFramePayloadData', retry: false, explanation: 'A message did not match its type, such as invalid UTF-8 in a text message.' },
+  1008: { name: 'PolicyViolation', retry: false, explanation: 'The peer refused a message or the connection by its policy (authorization, origin, rate limit).' },
+  1009: { name: 'MessageTooBig', retry: false, explanation: 'A message was larger than the peer accepts.' },
+  1010: { name: 'MandatoryExtension', retry: false, explanation: 'The server did not negotiate an extension the client requires.' },
+  1011: { name: 'InternalError', retry: true, explanation: 'The server hit an unexpected condition.' },
+  1012: { name: 'ServiceRestart', retry: true, explanation: 'The server is restarting; reconnect after a short delay.' },
+  1013: { name: 'TryAgainLater', retry: true, explanation: 'The server is overloaded or temporarily unavailable; reconnect later.' },
+  1014: { name: 'BadGateway', retry: true, explanation: 'A gateway or proxy got an invalid response from the server behind it.' },
+  1015: { name: 'TlsHandshake', retry: false, explanation: 'The TLS handshake failed, for example because the certificate could not be verified.' },
+  3000: { name: 'Unauthorized', retry: false, explanation: 'The connection needs credentials that were missing or not accepted (HTTP 401).' },
+  3003: { name: 'Forbidden', retry: false, explanation: 'The credentials are valid but not allowed to use this endpoint (HTTP 403).' },
+  3008: { name: 'Timeout', retry: true, explanation: 'The peer timed out waiting (HTTP 408).' },
+  4408: { name: 'HeartbeatTimeout', retry: true, explanation: 'Nothing arrived within the heartbeat timeout, so the link was presumed dead and abandoned.' },
+  4410: { name: 'ResumeRejected', retry: true, explanation: 'The server could not resume the session (window passed, unknown session or wrong token); a fresh session starts.' },
+  4426: { name: 'SessionHandshakeFailed', retry: true, explanation: 'The server chose the heartline.v1 protocol but its handshake was invalid; the client falls back to plain mode.' },
+  4504: { name: 'ConnectTimeout', retry: true, explanation: 'The opening handshake did not complete within the connect timeout.' },
+  4507: { name: 'SlowConsumer', retry: true, explanation: 'The client read too slowly and its buffer on the server filled up.' },
+};
+
+/** What `describeClose()` says about one code. */
+export interface CloseDescription {
+  readonly code: number;
+  /** The catalog name, such as `'PolicyViolation'`, or the range's name for unlisted codes. */
+  readonly name: string;
+  /** One sentence for people: logs, banners, `heartline explain`. */
+  readonly explanation: string;
+  /** Whether the default policy reconnects after this code. */
+  readonly retry: boolean;
+}
+
+function rangeEntry(code: number): Entry {
+  if (!Number.isInteger(code) || code < 0 || code > 65535) {
+    return { name: 'Invalid', retry: true, explanation: 'Not a close code: codes are whole numbers from 0 to 65535.' };
+  }
+  if (code < 1000) return { name: 'Unused', retry: true, explanation: 'Codes 0–999 are not used by WebSocket (RFC 6455 §7.4.2).' };
+  if (code < 2000) return { name: 'ReservedForProtocol', retry: true, explanation: 'Reserved for future revisions of the WebSocket protocol (RFC 6455 §7.4.2).' };
+  if (code < 3000) return { name: 'ReservedForExtensions', retry: true, explanation: 'Reserved for WebSocket extensions (RFC 6455 §7.4.2).' };
+  if (code < 4000) return { name: 'Registered', retry: true, explanation: 'A code registered with IANA by a library or framework (3000–3999).' };
+  if (code < 5000) return { name: 'Application', retry: true, explanation: 'An application-defined code (4000–4999); its meaning is up to the server.' };
+  return { name: 'Invalid', retry: true, explanation: 'Not a valid close code: the range above 4999 is undefined (RFC 6455 §7.4.2).' };
+}
+
+/**
+ * Names and explains a close code, and says whether the default policy reconnects after it.
+ *
+ * @example
+ * describeClose(1008) // { code: 1008, name: 'PolicyViolation', explanation: '…', retry: false }
+ */
+export function describeClose(code: number): CloseDescription {
+  const entry = ENTRIES[code] ?? rangeEntry(code);
+  return { code, name: entry.name, explanation: entry.explanation, retry: entry.retry };
+}
+
+/** Why a link ended: who closed it, or what Heartline noticed. */
+export type DropCause =
+  | 'server_close'
+  | 'network_error'
+  | 'heartbeat_timeout'
+  | 'connect_timeout'
+  | 'session_error'
+  | 'pagehide';
+
+/** What `reconnect.shouldReconnect` is asked about a lost link. */
+export interface ReconnectInfo {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  readonly cause: DropCause;
+  /** How many attempts have failed in a row so far (0 after a stable connection dropped). */
+  readonly attempt: number;
+  /** Whether the socket that ended had opened. */
+  readonly opened: boolean;
+}
+
+/**
+ * The default reconnect policy: reconnect unless the close code says retrying cannot fix it
+ * (1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003). Unknown codes are retried.
+ * An app's own `close()` never reaches a policy: it always ends the socket.
+ */
+export function defaultShouldReconnect(info: ReconnectInfo): boolean {
+  return describeClose(info.code).retry;
+}
+
+/**
+ * The codes an application may pass to `close()`: 1000 and 3000–4999 (WHATWG WebSockets,
+ * `close()` step 1); anything else throws an `InvalidAccessError` DOMException.
+ */
+export function isAppCloseCode(code: number): boolean {
+  return code === 1000 || (Number.isInteger(code) && code >= 3000 && code <= 4999);
+}
+
+const RETRY_AFTER = /(?:^|[\s;,])retry-after=(\d{1,10})(?![\w.])/i;
+
+/**
+ * Reads a server's retry hint from a close reason: the token `retry-after=<milliseconds>`
+ * anywhere in the reason, separated by a space, `;` or `,` (for example
+ * `"Service restart; retry-after=4200"`). Returns the delay in ms, or `undefined`.
+ *
+ * @example
+ * parseRetryAfter('Service restart; retry-after=4200') // 4200
+ */
+export function parseRetryAfter(reason: string): number | undefined {
+  const match = RETRY_AFTER.exec(reason);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Formats a close reason that carries a retry hint; the inverse of `parseRetryAfter()`. */
+export function formatRetryAfter(text: string, ms: number): string {
+  return `${text}; retry-after=${Math.max(0, Math.round(ms))}`;
+}

@@ -1,2 +1,49 @@
-export * from '../common/errors.js';
-export * from '../protocol/close-codes.js';
+/**
+ * `heartline`: the client, for browsers and Node. Imports nothing from Node, so it runs in a
+ * browser bundle as it is.
+ */
+export { type BackoffOptions, backoffDelay } from './backoff.js';
+export {
+  CloseEvent,
+  DropEvent,
+  ErrorEvent,
+  HeartbeatEvent,
+  type HeartlineSocketEventMap,
+  MessageEvent,
+  OverflowEvent,
+  ReconnectingEvent,
+  StateChangeEvent,
+} from './events.js';
+export type { HeartbeatOptions } from './heartbeat.js';
+export { byteLength, type Outgoing, type OutboxOptions } from './outbox.js';
+export {
+  DEFAULTS,
+  type HeartlineSocketOptions,
+  type Logger,
+  type ReconnectOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './options.js';
+export { HeartlineSocket, type UrlSource } from './socket.js';
+export type { State } from './state.js';
+export {
+  CallbackError,
+  ErrorCode,
+  HeartlineError,
+  InvalidOptionError,
+  InvalidUrlError,
+  isHeartlineError,
+  NoWebSocketError,
+  OutboxOverflowError,
+  SocketError,
+} from '../common/errors.js';
+export {
+  CloseCode,
+  type CloseCodeName,
+  type CloseDescription,
+  type DropCause,
+  defaultShouldReconnect,
+  describeClose,
+  parseRetryAfter,
+  type ReconnectInfo,
+} from '../protocol/close-codes.js';

@@ -15,6 +15,11 @@ export const ErrorCode = {
   Callback: 'HL_ERR_CALLBACK',
   /** The underlying WebSocket reported an error; the message says which attempt. */
   Socket: 'HL_ERR_SOCKET',
+  /**
+   * Server: a client broke a rule and was closed: a message over `maxPayload` (1009), invalid
+   * UTF-8 (1007), a malformed frame (1002), over the rate limit (1008), too slow to read (4507).
+   */
+  ClientViolation: 'HL_ERR_CLIENT_VIOLATION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -88,9 +93,28 @@ export class SocketError extends HeartlineError {
 }
 
 /**
+ * Server: a client broke a rule and the server closed its connection; `closeCode` says which
+ * rule and `clientId` which client. A `ws` read error, if that is how it was found, is the `cause`.
+ */
+export class ClientViolationError extends HeartlineError {
+  override readonly name = 'ClientViolationError' as const;
+  readonly clientId: string;
+  readonly closeCode: number;
+  constructor(message: string, clientId: string, closeCode: number, cause?: unknown) {
+    super(ErrorCode.ClientViolation, message, { cause });
+    this.clientId = clientId;
+    this.closeCode = closeCode;
+  }
+}
+
+/**
  * True for any error created by Heartline, including one from another realm (an iframe, a
  * second copy of the package), where `instanceof` would fail.
  */
 export function isHeartlineError(value: unknown): value is HeartlineError | InvalidOptionError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true
+  );
 }

@@ -1,0 +1,138 @@
+import type { DropCause } from '../protocol/close-codes.js';
+import type { State } from './state.js';
+import type { Outgoing } from './outbox.js';
+
+// Node 20 has Event and EventTarget but no CloseEvent or ErrorEvent, and its MessageEvent runs
+// WebIDL conversions on every construction; Heartline defines the events it dispatches, as
+// partysocket does, so that they are the same in every runtime.
+
+/** Fired once when the socket is closed for good, with the real code and reason. */
+export class CloseEvent extends Event {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  constructor(type: string, init: { code?: number; reason?: string; wasClean?: boolean } = {}) {
+    super(type);
+    this.code = init.code ?? 0;
+    this.reason = init.reason ?? '';
+    this.wasClean = init.wasClean ?? false;
+  }
+}
+
+/** An error that does not by itself close the socket; `error` holds the Error. */
+export class ErrorEvent extends Event {
+  readonly message: string;
+  readonly error: unknown;
+  constructor(type: string, init: { message?: string; error?: unknown } = {}) {
+    super(type);
+    this.message = init.message ?? '';
+    this.error = init.error;
+  }
+}
+
+/** An application message from the server; the same fields as the browser's MessageEvent. */
+export class MessageEvent<T = unknown> extends Event {
+  readonly data: T;
+  readonly origin: string;
+  readonly lastEventId = '';
+  readonly source = null;
+  readonly ports: readonly never[] = [];
+  constructor(type: string, init: { data: T; origin?: string }) {
+    super(type);
+    this.data = init.data;
+    this.origin = init.origin ?? '';
+  }
+}
+
+/** Every lifecycle move, `from` → `to`, with what caused it. */
+export class StateChangeEvent extends Event {
+  readonly from: State;
+  readonly to: State;
+  readonly cause: string;
+  constructor(from: State, to: State, cause: string) {
+    super('statechange');
+    this.from = from;
+    this.to = to;
+    this.cause = cause;
+  }
+}
+
+export interface DropInit {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  readonly name: string;
+  readonly explanation: string;
+  readonly cause: DropCause;
+  readonly willReconnect: boolean;
+}
+
+/** A link was lost (not by the app's `close()`): what happened, and whether a retry follows. */
+export class DropEvent extends Event implements DropInit {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  /** Catalog name of the code, such as `'HeartbeatTimeout'`. */
+  readonly name: string;
+  /** One sentence about the code, for people. */
+  readonly explanation: string;
+  readonly cause: DropCause;
+  readonly willReconnect: boolean;
+  constructor(init: DropInit) {
+    super('drop');
+    this.code = init.code;
+    this.reason = init.reason;
+    this.wasClean = init.wasClean;
+    this.name = init.name;
+    this.explanation = init.explanation;
+    this.cause = init.cause;
+    this.willReconnect = init.willReconnect;
+  }
+}
+
+/** A connection attempt is scheduled: the `attempt`-th in a row, after `delay` ms. */
+export class ReconnectingEvent extends Event {
+  readonly attempt: number;
+  readonly delay: number;
+  /** Whether the delay came from the server's `retry-after` hint. */
+  readonly serverHint: boolean;
+  constructor(attempt: number, delay: number, serverHint: boolean) {
+    super('reconnecting');
+    this.attempt = attempt;
+    this.delay = delay;
+    this.serverHint = serverHint;
+  }
+}
+
+/** A pong answered a ping after `rtt` ms. */
+export class HeartbeatEvent extends Event {
+  readonly rtt: number;
+  constructor(rtt: number) {
+    super('heartbeat');
+    this.rtt = rtt;
+  }
+}
+
+/** The outbox was full: `dropped` lists what was thrown away (or refused, under `'reject'`). */
+export class OverflowEvent extends Event {
+  readonly dropped: readonly Outgoing[];
+  readonly policy: 'drop-oldest' | 'reject';
+  constructor(dropped: readonly Outgoing[], policy: 'drop-oldest' | 'reject') {
+    super('overflow');
+    this.dropped = dropped;
+    this.policy = policy;
+  }
+}
+
+/** The events a HeartlineSocket dispatches, for typed listeners. */
+export interface HeartlineSocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  close: CloseEvent;
+  error: ErrorEvent;
+  statechange: StateChangeEvent;
+  drop: DropEvent;
+  reconnecting: ReconnectingEvent;
+  heartbeat: HeartbeatEvent;
+  overflow: OverflowEvent;
+}

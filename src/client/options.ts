@@ -1,0 +1,197 @@
+import {
+  checkBoolean,
+  checkDelay,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  checkObject,
+  checkOneOf,
+  invalid,
+} from '../common/validate.js';
+import { defaultShouldReconnect, type ReconnectInfo } from '../protocol/close-codes.js';
+import type { BackoffOptions } from './backoff.js';
+import type { HeartbeatOptions } from './heartbeat.js';
+import type { Outgoing, OutboxOptions } from './outbox.js';
+
+/** The part of the WebSocket API Heartline drives; the browser's `WebSocket` and `ws`'s both fit. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly bufferedAmount: number;
+  binaryType: string;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: { data: unknown; origin?: string }) => void) | null;
+  onerror: ((event: { message?: string; error?: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null;
+  send(data: never): void;
+  close(code?: number, reason?: string): void;
+  /** `ws` only: destroy the TCP socket at once, without a closing handshake. */
+  terminate?(): void;
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+export type Logger = (level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: object) => void;
+
+export interface ReconnectOptions extends BackoffOptions {
+  /** Attempts in a row before giving up; the count resets once a link stays up `stableAfter` ms. */
+  readonly maxRetries: number;
+  /** ms an attempt may take, URL factory and opening handshake included. */
+  readonly connectTimeout: number;
+  /** ms a link must stay open before the attempt count resets. */
+  readonly stableAfter: number;
+  /** Whether to reconnect after a lost link; the default follows the close-code catalog. */
+  readonly shouldReconnect: (info: ReconnectInfo) => boolean;
+}
+
+/** What `new HeartlineSocket(url, protocols, options)` accepts. */
+export interface HeartlineSocketOptions {
+  /** A WebSocket constructor; defaults to `globalThis.WebSocket` (in Node 20, pass `ws`'s). */
+  WebSocket?: WebSocketConstructor | (new (...args: never[]) => unknown);
+  /** Heartbeat settings, `false` to turn it off, or a number as the interval. */
+  heartbeat?: Partial<HeartbeatOptions> | number | false;
+  /** Reconnection settings, or `false` to close for good on the first lost link. */
+  reconnect?: Partial<ReconnectOptions> | false;
+  /** Queue for messages sent while not open, or `false` to throw as WebSocket does. */
+  outbox?: Partial<OutboxOptions> | false;
+  /** ms to wait for the server's answer to `close()` before dropping the link anyway. */
+  closeTimeout?: number;
+  /** In browsers, close the link on `pagehide` and reopen it on `pageshow` (bfcache). */
+  closeOnUnload?: boolean;
+  /** Receives diagnostics; nothing is formatted when it is absent. */
+  logger?: Logger;
+}
+
+export interface ResolvedOptions {
+  readonly WebSocket: WebSocketConstructor | undefined;
+  readonly heartbeat: HeartbeatOptions | false;
+  readonly reconnect: ReconnectOptions;
+  readonly outbox: OutboxOptions | false;
+  readonly closeTimeout: number;
+  readonly closeOnUnload: boolean;
+  readonly logger: Logger | undefined;
+}
+
+/**
+ * Every default in one place; the README's options table is checked against this object.
+ * `heartbeat.interval` is below the 55–60 s idle cut of common proxies and balancers.
+ */
+export const DEFAULTS = Object.freeze({
+  heartbeat: Object.freeze({
+    interval: 10_000,
+    timeout: 5_000,
+    ping: 'ping' as Outgoing | (() => Outgoing),
+    isPong: (data: unknown): boolean => data === 'pong',
+  }),
+  reconnect: Object.freeze({
+    minDelay: 500,
+    maxDelay: 30_000,
+    factor: 2,
+    jitter: 'full' as 'full' | 'none',
+    maxRetries: Number.POSITIVE_INFINITY,
+    connectTimeout: 10_000,
+    stableAfter: 5_000,
+    shouldReconnect: defaultShouldReconnect,
+  }),
+  outbox: Object.freeze({
+    maxMessages: 1_000,
+    maxBytes: 1_048_576,
+    overflow: 'drop-oldest' as 'drop-oldest' | 'reject',
+  }),
+  closeTimeout: 5_000,
+  closeOnUnload: true,
+});
+
+const TOP_KEYS = ['WebSocket', 'heartbeat', 'reconnect', 'outbox', 'closeTimeout', 'closeOnUnload', 'logger'];
+
+function isOutgoing(value: unknown): value is Outgoing {
+  return (
+    typeof value === 'string' ||
+    value instanceof ArrayBuffer ||
+    ArrayBuffer.isView(value) ||
+    (typeof Blob !== 'undefined' && value instanceof Blob)
+  );
+}
+
+function resolveHeartbeat(raw: unknown): HeartbeatOptions | false {
+  if (raw === false) return false;
+  if (typeof raw === 'number') raw = { interval: raw };
+  const o = checkObject('heartbeat', raw);
+  checkKnownKeys('heartbeat', o, Object.keys(DEFAULTS.heartbeat));
+  const h = { ...DEFAULTS.heartbeat, ...definedOnly(o) };
+  if (!(typeof h.ping === 'function' || isOutgoing(h.ping))) {
+    invalid('heartbeat.ping', 'a string, ArrayBuffer, typed array, Blob or function', h.ping);
+  }
+  return Object.freeze({
+    interval: checkDelay('heartbeat.interval', h.interval, 1),
+    timeout: checkDelay('heartbeat.timeout', h.timeout, 1),
+    ping: h.ping,
+    isPong: checkFunction<(data: unknown) => boolean>('heartbeat.isPong', h.isPong),
+  });
+}
+
+function resolveReconnect(raw: unknown): ReconnectOptions {
+  const disabled = raw === false;
+  const o = disabled ? {} : checkObject('reconnect', raw);
+  checkKnownKeys('reconnect', o, Object.keys(DEFAULTS.reconnect));
+  const r = { ...DEFAULTS.reconnect, ...definedOnly(o) };
+  const minDelay = checkDelay('reconnect.minDelay', r.minDelay, 1);
+  const maxDelay = checkDelay('reconnect.maxDelay', r.maxDelay, 1);
+  if (maxDelay < minDelay) invalid('reconnect.maxDelay', `a number >= minDelay (${minDelay})`, maxDelay);
+  return Object.freeze({
+    minDelay,
+    maxDelay,
+    factor: checkNumber('reconnect.factor', r.factor, { min: 1, max: 1000 }),
+    jitter: checkOneOf('reconnect.jitter', r.jitter, ['full', 'none'] as const),
+    // `reconnect: false` is the same policy with no retries: one code path.
+    maxRetries: disabled
+      ? 0
+      : checkNumber('reconnect.maxRetries', r.maxRetries, { integer: true, allowInfinity: true }),
+    connectTimeout: checkDelay('reconnect.connectTimeout', r.connectTimeout, 1),
+    stableAfter: checkDelay('reconnect.stableAfter', r.stableAfter),
+    shouldReconnect: checkFunction<(info: ReconnectInfo) => boolean>(
+      'reconnect.shouldReconnect',
+      r.shouldReconnect,
+    ),
+  });
+}
+
+function resolveOutbox(raw: unknown): OutboxOptions | false {
+  if (raw === false) return false;
+  const o = checkObject('outbox', raw);
+  checkKnownKeys('outbox', o, Object.keys(DEFAULTS.outbox));
+  const b = { ...DEFAULTS.outbox, ...definedOnly(o) };
+  return Object.freeze({
+    maxMessages: checkNumber('outbox.maxMessages', b.maxMessages, { integer: true }),
+    maxBytes: checkNumber('outbox.maxBytes', b.maxBytes, { integer: true }),
+    overflow: checkOneOf('outbox.overflow', b.overflow, ['drop-oldest', 'reject'] as const),
+  });
+}
+
+/** `{ interval: undefined }` means "the default", as it would with a spread of user options. */
+function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(o)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+/**
+ * Merges user options over DEFAULTS, expands shorthands, validates every field and returns a
+ * frozen object. Nothing else in the client reads raw options.
+ */
+export function resolveOptions(options: HeartlineSocketOptions | undefined): ResolvedOptions {
+  const o = checkObject('options', options);
+  checkKnownKeys('', o, TOP_KEYS);
+  if (o.WebSocket !== undefined) checkFunction('WebSocket', o.WebSocket);
+  if (o.logger !== undefined) checkFunction('logger', o.logger);
+  return Object.freeze({
+    WebSocket: o.WebSocket as WebSocketConstructor | undefined,
+    heartbeat: resolveHeartbeat(o.heartbeat),
+    reconnect: resolveReconnect(o.reconnect),
+    outbox: resolveOutbox(o.outbox),
+    closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
+    closeOnUnload: checkBoolean('closeOnUnload', o.closeOnUnload ?? DEFAULTS.closeOnUnload),
+    logger: o.logger as Logger | undefined,
+  });
+}

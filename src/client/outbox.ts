@@ -1,0 +1,117 @@
+import { OutboxOverflowError } from '../common/errors.js';
+
+/** What `send()` accepts, as `WebSocket.send()` does. */
+export type Outgoing = string | ArrayBufferLike | ArrayBufferView | Blob;
+
+export interface OutboxOptions {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+  readonly overflow: 'drop-oldest' | 'reject';
+}
+
+/** UTF-8 length of a string without allocating (TextEncoder would copy every message). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 2 UTF-16 units, 4 UTF-8 bytes
+      i++;
+    } else bytes += 2; // the rest of the BMP, and lone surrogates (sent as U+FFFD, 3 bytes)
+  }
+  return bytes;
+}
+
+/** The size a message will have on the wire, as `bufferedAmount` counts it. */
+export function byteLength(data: Outgoing): number {
+  if (typeof data === 'string') return utf8Length(data);
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
+  if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer) return data.byteLength;
+  if (typeof (data as { byteLength?: unknown }).byteLength === 'number') {
+    return (data as { byteLength: number }).byteLength; // SharedArrayBuffer, another realm's buffer
+  }
+  return utf8Length(String(data));
+}
+
+/**
+ * Messages sent while the link is down, kept in order and bounded by count and bytes. Overflow
+ * is never silent: `push()` returns what it dropped (`'drop-oldest'`) or throws (`'reject'`).
+ */
+export class Outbox {
+  readonly #options: OutboxOptions;
+  #items: Outgoing[] = [];
+  #sizes: number[] = [];
+  #head = 0;
+  #bytes = 0;
+
+  constructor(options: OutboxOptions) {
+    this.#options = options;
+  }
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Queues `data`; returns the messages dropped to make room (oldest first, possibly `data`
+   * itself when it alone exceeds `maxBytes`). Throws `OutboxOverflowError` under `'reject'`.
+   */
+  push(data: Outgoing, size = byteLength(data)): Outgoing[] {
+    const { maxMessages, maxBytes, overflow } = this.#options;
+    const fits = () => this.length < maxMessages && this.#bytes + size <= maxBytes;
+    if (fits()) {
+      this.#append(data, size);
+      return [];
+    }
+    if (overflow === 'reject' || size > maxBytes || maxMessages === 0) {
+      if (overflow === 'reject') {
+        throw new OutboxOverflowError(
+          `Outbox full (${this.length}/${maxMessages} messages, ${this.#bytes}/${maxBytes} bytes): ` +
+            `a message of ${size} bytes was rejected`,
+        );
+      }
+      return [data];
+    }
+    const dropped: Outgoing[] = [];
+    while (!fits()) dropped.push(this.shift()!);
+    this.#append(data, size);
+    return dropped;
+  }
+
+  /** Removes and returns the oldest message. */
+  shift(): Outgoing | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const data = this.#items[this.#head]!;
+    this.#bytes -= this.#sizes[this.#head]!;
+    this.#items[this.#head] = undefined as unknown as Outgoing; // let it be collected
+    this.#head++;
+    if (this.#head === this.#items.length) this.clear();
+    else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) this.#compact();
+    return data;
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#sizes = [];
+    this.#head = 0;
+    this.#bytes = 0;
+  }
+
+  #append(data: Outgoing, size: number): void {
+    this.#items.push(data);
+    this.#sizes.push(size);
+    this.#bytes += size;
+  }
+
+  #compact(): void {
+    this.#items = this.#items.slice(this.#head);
+    this.#sizes = this.#sizes.slice(this.#head);
+    this.#head = 0;
+  }
+}

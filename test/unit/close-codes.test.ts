@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CloseCode,
+  defaultShouldReconnect,
+  describeClose,
+  formatRetryAfter,
+  isAppCloseCode,
+  parseRetryAfter,
+  type ReconnectInfo,
+} from '../../src/protocol/close-codes.js';
+
+const info = (code: number): ReconnectInfo => ({ code, reason: '', wasClean: true, cause: 'server_close', attempt: 0, opened: true });
+
+describe('describeClose', () => {
+  it('names every code of RFC 6455 from 1000 to 1015', () => {
+    for (let code = 1000; code <= 1015; code++) {
+      const d = describeClose(code);
+      expect(d.code).toBe(code);
+      expect(CloseCode[d.name as keyof typeof CloseCode]).toBe(code);
+      expect(d.explanation.length).toBeGreaterThan(20);
+    }
+  });
+
+  it('names the ranges for codes it does not list', () => {
+    expect(describeClose(500).name).toBe('Unused');
+    expect(describeClose(1016).name).toBe('ReservedForProtocol');
+    expect(describeClose(2500).name).toBe('ReservedForExtensions');
+    expect(describeClose(3500).name).toBe('Registered');
+    expect(describeClose(4999).name).toBe('Application');
+    expect(describeClose(5000).name).toBe('Invalid');
+    expect(describeClose(1.5).name).toBe('Invalid');
+  });
+
+  it('gives every catalog entry a name equal to its CloseCode key', () => {
+    for (const [name, code] of Object.entries(CloseCode)) expect(describeClose(code).name).toBe(name);
+  });
+});
+
+describe('defaultShouldReconnect', () => {
+  it('gives up on codes retrying cannot fix', () => {
+    for (const code of [1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003]) {
+      expect(defaultShouldReconnect(info(code)), String(code)).toBe(false);
+    }
+  });
+
+  it('retries restarts, crashes, overload and unknown codes', () => {
+    for (const code of [1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 3008, 3999, 4000, 4408, 4504, 4999]) {
+      expect(defaultShouldReconnect(info(code)), String(code)).toBe(true);
+    }
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads the retry-after=<ms> token anywhere in the reason', () => {
+    expect(parseRetryAfter('retry-after=4200')).toBe(4200);
+    expect(parseRetryAfter('Service restart; retry-after=4200')).toBe(4200);
+    expect(parseRetryAfter('busy, Retry-After=15')).toBe(15);
+    expect(parseRetryAfter(formatRetryAfter('Service restart', 1234.4))).toBe(1234);
+  });
+
+  it('ignores anything else', () => {
+    for (const reason of ['', 'retry-after', 'retry-after=', 'retry-after=1.5', 'retry-after=-3', 'xretry-after=5', 'retry-after=5s']) {
+      expect(parseRetryAfter(reason), reason).toBeUndefined();
+    }
+  });
+});
+
+describe('isAppCloseCode', () => {
+  it('allows 1000 and 3000–4999 only, as WebSocket.close() does', () => {
+    expect([1000, 3000, 4999].every(isAppCloseCode)).toBe(true);
+    expect([999, 1001, 1006, 2999, 5000, 4000.5].some(isAppCloseCode)).toBe(false);
+  });
+});

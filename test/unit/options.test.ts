@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, resolveOptions } from '../../src/client/options.js';
+
+describe('resolveOptions', () => {
+  it('returns the defaults, frozen, when given nothing', () => {
+    const r = resolveOptions(undefined);
+    expect(r.heartbeat).toEqual(DEFAULTS.heartbeat);
+    expect(r.reconnect).toEqual(DEFAULTS.reconnect);
+    expect(r.outbox).toEqual(DEFAULTS.outbox);
+    expect(Object.isFrozen(r) && Object.isFrozen(r.reconnect)).toBe(true);
+  });
+
+  it('expands a bare number as the heartbeat interval, and false as off', () => {
+    const r = resolveOptions({ heartbeat: 2500 });
+    expect(r.heartbeat && r.heartbeat.interval).toBe(2500);
+    expect(r.heartbeat && r.heartbeat.timeout).toBe(DEFAULTS.heartbeat.timeout);
+    expect(resolveOptions({ heartbeat: false, outbox: false }).heartbeat).toBe(false);
+  });
+
+  it('turns reconnect: false into zero retries', () => {
+    expect(resolveOptions({ reconnect: false }).reconnect.maxRetries).toBe(0);
+  });
+
+  it('treats undefined fields as defaults', () => {
+    expect(resolveOptions({ reconnect: { minDelay: undefined } }).reconnect.minDelay).toBe(500);
+  });
+
+  it.each([
+    [{ heartbeat: { interval: -1 } }, 'Expected `heartbeat.interval` to be an integer from 1 to 2147483647, got -1'],
+    [{ heartbeat: { timeout: '5s' } }, 'Expected `heartbeat.timeout` to be an integer from 1 to 2147483647, got "5s"'],
+    [{ heartbeat: { ping: 42 } }, 'Expected `heartbeat.ping` to be a string, ArrayBuffer, typed array, Blob or function, got 42'],
+    [{ reconnect: { minDelay: 1000, maxDelay: 10 } }, 'Expected `reconnect.maxDelay` to be a number >= minDelay (1000), got 10'],
+    [{ reconnect: { maxRetries: 1.5 } }, 'Expected `reconnect.maxRetries` to be an integer >= 0 (or Infinity), got 1.5'],
+    [{ reconnect: { jitter: 'equal' } }, "Expected `reconnect.jitter` to be one of 'full', 'none', got \"equal\""],
+    [{ reconnect: { factor: Number.NaN } }, 'Expected `reconnect.factor` to be a finite number from 1 to 1000, got NaN'],
+    [{ outbox: { overflow: 'drop-newest' } }, "Expected `outbox.overflow` to be one of 'drop-oldest', 'reject', got \"drop-newest\""],
+    [{ outbox: 5 }, 'Expected `outbox` to be an object, got 5'],
+    [{ WebSocket: 'ws' }, 'Expected `WebSocket` to be a function, got "ws"'],
+    [{ heartbeat: { intervall: 5 } }, 'Unknown option `heartbeat.intervall`'],
+    [{ reconect: {} }, 'Unknown option `reconect`'],
+  ])('rejects %j with a TypeError that names the option', (options, message) => {
+    expect(() => resolveOptions(options as never)).toThrow(TypeError);
+    expect(() => resolveOptions(options as never)).toThrow(message);
+  });
+});

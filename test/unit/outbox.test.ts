@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { OutboxOverflowError } from '../../src/common/errors.js';
+import { byteLength, Outbox, utf8Length } from '../../src/client/outbox.js';
+import { seededRandom } from '../support/random.js';
+
+describe('Outbox', () => {
+  it('returns messages in the order they were pushed', () => {
+    const box = new Outbox({ maxMessages: 10_000, maxBytes: 1e9, overflow: 'reject' });
+    for (let i = 0; i < 5000; i++) box.push(`m${i}`);
+    const out: unknown[] = [];
+    for (let i = 0; i < 2500; i++) out.push(box.shift());
+    for (let i = 5000; i < 6000; i++) box.push(`m${i}`);
+    while (box.length) out.push(box.shift());
+    expect(out).toEqual(Array.from({ length: 6000 }, (_, i) => `m${i}`));
+    expect(box.bytes).toBe(0);
+  });
+
+  it("drops the oldest messages under 'drop-oldest' and returns them", () => {
+    const box = new Outbox({ maxMessages: 3, maxBytes: 1e6, overflow: 'drop-oldest' });
+    expect(box.push('a')).toEqual([]);
+    box.push('b');
+    box.push('c');
+    expect(box.push('d')).toEqual(['a']);
+    expect([box.shift(), box.shift(), box.shift()]).toEqual(['b', 'c', 'd']);
+  });
+
+  it('drops as many old messages as the byte bound needs', () => {
+    const box = new Outbox({ maxMessages: 100, maxBytes: 10, overflow: 'drop-oldest' });
+    box.push('aaaa');
+    box.push('bbbb');
+    expect(box.push('cccccc')).toEqual(['aaaa']);
+    expect(box.bytes).toBe(10);
+  });
+
+  it('drops a message larger than maxBytes on its own and keeps the rest', () => {
+    const box = new Outbox({ maxMessages: 100, maxBytes: 10, overflow: 'drop-oldest' });
+    box.push('keep');
+    expect(box.push('x'.repeat(11))).toEqual(['x'.repeat(11)]);
+    expect(box.length).toBe(1);
+  });
+
+  it("throws OutboxOverflowError under 'reject' and keeps what it had", () => {
+    const box = new Outbox({ maxMessages: 1, maxBytes: 100, overflow: 'reject' });
+    box.push('a');
+    expect(() => box.push('b')).toThrow(OutboxOverflowError);
+    expect(() => box.push('b')).toThrow(/Outbox full \(1\/1 messages/);
+    expect(box.shift()).toBe('a');
+  });
+
+  it('counts bytes as UTF-8 and binary by byteLength', () => {
+    expect(byteLength('héllo €')).toBe(Buffer.byteLength('héllo €'));
+    expect(byteLength(new Uint8Array(7))).toBe(7);
+    expect(byteLength(new ArrayBuffer(9))).toBe(9);
+    expect(byteLength(new Blob(['abc']))).toBe(3);
+  });
+});
+
+describe('utf8Length', () => {
+  it('agrees with Buffer.byteLength on random text, surrogate pairs and lone surrogates included', () => {
+    const random = seededRandom(9);
+    const pool = ['a', 'é', '€', '😀', '\ud800', '\udc00', 'z', '中'];
+    for (let i = 0; i < 500; i++) {
+      let s = '';
+      const len = Math.floor(random() * 20);
+      for (let j = 0; j < len; j++) s += pool[Math.floor(random() * pool.length)];
+      expect(utf8Length(s)).toBe(Buffer.byteLength(s));
+    }
+  });
+});

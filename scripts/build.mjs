@@ -7,9 +7,13 @@ import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
 rmSync('dist', { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-  stdio: 'inherit',
-});
+execFileSync(
+  process.execPath,
+  [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+  {
+    stdio: 'inherit',
+  },
+);
 await build({
   entryPoints: ['src/client/index.ts'],
   bundle: true,

@@ -5,4 +5,6 @@ import { gzipSync } from 'node:zlib';
 const file = 'dist/browser/heartline.min.js';
 const min = readFileSync(file);
 const gz = gzipSync(min, { level: 9 });
-console.log(`${file}: ${min.length} B min, ${gz.length} B min+gzip (${(gz.length / 1024).toFixed(2)} KiB)`);
+console.log(
+  `${file}: ${min.length} B min, ${gz.length} B min+gzip (${(gz.length / 1024).toFixed(2)} KiB)`,
+);

@@ -29,7 +29,8 @@ export function backoffDelay(
   random: () => number = Math.random,
 ): number {
   const lower = failures <= 0 ? 0 : o.minDelay;
-  const upper = failures <= 0 ? o.minDelay : Math.min(o.maxDelay, o.minDelay * o.factor ** failures);
+  const upper =
+    failures <= 0 ? o.minDelay : Math.min(o.maxDelay, o.minDelay * o.factor ** failures);
   const span = Math.max(0, upper - lower);
   if (o.jitter === 'none') return Math.round(upper);
   return Math.round(lower + random() * span);

@@ -1,6 +1,6 @@
 import type { DropCause } from '../protocol/close-codes.js';
-import type { State } from './state.js';
 import type { Outgoing } from './outbox.js';
+import type { State } from './state.js';
 
 // Node 20 has Event and EventTarget but no CloseEvent or ErrorEvent, and its MessageEvent runs
 // WebIDL conversions on every construction; Heartline defines the events it dispatches, as

@@ -2,30 +2,7 @@
  * `heartline`: the client, for browsers and Node. Imports nothing from Node, so it runs in a
  * browser bundle as it is.
  */
-export { type BackoffOptions, backoffDelay } from './backoff.js';
-export {
-  CloseEvent,
-  DropEvent,
-  ErrorEvent,
-  HeartbeatEvent,
-  type HeartlineSocketEventMap,
-  MessageEvent,
-  OverflowEvent,
-  ReconnectingEvent,
-  StateChangeEvent,
-} from './events.js';
-export type { HeartbeatOptions } from './heartbeat.js';
-export { byteLength, type Outgoing, type OutboxOptions } from './outbox.js';
-export {
-  DEFAULTS,
-  type HeartlineSocketOptions,
-  type Logger,
-  type ReconnectOptions,
-  type WebSocketConstructor,
-  type WebSocketLike,
-} from './options.js';
-export { HeartlineSocket, type UrlSource } from './socket.js';
-export type { State } from './state.js';
+
 export {
   CallbackError,
   ErrorCode,
@@ -47,3 +24,27 @@ export {
   parseRetryAfter,
   type ReconnectInfo,
 } from '../protocol/close-codes.js';
+export { type BackoffOptions, backoffDelay } from './backoff.js';
+export {
+  CloseEvent,
+  DropEvent,
+  ErrorEvent,
+  HeartbeatEvent,
+  type HeartlineSocketEventMap,
+  MessageEvent,
+  OverflowEvent,
+  ReconnectingEvent,
+  StateChangeEvent,
+} from './events.js';
+export type { HeartbeatOptions } from './heartbeat.js';
+export {
+  DEFAULTS,
+  type HeartlineSocketOptions,
+  type Logger,
+  type ReconnectOptions,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './options.js';
+export { byteLength, type OutboxOptions, type Outgoing } from './outbox.js';
+export { HeartlineSocket, type UrlSource } from './socket.js';
+export type { State } from './state.js';

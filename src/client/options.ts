@@ -11,7 +11,7 @@ import {
 import { defaultShouldReconnect, type ReconnectInfo } from '../protocol/close-codes.js';
 import type { BackoffOptions } from './backoff.js';
 import type { HeartbeatOptions } from './heartbeat.js';
-import type { Outgoing, OutboxOptions } from './outbox.js';
+import type { OutboxOptions, Outgoing } from './outbox.js';
 
 /** The part of the WebSocket API Heartline drives; the browser's `WebSocket` and `ws`'s both fit. */
 export interface WebSocketLike {
@@ -30,9 +30,16 @@ export interface WebSocketLike {
   terminate?(): void;
 }
 
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+export type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+) => WebSocketLike;
 
-export type Logger = (level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: object) => void;
+export type Logger = (
+  level: 'debug' | 'info' | 'warn' | 'error',
+  message: string,
+  data?: object,
+) => void;
 
 export interface ReconnectOptions extends BackoffOptions {
   /** Attempts in a row before giving up; the count resets once a link stays up `stableAfter` ms. */
@@ -103,7 +110,15 @@ export const DEFAULTS = Object.freeze({
   closeOnUnload: true,
 });
 
-const TOP_KEYS = ['WebSocket', 'heartbeat', 'reconnect', 'outbox', 'closeTimeout', 'closeOnUnload', 'logger'];
+const TOP_KEYS = [
+  'WebSocket',
+  'heartbeat',
+  'reconnect',
+  'outbox',
+  'closeTimeout',
+  'closeOnUnload',
+  'logger',
+];
 
 function isOutgoing(value: unknown): value is Outgoing {
   return (
@@ -138,7 +153,8 @@ function resolveReconnect(raw: unknown): ReconnectOptions {
   const r = { ...DEFAULTS.reconnect, ...definedOnly(o) };
   const minDelay = checkDelay('reconnect.minDelay', r.minDelay, 1);
   const maxDelay = checkDelay('reconnect.maxDelay', r.maxDelay, 1);
-  if (maxDelay < minDelay) invalid('reconnect.maxDelay', `a number >= minDelay (${minDelay})`, maxDelay);
+  if (maxDelay < minDelay)
+    invalid('reconnect.maxDelay', `a number >= minDelay (${minDelay})`, maxDelay);
   return Object.freeze({
     minDelay,
     maxDelay,

@@ -40,7 +40,8 @@ export function watchPage(hooks: PageHooks): () => void {
   if (hooks.closeOnUnload) {
     handlers.pagehide = () => hooks.pagehide();
     // Only a page restored from the back/forward cache comes back; a first load has no link to restore.
-    handlers.pageshow = (event: never) => (event as { persisted?: boolean }).persisted && hooks.pageshow();
+    handlers.pageshow = (event: never) =>
+      (event as { persisted?: boolean }).persisted && hooks.pageshow();
   }
   const stops = [listen(win, handlers)];
   const doc = g.document;

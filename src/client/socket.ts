@@ -1,10 +1,5 @@
 import { now } from '../common/clock.js';
-import {
-  CallbackError,
-  InvalidUrlError,
-  NoWebSocketError,
-  SocketError,
-} from '../common/errors.js';
+import { CallbackError, InvalidUrlError, NoWebSocketError, SocketError } from '../common/errors.js';
 import { GuardedEventTarget } from '../common/guarded-event-target.js';
 import { Timers } from '../common/timers.js';
 import { invalid } from '../common/validate.js';
@@ -30,8 +25,6 @@ import {
   StateChangeEvent,
 } from './events.js';
 import { Heartbeat } from './heartbeat.js';
-import { watchPage } from './page-lifecycle.js';
-import { type Outgoing, Outbox, utf8Length } from './outbox.js';
 import {
   type HeartlineSocketOptions,
   type ResolvedOptions,
@@ -39,6 +32,8 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';
+import { Outbox, type Outgoing, utf8Length } from './outbox.js';
+import { watchPage } from './page-lifecycle.js';
 import { canMove, READY_STATE, type State } from './state.js';
 
 /** A URL, or a function called before every attempt (so each can carry a fresh token). */
@@ -68,19 +63,28 @@ function checkUrl(value: string | URL): string {
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new InvalidUrlError(`Expected a ws:, wss:, http: or https: URL, got ${JSON.stringify(url.href)}`);
+    throw new InvalidUrlError(
+      `Expected a ws:, wss:, http: or https: URL, got ${JSON.stringify(url.href)}`,
+    );
   }
-  if (url.hash) throw new InvalidUrlError(`A WebSocket URL cannot have a fragment: ${JSON.stringify(url.href)}`);
+  if (url.hash)
+    throw new InvalidUrlError(
+      `A WebSocket URL cannot have a fragment: ${JSON.stringify(url.href)}`,
+    );
   return url.href;
 }
 
 function checkProtocols(protocols: string | string[] | undefined): string[] {
-  const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
+  const list =
+    protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
   const seen = new Set<string>();
   for (const p of list) {
     // RFC 6455 §4.1: each protocol is an RFC 2616 token, and none may repeat.
     if (typeof p !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p) || seen.has(p)) {
-      throw new DOMException(`Invalid or repeated sub-protocol: ${JSON.stringify(p)}`, 'SyntaxError');
+      throw new DOMException(
+        `Invalid or repeated sub-protocol: ${JSON.stringify(p)}`,
+        'SyntaxError',
+      );
     }
     seen.add(p);
   }
@@ -122,10 +126,25 @@ export class HeartlineSocket extends GuardedEventTarget {
   declare onoverflow: Handler<OverflowEvent>;
 
   static {
-    for (const [name, value] of [['CONNECTING', 0], ['OPEN', 1], ['CLOSING', 2], ['CLOSED', 3]] as const) {
+    for (const [name, value] of [
+      ['CONNECTING', 0],
+      ['OPEN', 1],
+      ['CLOSING', 2],
+      ['CLOSED', 3],
+    ] as const) {
       Object.defineProperty(HeartlineSocket.prototype, name, { value, enumerable: true });
     }
-    const types = ['open', 'message', 'close', 'error', 'statechange', 'drop', 'reconnecting', 'heartbeat', 'overflow'];
+    const types = [
+      'open',
+      'message',
+      'close',
+      'error',
+      'statechange',
+      'drop',
+      'reconnecting',
+      'heartbeat',
+      'overflow',
+    ];
     for (const type of types) {
       Object.defineProperty(HeartlineSocket.prototype, `on${type}`, {
         configurable: true,
@@ -172,12 +191,14 @@ export class HeartlineSocket extends GuardedEventTarget {
     super();
     this.#options = resolveOptions(options);
     if (typeof url !== 'function') {
-      if (typeof url !== 'string' && !(url instanceof URL)) invalid('url', 'a string, URL or function', url);
+      if (typeof url !== 'string' && !(url instanceof URL))
+        invalid('url', 'a string, URL or function', url);
       this.#url = checkUrl(url);
     }
     this.#source = url;
     this.#protocols = checkProtocols(protocols);
-    const Impl = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    const Impl =
+      this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (typeof Impl !== 'function') throw new NoWebSocketError();
     this.#WebSocket = Impl;
     this.#outbox = this.#options.outbox ? new Outbox(this.#options.outbox) : null;
@@ -185,7 +206,8 @@ export class HeartlineSocket extends GuardedEventTarget {
     this.#heartbeat = hb
       ? new Heartbeat(hb, this.#timers, {
           send: (ping) => this.#socket?.send(ping as never),
-          dead: () => this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
+          dead: () =>
+            this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
           pong: (rtt) => {
             this.#rtt = rtt;
             this.#emit(new HeartbeatEvent(rtt));
@@ -253,10 +275,16 @@ export class HeartlineSocket extends GuardedEventTarget {
       return;
     }
     if (state === 'closing' || state === 'closed') {
-      throw new DOMException(`HeartlineSocket is ${state}; call reconnect() to open it again`, 'InvalidStateError');
+      throw new DOMException(
+        `HeartlineSocket is ${state}; call reconnect() to open it again`,
+        'InvalidStateError',
+      );
     }
     if (!this.#outbox) {
-      throw new DOMException(`HeartlineSocket is ${state} and its outbox is off`, 'InvalidStateError');
+      throw new DOMException(
+        `HeartlineSocket is ${state} and its outbox is off`,
+        'InvalidStateError',
+      );
     }
     let dropped: Outgoing[];
     try {
@@ -275,7 +303,10 @@ export class HeartlineSocket extends GuardedEventTarget {
    */
   close(code?: number, reason?: string): void {
     if (code !== undefined && !isAppCloseCode(code)) {
-      throw new DOMException(`The close code must be 1000 or in 3000–4999, got ${code}`, 'InvalidAccessError');
+      throw new DOMException(
+        `The close code must be 1000 or in 3000–4999, got ${code}`,
+        'InvalidAccessError',
+      );
     }
     if (reason !== undefined && utf8Length(String(reason)) > 123) {
       throw new DOMException('The close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
@@ -300,7 +331,15 @@ export class HeartlineSocket extends GuardedEventTarget {
     this.#detach(code, reason);
     // No link to close: answer as a WebSocket does, with `close` after the current task.
     this.#setState('closed', 'close()');
-    queueMicrotask(() => this.#emit(new CloseEvent('close', { code: code ?? CloseCode.NoStatusReceived, reason: reason ?? '', wasClean: false })));
+    queueMicrotask(() =>
+      this.#emit(
+        new CloseEvent('close', {
+          code: code ?? CloseCode.NoStatusReceived,
+          reason: reason ?? '',
+          wasClean: false,
+        }),
+      ),
+    );
   }
 
   /**
@@ -366,23 +405,28 @@ export class HeartlineSocket extends GuardedEventTarget {
 
   #start(): void {
     this.#unwatchPage = watchPage({
-        closeOnUnload: this.#options.closeOnUnload,
-        online: () => this.#onOnline(),
-        offline: () => this.#probe(),
-        visible: () => this.#probe(),
-        pagehide: () => {
+      closeOnUnload: this.#options.closeOnUnload,
+      online: () => this.#onOnline(),
+      offline: () => this.#probe(),
+      visible: () => this.#probe(),
+      pagehide: () => {
         this.#timers.clear('retry');
         this.#abandon(CloseCode.NormalClosure, 'page hidden', 'pagehide', true);
       },
-        pageshow: () => this.#state === 'reconnecting' && !this.#socket && !this.#timers.has('retry') && this.#connect(),
-      });
+      pageshow: () =>
+        this.#state === 'reconnecting' &&
+        !this.#socket &&
+        !this.#timers.has('retry') &&
+        this.#connect(),
+    });
     this.#connect();
   }
 
   #setState(to: State, cause: string): void {
     const from = this.#state;
     if (from === to) return;
-    if (!canMove(from, to)) throw new Error(`Heartline bug: illegal state move ${from} → ${to} (${cause})`);
+    if (!canMove(from, to))
+      throw new Error(`Heartline bug: illegal state move ${from} → ${to} (${cause})`);
     this.#state = to;
     this.#log('debug', `state ${from} → ${to}`, { cause });
     this.#emit(new StateChangeEvent(from, to, cause));
@@ -405,8 +449,17 @@ export class HeartlineSocket extends GuardedEventTarget {
         url = checkUrl(await this.#source());
       } catch (error) {
         if (gen !== this.#generation) return;
-        this.#reportError(error instanceof InvalidUrlError ? error : new CallbackError('The URL function threw', error));
-        this.#lost({ code: CloseCode.AbnormalClosure, reason: 'URL function failed', wasClean: false, cause: 'network_error' });
+        this.#reportError(
+          error instanceof InvalidUrlError
+            ? error
+            : new CallbackError('The URL function threw', error),
+        );
+        this.#lost({
+          code: CloseCode.AbnormalClosure,
+          reason: 'URL function failed',
+          wasClean: false,
+          cause: 'network_error',
+        });
         return;
       }
       if (gen !== this.#generation) return;
@@ -417,13 +470,19 @@ export class HeartlineSocket extends GuardedEventTarget {
       socket = new this.#WebSocket(url, this.#protocols);
     } catch (error) {
       this.#reportError(new SocketError(`Could not create a WebSocket for ${url}`, error));
-      this.#lost({ code: CloseCode.AbnormalClosure, reason: 'WebSocket constructor threw', wasClean: false, cause: 'network_error' });
+      this.#lost({
+        code: CloseCode.AbnormalClosure,
+        reason: 'WebSocket constructor threw',
+        wasClean: false,
+        cause: 'network_error',
+      });
       return;
     }
     this.#socket = socket;
     if (this.#binaryType !== undefined) socket.binaryType = this.#binaryType;
     socket.onopen = () => gen === this.#generation && this.#onOpen();
-    socket.onmessage = (event) => gen === this.#generation && this.#onMessage(event.data, event.origin);
+    socket.onmessage = (event) =>
+      gen === this.#generation && this.#onMessage(event.data, event.origin);
     socket.onerror = (event) => gen === this.#generation && this.#onSocketError(event, url);
     socket.onclose = (event) => gen === this.#generation && this.#onSocketClose(event);
   }
@@ -459,7 +518,9 @@ export class HeartlineSocket extends GuardedEventTarget {
   #onSocketError(event: { message?: string; error?: unknown }, url: string): void {
     // Browsers give no detail here on purpose; ws gives the cause. Either way `close` follows.
     const detail = event.message || (event.error instanceof Error ? event.error.message : '');
-    this.#reportError(new SocketError(`WebSocket error on ${url}${detail ? `: ${detail}` : ''}`, event.error));
+    this.#reportError(
+      new SocketError(`WebSocket error on ${url}${detail ? `: ${detail}` : ''}`, event.error),
+    );
   }
 
   #onSocketClose(event: { code: number; reason: string; wasClean: boolean }): void {
@@ -468,7 +529,8 @@ export class HeartlineSocket extends GuardedEventTarget {
       this.#finish(event.code, event.reason, event.wasClean);
       return;
     }
-    const cause: DropCause = event.code === CloseCode.AbnormalClosure ? 'network_error' : 'server_close';
+    const cause: DropCause =
+      event.code === CloseCode.AbnormalClosure ? 'network_error' : 'server_close';
     this.#lost({ code: event.code, reason: event.reason, wasClean: event.wasClean, cause });
   }
 
@@ -493,15 +555,26 @@ export class HeartlineSocket extends GuardedEventTarget {
       try {
         willReconnect = shouldReconnect(info) === true;
       } catch (error) {
-        this.#reportError(new CallbackError('reconnect.shouldReconnect threw; using the default policy', error));
+        this.#reportError(
+          new CallbackError('reconnect.shouldReconnect threw; using the default policy', error),
+        );
         willReconnect = defaultShouldReconnect(info);
       }
     }
     const description = describeClose(loss.code);
-    this.#log(willReconnect ? 'warn' : 'error', `link lost: ${loss.code} ${description.name}`, { ...loss, willReconnect });
-    const drop = opened || !willReconnect
-      ? new DropEvent({ ...loss, name: description.name, explanation: description.explanation, willReconnect })
-      : null;
+    this.#log(willReconnect ? 'warn' : 'error', `link lost: ${loss.code} ${description.name}`, {
+      ...loss,
+      willReconnect,
+    });
+    const drop =
+      opened || !willReconnect
+        ? new DropEvent({
+            ...loss,
+            name: description.name,
+            explanation: description.explanation,
+            willReconnect,
+          })
+        : null;
     if (!willReconnect) {
       this.#finish(loss.code, loss.reason, loss.wasClean, drop);
       return;
@@ -520,7 +593,8 @@ export class HeartlineSocket extends GuardedEventTarget {
     const hint = parseRetryAfter(loss.reason);
     let delay: number;
     if (hint !== undefined) delay = hint;
-    else if (loss.cause === 'heartbeat_timeout' && this.#failures === 0) delay = 0; // the server is fine; our path died
+    else if (loss.cause === 'heartbeat_timeout' && this.#failures === 0)
+      delay = 0; // the server is fine; our path died
     else delay = backoffDelay(this.#failures, this.#options.reconnect);
     const attempt = ++this.#failures;
     this.#timers.set('retry', delay, () => this.#connect());
@@ -619,21 +693,43 @@ export class HeartlineSocket extends GuardedEventTarget {
 
   override addEventListener<K extends keyof HeartlineSocketEventMap>(
     type: K,
-    listener: ((this: HeartlineSocket, event: HeartlineSocketEventMap[K]) => unknown) | EventListenerObject | null,
+    listener:
+      | ((this: HeartlineSocket, event: HeartlineSocketEventMap[K]) => unknown)
+      | EventListenerObject
+      | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
     super.addEventListener(type, listener, options);
   }
 
   override removeEventListener<K extends keyof HeartlineSocketEventMap>(
     type: K,
-    listener: ((this: HeartlineSocket, event: HeartlineSocketEventMap[K]) => unknown) | EventListenerObject | null,
+    listener:
+      | ((this: HeartlineSocket, event: HeartlineSocketEventMap[K]) => unknown)
+      | EventListenerObject
+      | null,
     options?: boolean | EventListenerOptions,
   ): void;
-  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
-  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void {
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
     super.removeEventListener(type, listener, options);
   }
 }

@@ -3,7 +3,8 @@ import { InvalidOptionError } from './errors.js';
 /** Renders a value for an error message: strings quoted, objects by constructor name. */
 export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
+    return String(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (Array.isArray(value)) return `array(${value.length})`;
@@ -55,8 +56,13 @@ export function checkBoolean(name: string, value: unknown): boolean {
   return value;
 }
 
-export function checkOneOf<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
-  if (!choices.includes(value as T)) invalid(name, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, value);
+export function checkOneOf<T extends string>(
+  name: string,
+  value: unknown,
+  choices: readonly T[],
+): T {
+  if (!choices.includes(value as T))
+    invalid(name, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, value);
   return value as T;
 }
 
@@ -70,7 +76,11 @@ export function checkObject(name: string, value: unknown): Record<string, unknow
 }
 
 /** Rejects keys the caller did not mean (a typo such as `heartbeat.intervall` would else be ignored). */
-export function checkKnownKeys(name: string, value: Record<string, unknown>, known: readonly string[]): void {
+export function checkKnownKeys(
+  name: string,
+  value: Record<string, unknown>,
+  known: readonly string[],
+): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw new InvalidOptionError(

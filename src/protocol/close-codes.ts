@@ -52,30 +52,131 @@ interface Entry {
 }
 
 const ENTRIES: Readonly<Record<number, Entry>> = {
-  1000: { name: 'NormalClosure', retry: true, explanation: 'The peer closed the connection normally; a server or proxy may do this when it restarts or the link is idle.' },
-  1001: { name: 'GoingAway', retry: true, explanation: 'The peer is going away: a server shutting down or a browser leaving the page.' },
-  1002: { name: 'ProtocolError', retry: false, explanation: 'The peer received a frame that breaks the WebSocket protocol; retrying sends the same frames again.' },
-  1003: { name: 'UnsupportedData', retry: false, explanation: 'The peer cannot accept this type of data (for example binary on a text-only endpoint).' },
-  1004: { name: 'Reserved1004', retry: true, explanation: 'Reserved by RFC 6455; no endpoint should send it.' },
-  1005: { name: 'NoStatusReceived', retry: true, explanation: 'The close frame carried no status code.' },
-  1006: { name: 'AbnormalClosure', retry: true, explanation: 'The connection dropped without a close frame: the network failed, the server crashed, or the handshake was refused.' },
-  1007: { name: 'InvalidFramePayloadData', retry: false, explanation: 'A message did not match its type, such as invalid UTF-8 in a text message.' },
-  1008: { name: 'PolicyViolation', retry: false, explanation: 'The peer refused a message or the connection by its policy (authorization, origin, rate limit).' },
-  1009: { name: 'MessageTooBig', retry: false, explanation: 'A message was larger than the peer accepts.' },
-  1010: { name: 'MandatoryExtension', retry: false, explanation: 'The server did not negotiate an extension the client requires.' },
-  1011: { name: 'InternalError', retry: true, explanation: 'The server hit an unexpected condition.' },
-  1012: { name: 'ServiceRestart', retry: true, explanation: 'The server is restarting; reconnect after a short delay.' },
-  1013: { name: 'TryAgainLater', retry: true, explanation: 'The server is overloaded or temporarily unavailable; reconnect later.' },
-  1014: { name: 'BadGateway', retry: true, explanation: 'A gateway or proxy got an invalid response from the server behind it.' },
-  1015: { name: 'TlsHandshake', retry: false, explanation: 'The TLS handshake failed, for example because the certificate could not be verified.' },
-  3000: { name: 'Unauthorized', retry: false, explanation: 'The connection needs credentials that were missing or not accepted (HTTP 401).' },
-  3003: { name: 'Forbidden', retry: false, explanation: 'The credentials are valid but not allowed to use this endpoint (HTTP 403).' },
+  1000: {
+    name: 'NormalClosure',
+    retry: true,
+    explanation:
+      'The peer closed the connection normally; a server or proxy may do this when it restarts or the link is idle.',
+  },
+  1001: {
+    name: 'GoingAway',
+    retry: true,
+    explanation: 'The peer is going away: a server shutting down or a browser leaving the page.',
+  },
+  1002: {
+    name: 'ProtocolError',
+    retry: false,
+    explanation:
+      'The peer received a frame that breaks the WebSocket protocol; retrying sends the same frames again.',
+  },
+  1003: {
+    name: 'UnsupportedData',
+    retry: false,
+    explanation:
+      'The peer cannot accept this type of data (for example binary on a text-only endpoint).',
+  },
+  1004: {
+    name: 'Reserved1004',
+    retry: true,
+    explanation: 'Reserved by RFC 6455; no endpoint should send it.',
+  },
+  1005: {
+    name: 'NoStatusReceived',
+    retry: true,
+    explanation: 'The close frame carried no status code.',
+  },
+  1006: {
+    name: 'AbnormalClosure',
+    retry: true,
+    explanation:
+      'The connection dropped without a close frame: the network failed, the server crashed, or the handshake was refused.',
+  },
+  1007: {
+    name: 'InvalidFramePayloadData',
+    retry: false,
+    explanation: 'A message did not match its type, such as invalid UTF-8 in a text message.',
+  },
+  1008: {
+    name: 'PolicyViolation',
+    retry: false,
+    explanation:
+      'The peer refused a message or the connection by its policy (authorization, origin, rate limit).',
+  },
+  1009: {
+    name: 'MessageTooBig',
+    retry: false,
+    explanation: 'A message was larger than the peer accepts.',
+  },
+  1010: {
+    name: 'MandatoryExtension',
+    retry: false,
+    explanation: 'The server did not negotiate an extension the client requires.',
+  },
+  1011: {
+    name: 'InternalError',
+    retry: true,
+    explanation: 'The server hit an unexpected condition.',
+  },
+  1012: {
+    name: 'ServiceRestart',
+    retry: true,
+    explanation: 'The server is restarting; reconnect after a short delay.',
+  },
+  1013: {
+    name: 'TryAgainLater',
+    retry: true,
+    explanation: 'The server is overloaded or temporarily unavailable; reconnect later.',
+  },
+  1014: {
+    name: 'BadGateway',
+    retry: true,
+    explanation: 'A gateway or proxy got an invalid response from the server behind it.',
+  },
+  1015: {
+    name: 'TlsHandshake',
+    retry: false,
+    explanation:
+      'The TLS handshake failed, for example because the certificate could not be verified.',
+  },
+  3000: {
+    name: 'Unauthorized',
+    retry: false,
+    explanation: 'The connection needs credentials that were missing or not accepted (HTTP 401).',
+  },
+  3003: {
+    name: 'Forbidden',
+    retry: false,
+    explanation: 'The credentials are valid but not allowed to use this endpoint (HTTP 403).',
+  },
   3008: { name: 'Timeout', retry: true, explanation: 'The peer timed out waiting (HTTP 408).' },
-  4408: { name: 'HeartbeatTimeout', retry: true, explanation: 'Nothing arrived within the heartbeat timeout, so the link was presumed dead and abandoned.' },
-  4410: { name: 'ResumeRejected', retry: true, explanation: 'The server could not resume the session (window passed, unknown session or wrong token); a fresh session starts.' },
-  4426: { name: 'SessionHandshakeFailed', retry: true, explanation: 'The server chose the heartline.v1 protocol but its handshake was invalid; the client falls back to plain mode.' },
-  4504: { name: 'ConnectTimeout', retry: true, explanation: 'The opening handshake did not complete within the connect timeout.' },
-  4507: { name: 'SlowConsumer', retry: true, explanation: 'The client read too slowly and its buffer on the server filled up.' },
+  4408: {
+    name: 'HeartbeatTimeout',
+    retry: true,
+    explanation:
+      'Nothing arrived within the heartbeat timeout, so the link was presumed dead and abandoned.',
+  },
+  4410: {
+    name: 'ResumeRejected',
+    retry: true,
+    explanation:
+      'The server could not resume the session (window passed, unknown session or wrong token); a fresh session starts.',
+  },
+  4426: {
+    name: 'SessionHandshakeFailed',
+    retry: true,
+    explanation:
+      'The server chose the heartline.v1 protocol but its handshake was invalid; the client falls back to plain mode.',
+  },
+  4504: {
+    name: 'ConnectTimeout',
+    retry: true,
+    explanation: 'The opening handshake did not complete within the connect timeout.',
+  },
+  4507: {
+    name: 'SlowConsumer',
+    retry: true,
+    explanation: 'The client read too slowly and its buffer on the server filled up.',
+  },
 };
 
 /** What `describeClose()` says about one code. */
@@ -91,14 +192,47 @@ export interface CloseDescription {
 
 function rangeEntry(code: number): Entry {
   if (!Number.isInteger(code) || code < 0 || code > 65535) {
-    return { name: 'Invalid', retry: true, explanation: 'Not a close code: codes are whole numbers from 0 to 65535.' };
+    return {
+      name: 'Invalid',
+      retry: true,
+      explanation: 'Not a close code: codes are whole numbers from 0 to 65535.',
+    };
   }
-  if (code < 1000) return { name: 'Unused', retry: true, explanation: 'Codes 0–999 are not used by WebSocket (RFC 6455 §7.4.2).' };
-  if (code < 2000) return { name: 'ReservedForProtocol', retry: true, explanation: 'Reserved for future revisions of the WebSocket protocol (RFC 6455 §7.4.2).' };
-  if (code < 3000) return { name: 'ReservedForExtensions', retry: true, explanation: 'Reserved for WebSocket extensions (RFC 6455 §7.4.2).' };
-  if (code < 4000) return { name: 'Registered', retry: true, explanation: 'A code registered with IANA by a library or framework (3000–3999).' };
-  if (code < 5000) return { name: 'Application', retry: true, explanation: 'An application-defined code (4000–4999); its meaning is up to the server.' };
-  return { name: 'Invalid', retry: true, explanation: 'Not a valid close code: the range above 4999 is undefined (RFC 6455 §7.4.2).' };
+  if (code < 1000)
+    return {
+      name: 'Unused',
+      retry: true,
+      explanation: 'Codes 0–999 are not used by WebSocket (RFC 6455 §7.4.2).',
+    };
+  if (code < 2000)
+    return {
+      name: 'ReservedForProtocol',
+      retry: true,
+      explanation: 'Reserved for future revisions of the WebSocket protocol (RFC 6455 §7.4.2).',
+    };
+  if (code < 3000)
+    return {
+      name: 'ReservedForExtensions',
+      retry: true,
+      explanation: 'Reserved for WebSocket extensions (RFC 6455 §7.4.2).',
+    };
+  if (code < 4000)
+    return {
+      name: 'Registered',
+      retry: true,
+      explanation: 'A code registered with IANA by a library or framework (3000–3999).',
+    };
+  if (code < 5000)
+    return {
+      name: 'Application',
+      retry: true,
+      explanation: 'An application-defined code (4000–4999); its meaning is up to the server.',
+    };
+  return {
+    name: 'Invalid',
+    retry: true,
+    explanation: 'Not a valid close code: the range above 4999 is undefined (RFC 6455 §7.4.2).',
+  };
 }
 
 /**

@@ -31,7 +31,10 @@ describe('HeartlineSocket heartbeat', () => {
 
   it('detects a server that accepts but never answers', async () => {
     const server = await startServer({ silent: true });
-    const ws = openClient(server.url, { heartbeat: { interval: 100, timeout: 100 }, reconnect: false });
+    const ws = openClient(server.url, {
+      heartbeat: { interval: 100, timeout: 100 },
+      reconnect: false,
+    });
     await waitForEvent(ws, 'open');
     const drop = await waitForEvent<DropEvent>(ws, 'drop', { timeout: 1000 });
     expect(drop.code).toBe(4408);
@@ -56,7 +59,9 @@ describe('HeartlineSocket heartbeat', () => {
         socket.on('close', () => clearInterval(timer));
       },
     });
-    const ws = openClient(server.url, { heartbeat: { interval: 100, timeout: 50, ping: 'never-sent' } });
+    const ws = openClient(server.url, {
+      heartbeat: { interval: 100, timeout: 50, ping: 'never-sent' },
+    });
     const pinged: string[] = [];
     server.wss.on('connection', (s) => s.on('message', (d) => pinged.push(String(d))));
     await waitForEvent(ws, 'open');
@@ -96,7 +101,12 @@ describe('HeartlineSocket heartbeat', () => {
     const got: boolean[] = [];
     server.wss.on('connection', (s) => s.on('message', (_d, isBinary) => got.push(isBinary)));
     const ws = openClient(server.url, {
-      heartbeat: { interval: 30, timeout: 500, ping: new Uint8Array([1]), isPong: (d) => (d as Buffer)[0] === 1 },
+      heartbeat: {
+        interval: 30,
+        timeout: 500,
+        ping: new Uint8Array([1]),
+        isPong: (d) => (d as Buffer)[0] === 1,
+      },
     });
     await waitForEvent(ws, 'heartbeat');
     expect(got[0]).toBe(true);
@@ -118,7 +128,13 @@ describe('HeartlineSocket heartbeat', () => {
   it('reports a throwing ping function and still detects the dead link', async () => {
     const server = await startServer({ silent: true });
     const ws = openClient(server.url, {
-      heartbeat: { interval: 30, timeout: 60, ping: () => { throw new Error('boom'); } },
+      heartbeat: {
+        interval: 30,
+        timeout: 60,
+        ping: () => {
+          throw new Error('boom');
+        },
+      },
       reconnect: false,
     });
     const error = await waitForEvent<ErrorEvent>(ws, 'error');

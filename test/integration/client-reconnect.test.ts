@@ -38,11 +38,13 @@ describe('HeartlineSocket reconnection', () => {
       expect(e.attempt).toBe(i + 1);
       const failures = e.attempt - 1;
       const lower = failures === 0 ? 0 : o.minDelay;
-      const upper = failures === 0 ? o.minDelay : Math.min(o.maxDelay, o.minDelay * o.factor ** failures);
+      const upper =
+        failures === 0 ? o.minDelay : Math.min(o.maxDelay, o.minDelay * o.factor ** failures);
       expect(e.delay).toBeGreaterThanOrEqual(lower);
       expect(e.delay).toBeLessThanOrEqual(upper);
       // the next attempt started no earlier than the delay said
-      if (i > 0) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(events.events[i - 1]!.delay - 2);
+      if (i > 0)
+        expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(events.events[i - 1]!.delay - 2);
     });
     // jitter: the attempts at the cap are not all the same delay
     const capped = events.events.slice(4).map((e) => e.delay);
@@ -96,11 +98,20 @@ describe('HeartlineSocket reconnection', () => {
     const ws = openClient(server.url, { reconnect: { minDelay: 10 } });
     const closes = collect<CloseEvent>(ws, 'close');
     const drop = await waitForEvent<DropEvent>(ws, 'drop');
-    expect(drop).toMatchObject({ code: 1008, reason: 'not allowed here', name: 'PolicyViolation', willReconnect: false });
+    expect(drop).toMatchObject({
+      code: 1008,
+      reason: 'not allowed here',
+      name: 'PolicyViolation',
+      willReconnect: false,
+    });
     await waitFor(() => closes.events.length === 1);
     await delay(200);
     expect(closes.events).toHaveLength(1);
-    expect(closes.events[0]).toMatchObject({ code: 1008, reason: 'not allowed here', wasClean: true });
+    expect(closes.events[0]).toMatchObject({
+      code: 1008,
+      reason: 'not allowed here',
+      wasClean: true,
+    });
     expect(ws.readyState).toBe(ws.CLOSED);
   });
 
@@ -116,7 +127,12 @@ describe('HeartlineSocket reconnection', () => {
 
   it('cancels a scheduled attempt when close() is called', async () => {
     let connections = 0;
-    const server = await startServer({ onConnection: (s) => (connections++, s.close(1013, 'busy; retry-after=300')) });
+    const server = await startServer({
+      onConnection: (s) => {
+        connections++;
+        s.close(1013, 'busy; retry-after=300');
+      },,
+    });
     const ws = openClient(server.url);
     const scheduled = await waitForEvent<ReconnectingEvent>(ws, 'reconnecting');
     expect(scheduled.delay).toBe(300);
@@ -130,7 +146,9 @@ describe('HeartlineSocket reconnection', () => {
 
   it('honors a retry-after hint in a 1012 close reason', async () => {
     let n = 0;
-    const server = await startServer({ onConnection: (s) => n++ === 0 && s.close(1012, 'Service restart; retry-after=250') });
+    const server = await startServer({
+      onConnection: (s) => n++ === 0 && s.close(1012, 'Service restart; retry-after=250'),
+    });
     const ws = openClient(server.url, { reconnect: { minDelay: 5000, maxDelay: 10_000 } });
     await waitForEvent(ws, 'open');
     const scheduled = await waitForEvent<ReconnectingEvent>(ws, 'reconnecting');
@@ -144,7 +162,9 @@ describe('HeartlineSocket reconnection', () => {
     const server = await startServer();
     const proxy = await startFaultProxy({ port: server.port });
     proxy.blackhole({ newConnections: true });
-    const ws = openClient(proxy.url, { reconnect: { connectTimeout: 150, minDelay: 50, maxDelay: 100 } });
+    const ws = openClient(proxy.url, {
+      reconnect: { connectTimeout: 150, minDelay: 50, maxDelay: 100 },
+    });
     const scheduled = await waitForEvent<ReconnectingEvent>(ws, 'reconnecting', { timeout: 1000 });
     expect(scheduled.attempt).toBe(1);
     proxy.heal();
@@ -166,7 +186,13 @@ describe('HeartlineSocket reconnection', () => {
     const server = await startServer({ onConnection: (s) => s.close(4001, 'token expired') });
     const seen: number[] = [];
     const ws = openClient(server.url, {
-      reconnect: { minDelay: 5, shouldReconnect: (info) => (seen.push(info.code), info.code !== 4001) },
+      reconnect: {
+        minDelay: 5,
+        shouldReconnect: (info) => {
+          seen.push(info.code);
+          return info.code !== 4001;
+        },
+      },
     });
     const close = await waitForEvent<CloseEvent>(ws, 'close');
     expect(close).toMatchObject({ code: 4001, reason: 'token expired' });
@@ -181,17 +207,23 @@ describe('HeartlineSocket reconnection', () => {
         else s.close(1011, 'at once');
       },
     });
-    const ws = openClient(server.url, { reconnect: { minDelay: 5, maxDelay: 20, stableAfter: 100 } });
+    const ws = openClient(server.url, {
+      reconnect: { minDelay: 5, maxDelay: 20, stableAfter: 100 },
+    });
     const attempts = collect<ReconnectingEvent>(ws, 'reconnecting');
     await waitFor(() => attempts.events.length >= 3);
     expect(attempts.events.slice(0, 3).map((e) => e.attempt)).toEqual([1, 2, 3]);
     stayUp = true;
-    await waitFor(() => attempts.events.some((e, i) => i > 2 && e.attempt === 1), { timeout: 3000 });
+    await waitFor(() => attempts.events.some((e, i) => i > 2 && e.attempt === 1), {
+      timeout: 3000,
+    });
   });
 
   it('skips the wait on reconnect(), and reopens a closed socket', async () => {
     let n = 0;
-    const server = await startServer({ onConnection: (s) => n++ === 0 && s.close(1013, 'retry-after=60000') });
+    const server = await startServer({
+      onConnection: (s) => n++ === 0 && s.close(1013, 'retry-after=60000'),
+    });
     const ws = openClient(server.url);
     await waitForEvent(ws, 'reconnecting');
     ws.reconnect();
@@ -225,12 +257,17 @@ describe('HeartlineSocket reconnection', () => {
   it('calls a URL function before every attempt, awaiting it', async () => {
     const server = await startServer();
     const tokens: string[] = [];
-    server.wss.on('connection', (_s, req) => tokens.push(new URL(req.url!, 'http://x').searchParams.get('token')!));
+    server.wss.on('connection', (_s, req) =>
+      tokens.push(new URL(req.url!, 'http://x').searchParams.get('token')!),
+    );
     let n = 0;
-    const ws = openClient(async () => {
-      await delay(5);
-      return `${server.url}/?token=t${++n}`;
-    }, { reconnect: { minDelay: 5, maxDelay: 10 } });
+    const ws = openClient(
+      async () => {
+        await delay(5);
+        return `${server.url}/?token=t${++n}`;
+      },
+      { reconnect: { minDelay: 5, maxDelay: 10 } },
+    );
     await waitForEvent(ws, 'open');
     expect(ws.url).toBe(`${server.url}/?token=t1`);
     for (const s of server.sockets) s.terminate();
@@ -241,10 +278,13 @@ describe('HeartlineSocket reconnection', () => {
   it('reports a URL function that throws, and retries', async () => {
     const server = await startServer();
     let n = 0;
-    const ws = openClient(() => {
-      if (n++ === 0) throw new Error('no token yet');
-      return server.url;
-    }, { reconnect: { minDelay: 5, maxDelay: 10 } });
+    const ws = openClient(
+      () => {
+        if (n++ === 0) throw new Error('no token yet');
+        return server.url;
+      },
+      { reconnect: { minDelay: 5, maxDelay: 10 } },
+    );
     const error = await waitForEvent<ErrorEvent>(ws, 'error');
     expect(error.message).toBe('The URL function threw');
     await waitForEvent(ws, 'open');

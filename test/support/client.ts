@@ -1,6 +1,10 @@
 import { onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
-import { HeartlineSocket, type HeartlineSocketOptions, type UrlSource } from '../../src/client/index.js';
+import {
+  HeartlineSocket,
+  type HeartlineSocketOptions,
+  type UrlSource,
+} from '../../src/client/index.js';
 
 /**
  * A HeartlineSocket over `ws` (Node 20 has no global WebSocket) that closes itself when the

@@ -9,7 +9,14 @@ import {
   type ReconnectInfo,
 } from '../../src/protocol/close-codes.js';
 
-const info = (code: number): ReconnectInfo => ({ code, reason: '', wasClean: true, cause: 'server_close', attempt: 0, opened: true });
+const info = (code: number): ReconnectInfo => ({
+  code,
+  reason: '',
+  wasClean: true,
+  cause: 'server_close',
+  attempt: 0,
+  opened: true,
+});
 
 describe('describeClose', () => {
   it('names every code of RFC 6455 from 1000 to 1015', () => {
@@ -32,7 +39,8 @@ describe('describeClose', () => {
   });
 
   it('gives every catalog entry a name equal to its CloseCode key', () => {
-    for (const [name, code] of Object.entries(CloseCode)) expect(describeClose(code).name).toBe(name);
+    for (const [name, code] of Object.entries(CloseCode))
+      expect(describeClose(code).name).toBe(name);
   });
 });
 
@@ -44,7 +52,9 @@ describe('defaultShouldReconnect', () => {
   });
 
   it('retries restarts, crashes, overload and unknown codes', () => {
-    for (const code of [1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 3008, 3999, 4000, 4408, 4504, 4999]) {
+    for (const code of [
+      1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 3008, 3999, 4000, 4408, 4504, 4999,
+    ]) {
       expect(defaultShouldReconnect(info(code)), String(code)).toBe(true);
     }
   });
@@ -59,7 +69,15 @@ describe('parseRetryAfter', () => {
   });
 
   it('ignores anything else', () => {
-    for (const reason of ['', 'retry-after', 'retry-after=', 'retry-after=1.5', 'retry-after=-3', 'xretry-after=5', 'retry-after=5s']) {
+    for (const reason of [
+      '',
+      'retry-after',
+      'retry-after=',
+      'retry-after=1.5',
+      'retry-after=-3',
+      'xretry-after=5',
+      'retry-after=5s',
+    ]) {
       expect(parseRetryAfter(reason), reason).toBeUndefined();
     }
   });

@@ -12,8 +12,8 @@ describe('resolveOptions', () => {
 
   it('expands a bare number as the heartbeat interval, and false as off', () => {
     const r = resolveOptions({ heartbeat: 2500 });
-    expect(r.heartbeat && r.heartbeat.interval).toBe(2500);
-    expect(r.heartbeat && r.heartbeat.timeout).toBe(DEFAULTS.heartbeat.timeout);
+    expect(r.heartbeat ? r.heartbeat.interval : 0).toBe(2500);
+    expect(r.heartbeat ? r.heartbeat.timeout : 0).toBe(DEFAULTS.heartbeat.timeout);
     expect(resolveOptions({ heartbeat: false, outbox: false }).heartbeat).toBe(false);
   });
 
@@ -26,14 +26,38 @@ describe('resolveOptions', () => {
   });
 
   it.each([
-    [{ heartbeat: { interval: -1 } }, 'Expected `heartbeat.interval` to be an integer from 1 to 2147483647, got -1'],
-    [{ heartbeat: { timeout: '5s' } }, 'Expected `heartbeat.timeout` to be an integer from 1 to 2147483647, got "5s"'],
-    [{ heartbeat: { ping: 42 } }, 'Expected `heartbeat.ping` to be a string, ArrayBuffer, typed array, Blob or function, got 42'],
-    [{ reconnect: { minDelay: 1000, maxDelay: 10 } }, 'Expected `reconnect.maxDelay` to be a number >= minDelay (1000), got 10'],
-    [{ reconnect: { maxRetries: 1.5 } }, 'Expected `reconnect.maxRetries` to be an integer >= 0 (or Infinity), got 1.5'],
-    [{ reconnect: { jitter: 'equal' } }, "Expected `reconnect.jitter` to be one of 'full', 'none', got \"equal\""],
-    [{ reconnect: { factor: Number.NaN } }, 'Expected `reconnect.factor` to be a finite number from 1 to 1000, got NaN'],
-    [{ outbox: { overflow: 'drop-newest' } }, "Expected `outbox.overflow` to be one of 'drop-oldest', 'reject', got \"drop-newest\""],
+    [
+      { heartbeat: { interval: -1 } },
+      'Expected `heartbeat.interval` to be an integer from 1 to 2147483647, got -1',
+    ],
+    [
+      { heartbeat: { timeout: '5s' } },
+      'Expected `heartbeat.timeout` to be an integer from 1 to 2147483647, got "5s"',
+    ],
+    [
+      { heartbeat: { ping: 42 } },
+      'Expected `heartbeat.ping` to be a string, ArrayBuffer, typed array, Blob or function, got 42',
+    ],
+    [
+      { reconnect: { minDelay: 1000, maxDelay: 10 } },
+      'Expected `reconnect.maxDelay` to be a number >= minDelay (1000), got 10',
+    ],
+    [
+      { reconnect: { maxRetries: 1.5 } },
+      'Expected `reconnect.maxRetries` to be an integer >= 0 (or Infinity), got 1.5',
+    ],
+    [
+      { reconnect: { jitter: 'equal' } },
+      "Expected `reconnect.jitter` to be one of 'full', 'none', got \"equal\"",
+    ],
+    [
+      { reconnect: { factor: Number.NaN } },
+      'Expected `reconnect.factor` to be a finite number from 1 to 1000, got NaN',
+    ],
+    [
+      { outbox: { overflow: 'drop-newest' } },
+      "Expected `outbox.overflow` to be one of 'drop-oldest', 'reject', got \"drop-newest\"",
+    ],
     [{ outbox: 5 }, 'Expected `outbox` to be an object, got 5'],
     [{ WebSocket: 'ws' }, 'Expected `WebSocket` to be a function, got "ws"'],
     [{ heartbeat: { intervall: 5 } }, 'Unknown option `heartbeat.intervall`'],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OutboxOverflowError } from '../../src/common/errors.js';
 import { byteLength, Outbox, utf8Length } from '../../src/client/outbox.js';
+import { OutboxOverflowError } from '../../src/common/errors.js';
 import { seededRandom } from '../support/random.js';
 
 describe('Outbox', () => {

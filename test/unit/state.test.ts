@@ -7,7 +7,14 @@ describe('state table', () => {
   it('reaches every state from connecting', () => {
     const seen = new Set<State>(['connecting']);
     const queue: State[] = ['connecting'];
-    while (queue.length) for (const to of NEXT[queue.shift()!]) if (!seen.has(to)) (seen.add(to), queue.push(to));
+    while (queue.length) {
+      for (const to of NEXT[queue.shift()!]) {
+        if (!seen.has(to)) {
+          seen.add(to);
+          queue.push(to);
+        }
+      }
+    }
     expect([...seen].sort()).toEqual([...states].sort());
   });
 

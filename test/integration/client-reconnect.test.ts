@@ -131,7 +131,7 @@ describe('HeartlineSocket reconnection', () => {
       onConnection: (s) => {
         connections++;
         s.close(1013, 'busy; retry-after=300');
-      },,
+      },
     });
     const ws = openClient(server.url);
     const scheduled = await waitForEvent<ReconnectingEvent>(ws, 'reconnecting');

@@ -1,0 +1,61 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import { WebSocket as WsWebSocket } from 'ws';
+import {
+  CloseCode,
+  type CloseEvent,
+  type DropCause,
+  type DropEvent,
+  describeClose,
+  HeartlineSocket,
+  type HeartlineSocketOptions,
+  type ReconnectingEvent,
+  type State,
+} from '../../src/client/index.js';
+
+describe('HeartlineSocket types', () => {
+  it('accepts ws as the WebSocket option and the shorthands', () => {
+    expectTypeOf<HeartlineSocketOptions>().toMatchTypeOf<{ heartbeat?: unknown }>();
+    new HeartlineSocket('ws://x', [], {
+      WebSocket: WsWebSocket,
+      heartbeat: 5000,
+      reconnect: false,
+      outbox: false,
+    });
+    new HeartlineSocket(() => 'ws://x');
+    new HeartlineSocket(async () => new URL('ws://x'), 'chat');
+  });
+
+  it('types listeners by event name', () => {
+    const ws = new HeartlineSocket('ws://x');
+    ws.addEventListener('drop', (e) => {
+      expectTypeOf(e).toEqualTypeOf<DropEvent>();
+      expectTypeOf(e.willReconnect).toBeBoolean();
+      expectTypeOf(e.cause).toEqualTypeOf<DropCause>();
+    });
+    ws.addEventListener('reconnecting', (e) => expectTypeOf(e).toEqualTypeOf<ReconnectingEvent>());
+    ws.addEventListener('close', (e) => expectTypeOf(e.code).toBeNumber());
+    ws.addEventListener('custom-event', (e) => expectTypeOf(e).toEqualTypeOf<Event>());
+    ws.onclose = (e) => expectTypeOf(e).toEqualTypeOf<CloseEvent>();
+    ws.onmessage = (e) => expectTypeOf(e.data).toBeUnknown();
+  });
+
+  it('exposes state as a union and readyState as the WebSocket numbers', () => {
+    const ws = new HeartlineSocket('ws://x');
+    expectTypeOf(ws.state).toEqualTypeOf<State>();
+    expectTypeOf(ws.readyState).toEqualTypeOf<0 | 1 | 2 | 3>();
+    expectTypeOf(ws.OPEN).toEqualTypeOf<1>();
+    expectTypeOf(ws.rtt).toEqualTypeOf<number | undefined>();
+  });
+
+  it('keeps close codes as literal numbers', () => {
+    expectTypeOf(CloseCode.PolicyViolation).toEqualTypeOf<1008>();
+    expectTypeOf(describeClose(1000).retry).toBeBoolean();
+  });
+
+  it('rejects options of the wrong shape', () => {
+    // @ts-expect-error interval must be a number
+    new HeartlineSocket('ws://x', [], { heartbeat: { interval: '10s' } });
+    // @ts-expect-error unknown overflow policy
+    new HeartlineSocket('ws://x', [], { outbox: { overflow: 'drop-newest' } });
+  });
+});

@@ -67,11 +67,11 @@ export interface DropInit {
   readonly willReconnect: boolean;
 }
 
-/** A link was lost (not by the app's `close()`): what happened, and whether a retry follows. */
-export class DropEvent extends Event implements DropInit {
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
+/**
+ * A link was lost (not by the app's `close()`): what happened, and whether a retry follows.
+ * It is a `CloseEvent` of the link, with the catalog's words for the code.
+ */
+export class DropEvent extends CloseEvent implements DropInit {
   /** Catalog name of the code, such as `'HeartbeatTimeout'`. */
   readonly name: string;
   /** One sentence about the code, for people. */
@@ -79,10 +79,7 @@ export class DropEvent extends Event implements DropInit {
   readonly cause: DropCause;
   readonly willReconnect: boolean;
   constructor(init: DropInit) {
-    super('drop');
-    this.code = init.code;
-    this.reason = init.reason;
-    this.wasClean = init.wasClean;
+    super('drop', init);
     this.name = init.name;
     this.explanation = init.explanation;
     this.cause = init.cause;

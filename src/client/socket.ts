@@ -180,6 +180,8 @@ export class HeartlineSocket extends GuardedEventTarget {
   #openedAt = -1;
   #rtt: number | undefined;
   #unwatchPage: (() => void) | null = null;
+  /** The link `reconnect()` is closing gracefully; terminated if the socket closes meanwhile. */
+  #lingering: WebSocketLike | null = null;
 
   /**
    * @param url a `ws:`/`wss:` (or `http:`/`https:`) URL, or a function returning one, called
@@ -314,6 +316,7 @@ export class HeartlineSocket extends GuardedEventTarget {
     const state = this.#state;
     if (state === 'closing' || state === 'closed') return;
     this.#log('info', 'close() called', { code, reason });
+    this.#dropLingering();
     this.#stopLink();
     this.#timers.clear('retry');
     this.#unwatchPage?.();
@@ -358,7 +361,9 @@ export class HeartlineSocket extends GuardedEventTarget {
         // The next socket waits for the old one's closing handshake (at most closeTimeout), so
         // the server never holds two links of this client at once.
         const gen = this.#generation;
+        this.#lingering = old;
         const next = () => {
+          this.#lingering = null;
           if (gen !== this.#generation) return;
           this.#timers.clear('retry');
           this.#connect();
@@ -553,7 +558,7 @@ export class HeartlineSocket extends GuardedEventTarget {
     let willReconnect = this.#failures < maxRetries;
     if (willReconnect) {
       try {
-        willReconnect = shouldReconnect(info) === true;
+        willReconnect = Boolean(shouldReconnect(info));
       } catch (error) {
         this.#reportError(
           new CallbackError('reconnect.shouldReconnect threw; using the default policy', error),
@@ -612,6 +617,16 @@ export class HeartlineSocket extends GuardedEventTarget {
     if (this.#state === 'open') this.#heartbeat?.probe();
   }
 
+  /** Ends a link still running its closing handshake for `reconnect()`: the socket is closing. */
+  #dropLingering(): void {
+    const old = this.#lingering;
+    this.#lingering = null;
+    if (old) {
+      old.onclose = null;
+      old.terminate?.();
+    }
+  }
+
   /** Stops what belongs to one link: its heartbeat and its connect timer. */
   #stopLink(): void {
     this.#heartbeat?.stop();
@@ -648,6 +663,7 @@ export class HeartlineSocket extends GuardedEventTarget {
 
   /** The way to `closed` after a link ended: fires the last `drop`, if any, then `close` once. */
   #finish(code: number, reason: string, wasClean: boolean, drop: DropEvent | null = null): void {
+    this.#dropLingering();
     this.#timers.clearAll();
     this.#stopLink();
     this.#unwatchPage?.();

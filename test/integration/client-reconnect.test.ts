@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import type { CloseEvent, DropEvent, ReconnectingEvent } from '../../src/client/index.js';
 import { openClient } from '../support/client.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
@@ -252,6 +253,29 @@ describe('HeartlineSocket reconnection', () => {
     await waitForEvent(ws, 'open');
     await waitFor(() => server.sockets.size === 1, { message: 'the old socket to close' });
     expect(closes.events).toEqual([]);
+  });
+
+  it('ends a link still closing for reconnect() when close() is called meanwhile', async () => {
+    const server = await startServer();
+    const proxy = await startFaultProxy({ port: server.port });
+    const created: WebSocket[] = [];
+    class Recording extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        created.push(this);
+      }
+    }
+    const ws = openClient(proxy.url, { WebSocket: Recording, closeTimeout: 10_000 });
+    await waitForEvent(ws, 'open');
+    proxy.blackhole(); // the old link will never answer its close frame
+    ws.reconnect(); // waits for that answer, at most closeTimeout
+    ws.close();
+    // without this, ws keeps the half-closed socket (and the process) for its own 30 s
+    await waitFor(() => created[0]!.readyState === WebSocket.CLOSED, {
+      timeout: 1000,
+      message: 'the old link to end',
+    });
+    expect(created).toHaveLength(1);
   });
 
   it('calls a URL function before every attempt, awaiting it', async () => {

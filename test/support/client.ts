@@ -12,7 +12,7 @@ import {
  */
 export function openClient(
   url: UrlSource,
-  options: Omit<HeartlineSocketOptions, 'WebSocket'> = {},
+  options: HeartlineSocketOptions = {},
   protocols?: string | string[],
 ): HeartlineSocket {
   const socket = new HeartlineSocket(url, protocols, { WebSocket, ...options });

@@ -1,0 +1,242 @@
+/**
+ * The `heartline.v1` wire format, shared by client and server; pure and browser-safe.
+ * PROTOCOL.md describes every frame with an example exchange.
+ *
+ * Data frames carry the application's payload untouched after a short ASCII header, so the
+ * hot path never runs JSON over user data:
+ *
+ *   m<n>:<payload>   a reliable message; n is the server's log offset (server → client) or
+ *                    the client's sequence number (client → server)
+ *   v:<payload>      a volatile message: no number, may be dropped, never replayed
+ *
+ * The same header prefixes text frames (payload is text) and binary frames (payload is
+ * bytes). Control frames are JSON objects in text frames, so they start with `{`.
+ */
+
+/** The sub-protocol that switches session mode on. */
+export const SESSION_PROTOCOL = 'heartline.v1';
+
+/** The protocol version inside control frames. */
+export const PROTOCOL_VERSION = 1;
+
+/** Client → server, the first frame on every link: start a session, or resume one. */
+export interface ConnectFrame {
+  readonly t: 'connect';
+  readonly v: number;
+  /** To resume: the session id, its secret token, the log epoch and the last offset received. */
+  readonly sid?: string;
+  readonly token?: string;
+  readonly epoch?: string;
+  readonly offset?: number;
+}
+
+/** Server → client, the first frame on every link: the session, and whether it resumed. */
+export interface HelloFrame {
+  readonly t: 'hello';
+  readonly v: number;
+  readonly sid: string;
+  readonly token: string;
+  readonly epoch: string;
+  /** The client's position: messages after this offset follow (replayed ones first). */
+  readonly offset: number;
+  readonly resumed: boolean;
+  /** Why a resume was refused: `'unknown'`, `'token'`, `'expired'`, `'epoch'` or `'gap'`. */
+  readonly reason?: string;
+  /** The last client sequence number the server has; the client resends what follows. */
+  readonly ack: number;
+  /** The server's heartbeat, in ms; the client adopts it in session mode. */
+  readonly heartbeat: { readonly interval: number; readonly timeout: number };
+  /** How long the server keeps a session after its link drops, in ms. */
+  readonly window: number;
+}
+
+/** Either side: a liveness probe with the sender's clock; `ack` piggy-backs (server → client). */
+export interface PingFrame {
+  readonly t: 'ping';
+  readonly ts: number;
+  readonly ack?: number;
+}
+
+/** The answer to a ping, echoing its `ts` so the pinger measures the RTT. */
+export interface PongFrame {
+  readonly t: 'pong';
+  readonly ts: number;
+  readonly ack?: number;
+}
+
+/** Server → client: every client message up to `seq` has been handled. */
+export interface AckFrame {
+  readonly t: 'ack';
+  readonly seq: number;
+}
+
+export type ControlFrame = ConnectFrame | HelloFrame | PingFrame | PongFrame | AckFrame;
+
+/** A reliable (`n` set) or volatile (`n` undefined) application message. */
+export interface DataFrame<P = string | Uint8Array> {
+  readonly t: 'data';
+  readonly n: number | undefined;
+  readonly payload: P;
+}
+
+export type Frame = ControlFrame | DataFrame;
+
+/** A frame that breaks the protocol; `code` is the close code the receiver should use. */
+export class FrameError extends Error {
+  override readonly name = 'FrameError' as const;
+  /** 1002 for a malformed frame, 1008 for a well-formed one that is not allowed. */
+  readonly code: 1002 | 1008;
+  constructor(message: string, code: 1002 | 1008 = 1002) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const COLON = 0x3a;
+const M = 0x6d;
+const V = 0x76;
+/** The longest header: 'm' + 16 digits (2^53) + ':'. */
+const MAX_HEADER = 18;
+
+/** Serialises a reliable data frame: `m<n>:` + payload, text or bytes as given. */
+export function encodeData(n: number, payload: string): string;
+export function encodeData(n: number, payload: Uint8Array): Uint8Array;
+export function encodeData(n: number, payload: string | Uint8Array): string | Uint8Array;
+export function encodeData(n: number, payload: string | Uint8Array): string | Uint8Array {
+  return withHeader(`m${n}:`, payload);
+}
+
+/** Serialises a volatile data frame: `v:` + payload. */
+export function encodeVolatile(payload: string): string;
+export function encodeVolatile(payload: Uint8Array): Uint8Array;
+export function encodeVolatile(payload: string | Uint8Array): string | Uint8Array;
+export function encodeVolatile(payload: string | Uint8Array): string | Uint8Array {
+  return withHeader('v:', payload);
+}
+
+function withHeader(header: string, payload: string | Uint8Array): string | Uint8Array {
+  if (typeof payload === 'string') return header + payload;
+  const out = new Uint8Array(header.length + payload.byteLength);
+  for (let i = 0; i < header.length; i++) out[i] = header.charCodeAt(i);
+  out.set(payload, header.length);
+  return out;
+}
+
+/** Serialises a control frame. */
+export function encodeControl(frame: ControlFrame): string {
+  return JSON.stringify(frame);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isText(value: unknown, max = 256): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max;
+}
+
+function fail(message: string): never {
+  throw new FrameError(message);
+}
+
+/** Parses the digits of a data header; the index of ':' is `colon`. */
+function headerNumber(digits: string): number {
+  if (digits.length === 0 || digits.length > 16 || !/^(0|[1-9]\d*)$/.test(digits)) {
+    fail(
+      `a data frame header must be m<number>: or v:, got ${JSON.stringify(digits.slice(0, 20))}`,
+    );
+  }
+  const n = Number(digits);
+  if (!Number.isSafeInteger(n)) fail(`a data frame number must be a safe integer, got ${digits}`);
+  return n;
+}
+
+function parseControl(text: string): ControlFrame {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    fail('a control frame must be a JSON object');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail('a control frame must be a JSON object');
+  const f = raw as Record<string, unknown>;
+  switch (f.t) {
+    case 'ping':
+    case 'pong':
+      if (!Number.isFinite(f.ts)) fail(`a ${f.t} frame needs a numeric ts`);
+      if (f.ack !== undefined && !isCount(f.ack)) fail(`a ${f.t} frame's ack must be a count`);
+      return f as unknown as PingFrame | PongFrame;
+    case 'ack':
+      if (!isCount(f.seq)) fail('an ack frame needs seq, a count');
+      return f as unknown as AckFrame;
+    case 'connect': {
+      if (f.v !== PROTOCOL_VERSION)
+        throw new FrameError(`unsupported protocol version ${JSON.stringify(f.v)}`, 1008);
+      const resuming = f.sid !== undefined;
+      if (resuming && !(isText(f.sid) && isText(f.token) && isText(f.epoch) && isCount(f.offset))) {
+        fail('a resuming connect frame needs sid, token, epoch (strings) and offset (a count)');
+      }
+      return f as unknown as ConnectFrame;
+    }
+    case 'hello': {
+      if (f.v !== PROTOCOL_VERSION)
+        throw new FrameError(`unsupported protocol version ${JSON.stringify(f.v)}`, 1008);
+      const hb = f.heartbeat as Record<string, unknown> | undefined;
+      const ok =
+        isText(f.sid) &&
+        isText(f.token) &&
+        isText(f.epoch) &&
+        isCount(f.offset) &&
+        isCount(f.ack) &&
+        isCount(f.window) &&
+        typeof f.resumed === 'boolean' &&
+        (f.reason === undefined || typeof f.reason === 'string') &&
+        typeof hb === 'object' &&
+        hb !== null &&
+        isCount(hb.interval) &&
+        isCount(hb.timeout) &&
+        (hb.interval as number) > 0 &&
+        (hb.timeout as number) > 0;
+      if (!ok)
+        fail('a hello frame needs sid, token, epoch, offset, ack, resumed, window and heartbeat');
+      return f as unknown as HelloFrame;
+    }
+    default:
+      fail(`unknown control frame type ${JSON.stringify(f.t)}`);
+  }
+}
+
+/**
+ * Parses one WebSocket message of a `heartline.v1` link: text (a string) or binary (bytes).
+ * Throws `FrameError` with the close code to use when the frame is malformed.
+ *
+ * @example
+ * parseFrame('m12:hello') // { t: 'data', n: 12, payload: 'hello' }
+ */
+export function parseFrame(raw: string | Uint8Array): Frame {
+  if (typeof raw === 'string') {
+    const first = raw.charCodeAt(0);
+    if (first === 0x7b /* { */) return parseControl(raw);
+    const colon = raw.indexOf(':');
+    if (colon < 1 || colon > MAX_HEADER)
+      fail('a text frame must be a control frame or start with m<number>: or v:');
+    if (first === V && colon === 1) return { t: 'data', n: undefined, payload: raw.slice(2) };
+    if (first !== M) fail('a text frame must be a control frame or start with m<number>: or v:');
+    return { t: 'data', n: headerNumber(raw.slice(1, colon)), payload: raw.slice(colon + 1) };
+  }
+  const limit = Math.min(raw.byteLength, MAX_HEADER + 1);
+  let colon = -1;
+  for (let i = 1; i < limit; i++) {
+    if (raw[i] === COLON) {
+      colon = i;
+      break;
+    }
+  }
+  if (colon < 1) fail('a binary frame must start with m<number>: or v:');
+  if (raw[0] === V && colon === 1) return { t: 'data', n: undefined, payload: raw.subarray(2) };
+  if (raw[0] !== M) fail('a binary frame must start with m<number>: or v:');
+  let digits = '';
+  for (let i = 1; i < colon; i++) digits += String.fromCharCode(raw[i]!);
+  return { t: 'data', n: headerNumber(digits), payload: raw.subarray(colon + 1) };
+}

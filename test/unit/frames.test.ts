@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import {
+  encodeControl,
+  encodeData,
+  encodeVolatile,
+  FrameError,
+  type HelloFrame,
+  parseFrame,
+} from '../../src/protocol/frames.js';
+
+const hello: HelloFrame = {
+  t: 'hello',
+  v: 1,
+  sid: 's1',
+  token: 'secret',
+  epoch: 'e1',
+  offset: 7,
+  resumed: false,
+  reason: 'expired',
+  ack: 0,
+  heartbeat: { interval: 25_000, timeout: 10_000 },
+  window: 120_000,
+};
+
+describe('parseFrame', () => {
+  it('round-trips text and binary data frames, payload untouched', () => {
+    expect(parseFrame(encodeData(12, 'hello: world'))).toEqual({
+      t: 'data',
+      n: 12,
+      payload: 'hello: world',
+    });
+    expect(parseFrame(encodeData(0, ''))).toEqual({ t: 'data', n: 0, payload: '' });
+    expect(parseFrame(encodeVolatile('{"x":1}'))).toEqual({
+      t: 'data',
+      n: undefined,
+      payload: '{"x":1}',
+    });
+    const bytes = new Uint8Array([0, 58, 255, 109]);
+    const frame = parseFrame(encodeData(2 ** 53 - 1, bytes));
+    expect(frame).toMatchObject({ t: 'data', n: 2 ** 53 - 1 });
+    expect([...(frame as { payload: Uint8Array }).payload]).toEqual([0, 58, 255, 109]);
+    expect([...(parseFrame(encodeVolatile(bytes)) as { payload: Uint8Array }).payload]).toEqual([
+      0, 58, 255, 109,
+    ]);
+  });
+
+  it('round-trips every control frame', () => {
+    for (const frame of [
+      hello,
+      { t: 'connect', v: 1 },
+      { t: 'connect', v: 1, sid: 's1', token: 'k', epoch: 'e1', offset: 3 },
+      { t: 'ping', ts: 12.5, ack: 4 },
+      { t: 'pong', ts: 12.5 },
+      { t: 'ack', seq: 99 },
+    ] as const) {
+      expect(parseFrame(encodeControl(frame))).toEqual(frame);
+    }
+  });
+
+  it.each([
+    ['x12:hi', 'must be a control frame or start with m<number>: or v:'],
+    ['m:hi', 'must be m<number>: or v:'],
+    ['m01:hi', 'must be m<number>: or v:'],
+    ['m12hi', 'must be a control frame'],
+    ['m99999999999999999:x', 'must be m<number>: or v:'],
+    ['{"t":"nope"}', 'unknown control frame type "nope"'],
+    ['{not json', 'must be a JSON object'],
+    ['[1]', 'must be a control frame'],
+    ['{"t":"ack","seq":-1}', 'needs seq, a count'],
+    ['{"t":"ping"}', 'needs a numeric ts'],
+    ['{"t":"connect","v":1,"sid":"s"}', 'needs sid, token, epoch'],
+    ['{"t":"hello","v":1,"sid":"s"}', 'a hello frame needs'],
+  ])('rejects %j as malformed (1002)', (raw, message) => {
+    const error = (() => {
+      try {
+        parseFrame(raw);
+      } catch (e) {
+        return e;
+      }
+    })() as FrameError;
+    expect(error).toBeInstanceOf(FrameError);
+    expect(error.code).toBe(1002);
+    expect(error.message).toContain(message);
+  });
+
+  it('rejects another protocol version as a policy matter (1008)', () => {
+    expect(() => parseFrame('{"t":"connect","v":2}')).toThrow(
+      expect.objectContaining({ code: 1008 }),
+    );
+  });
+
+  it('rejects binary frames without a header', () => {
+    expect(() => parseFrame(new Uint8Array([1, 2, 3]))).toThrow(FrameError);
+    expect(() => parseFrame(new Uint8Array([109, 49, 50]))).toThrow(FrameError);
+  });
+});

@@ -121,6 +121,24 @@ export class OverflowEvent extends Event {
   }
 }
 
+/**
+ * Session mode re-established its session after a new link: `resumed` says whether nothing
+ * was lost; otherwise `reason` says why a fresh session started (`unknown`, `token`,
+ * `expired`, `epoch`, `gap`).
+ */
+export class ResumeEvent extends Event {
+  readonly resumed: boolean;
+  readonly reason: string | undefined;
+  /** The session id now in use. */
+  readonly sessionId: string;
+  constructor(resumed: boolean, reason: string | undefined, sessionId: string) {
+    super('resume');
+    this.resumed = resumed;
+    this.reason = reason;
+    this.sessionId = sessionId;
+  }
+}
+
 /** The events a HeartlineSocket dispatches, for typed listeners. */
 export interface HeartlineSocketEventMap {
   open: Event;
@@ -132,4 +150,5 @@ export interface HeartlineSocketEventMap {
   reconnecting: ReconnectingEvent;
   heartbeat: HeartbeatEvent;
   overflow: OverflowEvent;
+  resume: ResumeEvent;
 }

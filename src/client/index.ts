@@ -34,6 +34,7 @@ export {
   MessageEvent,
   OverflowEvent,
   ReconnectingEvent,
+  ResumeEvent,
   StateChangeEvent,
 } from './events.js';
 export type { HeartbeatOptions } from './heartbeat.js';
@@ -46,5 +47,6 @@ export {
   type WebSocketLike,
 } from './options.js';
 export { byteLength, type OutboxOptions, type Outgoing } from './outbox.js';
-export { HeartlineSocket, type UrlSource } from './socket.js';
+export { HeartlineSocket } from './socket.js';
 export type { State } from './state.js';
+export type { UrlSource } from './url.js';

@@ -1,6 +1,5 @@
 import { now } from '../common/clock.js';
 import { CallbackError, InvalidUrlError, NoWebSocketError, SocketError } from '../common/errors.js';
-import { GuardedEventTarget } from '../common/guarded-event-target.js';
 import { Timers } from '../common/timers.js';
 import { invalid } from '../common/validate.js';
 import {
@@ -18,7 +17,6 @@ import {
   DropEvent,
   ErrorEvent,
   HeartbeatEvent,
-  type HeartlineSocketEventMap,
   MessageEvent,
   OverflowEvent,
   ReconnectingEvent,
@@ -34,14 +32,11 @@ import {
 } from './options.js';
 import { Outbox, type Outgoing, utf8Length } from './outbox.js';
 import { watchPage } from './page-lifecycle.js';
+import { SocketTarget } from './socket-target.js';
 import { canMove, READY_STATE, type State } from './state.js';
-
-/** A URL, or a function called before every attempt (so each can carry a fresh token). */
-export type UrlSource = string | URL | (() => string | URL | Promise<string | URL>);
+import { checkProtocols, checkUrl, type UrlSource } from './url.js';
 
 type Slot = 'heartbeat' | 'connectTimeout' | 'retry' | 'closeTimeout';
-
-type Handler<E> = ((this: HeartlineSocket, event: E) => unknown) | null;
 
 interface Loss {
   readonly code: number;
@@ -51,45 +46,6 @@ interface Loss {
 }
 
 const noop = () => {};
-
-function checkUrl(value: string | URL): string {
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch (error) {
-    throw new InvalidUrlError(`Invalid URL: ${JSON.stringify(String(value))}`, error);
-  }
-  // WHATWG WebSockets: http(s) URLs are accepted and mean ws(s); fragments are not allowed.
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new InvalidUrlError(
-      `Expected a ws:, wss:, http: or https: URL, got ${JSON.stringify(url.href)}`,
-    );
-  }
-  if (url.hash)
-    throw new InvalidUrlError(
-      `A WebSocket URL cannot have a fragment: ${JSON.stringify(url.href)}`,
-    );
-  return url.href;
-}
-
-function checkProtocols(protocols: string | string[] | undefined): string[] {
-  const list =
-    protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
-  const seen = new Set<string>();
-  for (const p of list) {
-    // RFC 6455 §4.1: each protocol is an RFC 2616 token, and none may repeat.
-    if (typeof p !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p) || seen.has(p)) {
-      throw new DOMException(
-        `Invalid or repeated sub-protocol: ${JSON.stringify(p)}`,
-        'SyntaxError',
-      );
-    }
-    seen.add(p);
-  }
-  return list;
-}
 
 /**
  * A WebSocket that stays alive: a drop-in for `WebSocket` that notices dead links with a
@@ -105,60 +61,7 @@ function checkProtocols(protocols: string | string[] | undefined): string[] {
  * ws.addEventListener('drop', (e) => console.warn(e.name, e.explanation));
  * ws.send('hello'); // queued until open
  */
-export class HeartlineSocket extends GuardedEventTarget {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
-  declare readonly CONNECTING: 0;
-  declare readonly OPEN: 1;
-  declare readonly CLOSING: 2;
-  declare readonly CLOSED: 3;
-
-  declare onopen: Handler<Event>;
-  declare onmessage: Handler<MessageEvent>;
-  declare onclose: Handler<CloseEvent>;
-  declare onerror: Handler<ErrorEvent>;
-  declare onstatechange: Handler<HeartlineSocketEventMap['statechange']>;
-  declare ondrop: Handler<DropEvent>;
-  declare onreconnecting: Handler<ReconnectingEvent>;
-  declare onheartbeat: Handler<HeartbeatEvent>;
-  declare onoverflow: Handler<OverflowEvent>;
-
-  static {
-    for (const [name, value] of [
-      ['CONNECTING', 0],
-      ['OPEN', 1],
-      ['CLOSING', 2],
-      ['CLOSED', 3],
-    ] as const) {
-      Object.defineProperty(HeartlineSocket.prototype, name, { value, enumerable: true });
-    }
-    const types = [
-      'open',
-      'message',
-      'close',
-      'error',
-      'statechange',
-      'drop',
-      'reconnecting',
-      'heartbeat',
-      'overflow',
-    ];
-    for (const type of types) {
-      Object.defineProperty(HeartlineSocket.prototype, `on${type}`, {
-        configurable: true,
-        enumerable: true,
-        get(this: HeartlineSocket) {
-          return this.getHandler(type);
-        },
-        set(this: HeartlineSocket, handler: unknown) {
-          this.setHandler(type, handler);
-        },
-      });
-    }
-  }
-
+export class HeartlineSocket extends SocketTarget {
   readonly #options: ResolvedOptions;
   readonly #WebSocket: WebSocketConstructor;
   readonly #source: UrlSource;
@@ -703,49 +606,5 @@ export class HeartlineSocket extends GuardedEventTarget {
     } catch {
       // A logger that throws must not change what the socket does.
     }
-  }
-
-  // ── typed listeners ────────────────────────────────────────────────────────────────────────
-
-  override addEventListener<K extends keyof HeartlineSocketEventMap>(
-    type: K,
-    listener:
-      | ((this: HeartlineSocket, event: HeartlineSocketEventMap[K]) => unknown)
-      | EventListenerObject
-      | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener, options);
-  }
-
-  override removeEventListener<K extends keyof HeartlineSocketEventMap>(
-    type: K,
-    listener:
-      | ((this: HeartlineSocket, event: HeartlineSocketEventMap[K]) => unknown)
-      | EventListenerObject
-      | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener, options);
   }
 }

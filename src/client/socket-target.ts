@@ -1,0 +1,121 @@
+import { GuardedEventTarget } from '../common/guarded-event-target.js';
+import type {
+  CloseEvent,
+  DropEvent,
+  ErrorEvent,
+  HeartbeatEvent,
+  HeartlineSocketEventMap,
+  MessageEvent,
+  OverflowEvent,
+  ReconnectingEvent,
+  ResumeEvent,
+} from './events.js';
+
+type Handler<E> = ((this: SocketTarget, event: E) => unknown) | null;
+
+/** The event types that have an `on<type>` property. */
+export const EVENT_TYPES = [
+  'open',
+  'message',
+  'close',
+  'error',
+  'statechange',
+  'drop',
+  'reconnecting',
+  'heartbeat',
+  'overflow',
+  'resume',
+] as const;
+
+/**
+ * The WebSocket surface of `HeartlineSocket` that holds no state of its own: the readyState
+ * constants on the class and on instances, the `on<event>` properties, and typed listeners.
+ */
+export abstract class SocketTarget extends GuardedEventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  declare onopen: Handler<Event>;
+  declare onmessage: Handler<MessageEvent>;
+  declare onclose: Handler<CloseEvent>;
+  declare onerror: Handler<ErrorEvent>;
+  declare onstatechange: Handler<HeartlineSocketEventMap['statechange']>;
+  declare ondrop: Handler<DropEvent>;
+  declare onreconnecting: Handler<ReconnectingEvent>;
+  declare onheartbeat: Handler<HeartbeatEvent>;
+  declare onoverflow: Handler<OverflowEvent>;
+  declare onresume: Handler<ResumeEvent>;
+
+  static {
+    for (const [name, value] of [
+      ['CONNECTING', 0],
+      ['OPEN', 1],
+      ['CLOSING', 2],
+      ['CLOSED', 3],
+    ] as const) {
+      Object.defineProperty(SocketTarget.prototype, name, { value, enumerable: true });
+    }
+    for (const type of EVENT_TYPES) {
+      Object.defineProperty(SocketTarget.prototype, `on${type}`, {
+        configurable: true,
+        enumerable: true,
+        get(this: SocketTarget) {
+          return this.getHandler(type);
+        },
+        set(this: SocketTarget, handler: unknown) {
+          this.setHandler(type, handler);
+        },
+      });
+    }
+  }
+
+  // ── typed listeners ────────────────────────────────────────────────────────────────────────
+
+  override addEventListener<K extends keyof HeartlineSocketEventMap>(
+    type: K,
+    listener:
+      | ((this: SocketTarget, event: HeartlineSocketEventMap[K]) => unknown)
+      | EventListenerObject
+      | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  override removeEventListener<K extends keyof HeartlineSocketEventMap>(
+    type: K,
+    listener:
+      | ((this: SocketTarget, event: HeartlineSocketEventMap[K]) => unknown)
+      | EventListenerObject
+      | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    super.removeEventListener(type, listener, options);
+  }
+}

@@ -12,6 +12,7 @@ export {
   isHeartlineError,
   NoWebSocketError,
   OutboxOverflowError,
+  ProtocolError,
   SocketError,
 } from '../common/errors.js';
 export {
@@ -43,6 +44,7 @@ export {
   type HeartlineSocketOptions,
   type Logger,
   type ReconnectOptions,
+  type SendOptions,
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';

@@ -62,6 +62,11 @@ export interface HeartlineSocketOptions {
   reconnect?: Partial<ReconnectOptions> | false;
   /** Queue for messages sent while not open, or `false` to throw as WebSocket does. */
   outbox?: Partial<OutboxOptions> | false;
+  /**
+   * `'auto'` offers `heartline.v1`, so that a Heartline server resumes sessions with nothing
+   * lost; any other server gets plain mode. `false` never offers it.
+   */
+  session?: 'auto' | false;
   /** ms to wait for the server's answer to `close()` before dropping the link anyway. */
   closeTimeout?: number;
   /** In browsers, close the link on `pagehide` and reopen it on `pageshow` (bfcache). */
@@ -70,11 +75,22 @@ export interface HeartlineSocketOptions {
   logger?: Logger;
 }
 
+/** The second argument of `send()`. */
+export interface SendOptions {
+  /**
+   * May be dropped rather than queued or replayed: for cursor positions, typing indicators,
+   * anything a newer message replaces. Sent only while the link is open.
+   * @default false
+   */
+  readonly volatile?: boolean;
+}
+
 export interface ResolvedOptions {
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly heartbeat: HeartbeatOptions | false;
   readonly reconnect: ReconnectOptions;
   readonly outbox: OutboxOptions | false;
+  readonly session: 'auto' | false;
   readonly closeTimeout: number;
   readonly closeOnUnload: boolean;
   readonly logger: Logger | undefined;
@@ -106,6 +122,7 @@ export const DEFAULTS = Object.freeze({
     maxBytes: 1_048_576,
     overflow: 'drop-oldest' as 'drop-oldest' | 'reject',
   }),
+  session: 'auto' as 'auto' | false,
   closeTimeout: 5_000,
   closeOnUnload: true,
 });
@@ -206,6 +223,10 @@ export function resolveOptions(options: HeartlineSocketOptions | undefined): Res
     heartbeat: resolveHeartbeat(o.heartbeat),
     reconnect: resolveReconnect(o.reconnect),
     outbox: resolveOutbox(o.outbox),
+    session:
+      o.session === undefined || o.session === 'auto' || o.session === false
+        ? (o.session ?? DEFAULTS.session)
+        : invalid('session', "'auto' or false", o.session),
     closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
     closeOnUnload: checkBoolean('closeOnUnload', o.closeOnUnload ?? DEFAULTS.closeOnUnload),
     logger: o.logger as Logger | undefined,

@@ -36,12 +36,13 @@ export function byteLength(data: Outgoing): number {
 }
 
 /**
- * Messages sent while the link is down, kept in order and bounded by count and bytes. Overflow
- * is never silent: `push()` returns what it dropped (`'drop-oldest'`) or throws (`'reject'`).
+ * Messages kept in order and bounded by count and bytes: those sent while the link is down
+ * and, in session mode, those sent but not yet acknowledged. Overflow is never silent:
+ * `push()` returns what it dropped (`'drop-oldest'`) or throws (`'reject'`).
  */
-export class Outbox {
+export class Outbox<T = Outgoing> {
   readonly #options: OutboxOptions;
-  #items: Outgoing[] = [];
+  #items: T[] = [];
   #sizes: number[] = [];
   #head = 0;
   #bytes = 0;
@@ -62,7 +63,7 @@ export class Outbox {
    * Queues `data`; returns the messages dropped to make room (oldest first, possibly `data`
    * itself when it alone exceeds `maxBytes`). Throws `OutboxOverflowError` under `'reject'`.
    */
-  push(data: Outgoing, size = byteLength(data)): Outgoing[] {
+  push(data: T, size = byteLength(data as Outgoing)): T[] {
     const { maxMessages, maxBytes, overflow } = this.#options;
     const fits = () => this.length < maxMessages && this.#bytes + size <= maxBytes;
     if (fits()) {
@@ -78,18 +79,28 @@ export class Outbox {
       }
       return [data];
     }
-    const dropped: Outgoing[] = [];
+    const dropped: T[] = [];
     while (!fits()) dropped.push(this.shift()!);
     this.#append(data, size);
     return dropped;
   }
 
+  /** The oldest message, left in place. */
+  peek(): T | undefined {
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
+
+  /** Every message, oldest first, left in place. */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
+  }
+
   /** Removes and returns the oldest message. */
-  shift(): Outgoing | undefined {
+  shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const data = this.#items[this.#head]!;
     this.#bytes -= this.#sizes[this.#head]!;
-    this.#items[this.#head] = undefined as unknown as Outgoing; // let it be collected
+    this.#items[this.#head] = undefined as T; // let it be collected
     this.#head++;
     if (this.#head === this.#items.length) this.clear();
     else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) this.#compact();
@@ -103,7 +114,7 @@ export class Outbox {
     this.#bytes = 0;
   }
 
-  #append(data: Outgoing, size: number): void {
+  #append(data: T, size: number): void {
     this.#items.push(data);
     this.#sizes.push(size);
     this.#bytes += size;

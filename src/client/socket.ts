@@ -1,5 +1,11 @@
 import { now } from '../common/clock.js';
-import { CallbackError, InvalidUrlError, NoWebSocketError, SocketError } from '../common/errors.js';
+import {
+  CallbackError,
+  InvalidUrlError,
+  NoWebSocketError,
+  ProtocolError,
+  SocketError,
+} from '../common/errors.js';
 import { Timers } from '../common/timers.js';
 import { invalid } from '../common/validate.js';
 import {
@@ -11,6 +17,12 @@ import {
   parseRetryAfter,
   type ReconnectInfo,
 } from '../protocol/close-codes.js';
+import {
+  type HelloFrame,
+  offerProtocols,
+  PLAIN_MARKER,
+  SESSION_PROTOCOL,
+} from '../protocol/frames.js';
 import { backoffDelay } from './backoff.js';
 import {
   CloseEvent,
@@ -20,18 +32,22 @@ import {
   MessageEvent,
   OverflowEvent,
   ReconnectingEvent,
+  ResumeEvent,
   StateChangeEvent,
 } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import {
+  DEFAULTS,
   type HeartlineSocketOptions,
   type ResolvedOptions,
   resolveOptions,
+  type SendOptions,
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';
 import { Outbox, type Outgoing, utf8Length } from './outbox.js';
 import { watchPage } from './page-lifecycle.js';
+import { ClientSession, fromBytes, toPayload } from './session.js';
 import { SocketTarget } from './socket-target.js';
 import { canMove, READY_STATE, type State } from './state.js';
 import { checkProtocols, checkUrl, type UrlSource } from './url.js';
@@ -85,6 +101,14 @@ export class HeartlineSocket extends SocketTarget {
   #unwatchPage: (() => void) | null = null;
   /** The link `reconnect()` is closing gracefully; terminated if the socket closes meanwhile. */
   #lingering: WebSocketLike | null = null;
+  /** Session mode's state across links; null with `session: false`. */
+  readonly #session: ClientSession | null;
+  /** What the current link speaks, once it opened. */
+  #linkKind: 'plain' | 'session' | undefined;
+  /** URLs whose server chose heartline.v1 but broke it: plain mode from then on. */
+  readonly #plainUrls = new Set<string>();
+  /** The underlying implementation's own default binaryType ('blob', or 'nodebuffer' for ws). */
+  #nativeBinaryType: string | undefined;
 
   /**
    * @param url a `ws:`/`wss:` (or `http:`/`https:`) URL, or a function returning one, called
@@ -113,13 +137,34 @@ export class HeartlineSocket extends SocketTarget {
           send: (ping) => this.#socket?.send(ping as never),
           dead: () =>
             this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
-          pong: (rtt) => {
-            this.#rtt = rtt;
-            this.#emit(new HeartbeatEvent(rtt));
-          },
+          pong: (rtt) => this.#onRtt(rtt),
           error: (error) => this.#reportError(new CallbackError('heartbeat.ping threw', error)),
         })
       : null;
+    this.#session =
+      this.#options.session === 'auto'
+        ? new ClientSession(
+            {
+              write: (frame) => this.#socket?.send(frame as never),
+              deliver: (payload) =>
+                this.#emit(
+                  new MessageEvent('message', {
+                    data:
+                      typeof payload === 'string' ? payload : fromBytes(payload, this.binaryType),
+                  }),
+                ),
+              established: (hello, resumed) => this.#established(hello, resumed),
+              violated: (code, message, fallback) => this.#violated(code, message, fallback),
+              dead: () =>
+                this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
+              pong: (rtt) => this.#onRtt(rtt),
+              overflow: (dropped) => this.#emit(new OverflowEvent(dropped, 'drop-oldest')),
+            },
+            this.#options.outbox || DEFAULTS.outbox,
+            hb,
+            this.#timers,
+          )
+        : null;
     this.#start();
   }
 
@@ -159,12 +204,13 @@ export class HeartlineSocket extends SocketTarget {
 
   /** `'blob'` or `'arraybuffer'` (with `ws`, also `'nodebuffer'`); applied to every link. */
   get binaryType(): string {
-    return this.#binaryType ?? this.#socket?.binaryType ?? 'blob';
+    return this.#binaryType ?? this.#nativeBinaryType ?? 'blob';
   }
 
   set binaryType(value: string) {
     this.#binaryType = value;
-    if (this.#socket) this.#socket.binaryType = value;
+    // A session link keeps reading ArrayBuffers: its frames are parsed before delivery.
+    if (this.#socket && this.#linkKind !== 'session') this.#socket.binaryType = value;
   }
 
   /**
@@ -172,19 +218,32 @@ export class HeartlineSocket extends SocketTarget {
    * an `InvalidStateError` DOMException once the socket is closing or closed, or when the
    * outbox is off and the socket is not open; under `outbox.overflow: 'reject'`, throws an
    * `OutboxOverflowError` when full.
+   *
+   * In session mode, a message stays numbered and kept until the server acknowledges it, and
+   * is resent after a resume. `{ volatile: true }` marks a message that may be dropped (cursor
+   * positions, typing): it is never queued, kept or replayed.
    */
-  send(data: Outgoing): void {
+  send(data: Outgoing, options?: SendOptions): void {
     const state = this.#state;
-    if (state === 'open' && this.#socket) {
-      this.#socket.send(data as never);
-      return;
-    }
     if (state === 'closing' || state === 'closed') {
       throw new DOMException(
         `HeartlineSocket is ${state}; call reconnect() to open it again`,
         'InvalidStateError',
       );
     }
+    const session = this.#session;
+    if (session?.known && this.#linkKind !== 'plain') {
+      // Numbered and kept until acknowledged, across links.
+      const payload = toPayload(data);
+      if (options?.volatile) session.sendVolatile(payload);
+      else session.send(payload);
+      return;
+    }
+    if (state === 'open' && this.#socket) {
+      this.#socket.send(data as never);
+      return;
+    }
+    if (options?.volatile) return; // volatile while the link is down: dropped, by definition
     if (!this.#outbox) {
       throw new DOMException(
         `HeartlineSocket is ${state} and its outbox is off`,
@@ -219,6 +278,7 @@ export class HeartlineSocket extends SocketTarget {
     const state = this.#state;
     if (state === 'closing' || state === 'closed') return;
     this.#log('info', 'close() called', { code, reason });
+    this.#session?.end();
     this.#dropLingering();
     this.#stopLink();
     this.#timers.clear('retry');
@@ -374,8 +434,12 @@ export class HeartlineSocket extends SocketTarget {
       this.#url = url;
     }
     let socket: WebSocketLike;
+    const offerSession = this.#session !== null && !this.#plainUrls.has(url);
     try {
-      socket = new this.#WebSocket(url, this.#protocols);
+      socket = new this.#WebSocket(
+        url,
+        offerSession ? offerProtocols(this.#protocols) : this.#protocols,
+      );
     } catch (error) {
       this.#reportError(new SocketError(`Could not create a WebSocket for ${url}`, error));
       this.#lost({
@@ -387,7 +451,9 @@ export class HeartlineSocket extends SocketTarget {
       return;
     }
     this.#socket = socket;
-    if (this.#binaryType !== undefined) socket.binaryType = this.#binaryType;
+    this.#nativeBinaryType ??= socket.binaryType;
+    // Session frames are parsed synchronously, so they must not arrive as Blobs.
+    socket.binaryType = offerSession ? 'arraybuffer' : this.binaryType;
     socket.onopen = () => gen === this.#generation && this.#onOpen();
     socket.onmessage = (event) =>
       gen === this.#generation && this.#onMessage(event.data, event.origin);
@@ -397,17 +463,72 @@ export class HeartlineSocket extends SocketTarget {
 
   #onOpen(): void {
     const socket = this.#socket!;
+    this.#extensions = socket.extensions;
+    if (socket.protocol === SESSION_PROTOCOL && this.#session) {
+      // Open only once the server's hello arrives, within what is left of connectTimeout.
+      this.#linkKind = 'session';
+      this.#session.begin();
+      return;
+    }
+    this.#linkKind = 'plain';
+    this.#protocol = socket.protocol === PLAIN_MARKER ? '' : socket.protocol;
+    socket.binaryType = this.binaryType;
+    // A server that spoke heartline.v1 before and no longer does: what it never acknowledged
+    // goes out again as plain messages.
+    if (this.#session?.known) for (const p of this.#session.takeUnacked()) this.#outbox?.push(p);
+    this.#opened(() => {
+      this.#heartbeat?.start();
+      this.#flush();
+    });
+  }
+
+  #established(hello: HelloFrame, resumed: boolean | undefined): void {
+    this.#protocol = hello.protocol;
+    this.#log('info', resumed ? 'session resumed' : 'session started', {
+      session: hello.sid,
+      reason: hello.reason,
+    });
+    this.#opened(
+      () => {
+        // Sends made before the first session was known waited in the outbox.
+        const outbox = this.#outbox;
+        while (outbox && outbox.length > 0) this.#session!.send(toPayload(outbox.shift()));
+      },
+      resumed === undefined ? null : new ResumeEvent(resumed, hello.reason, hello.sid),
+    );
+  }
+
+  /** The link is ready for the app: `open` (after `resume`, in session mode). */
+  #opened(start: () => void, resume: ResumeEvent | null = null): void {
     this.#timers.clear('connectTimeout');
     this.#openedAt = now();
-    this.#protocol = socket.protocol;
-    this.#extensions = socket.extensions;
     const gen = this.#generation;
     this.#setState('open', 'connected');
     if (gen !== this.#generation || this.#state !== 'open') return; // a statechange listener acted
-    this.#heartbeat?.start();
-    this.#flush();
+    start();
     this.#log('info', 'open', { url: this.#url, protocol: this.#protocol });
+    if (resume) {
+      this.#emit(resume);
+      if (gen !== this.#generation || this.#state !== 'open') return;
+    }
     this.#emit(new Event('open'));
+  }
+
+  /** The server broke heartline.v1: say so, drop the link, and maybe use plain mode from now on. */
+  #violated(code: number, message: string, fallback: boolean): void {
+    if (fallback) this.#plainUrls.add(this.#url);
+    this.#reportError(
+      new ProtocolError(
+        `${this.#url}: ${message}${fallback ? '; later attempts to this URL use plain mode' : ''}`,
+        code,
+      ),
+    );
+    this.#abandon(code, 'heartline.v1 protocol error', 'session_error');
+  }
+
+  #onRtt(rtt: number): void {
+    this.#rtt = rtt;
+    this.#emit(new HeartbeatEvent(rtt));
   }
 
   #flush(): void {
@@ -419,6 +540,10 @@ export class HeartlineSocket extends SocketTarget {
   }
 
   #onMessage(data: unknown, origin: string | undefined): void {
+    if (this.#linkKind === 'session') {
+      this.#session!.receive(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer));
+      return;
+    }
     if (this.#heartbeat?.received(data)) return;
     this.#emit(new MessageEvent('message', { data, origin: origin ?? '' }));
   }
@@ -517,7 +642,9 @@ export class HeartlineSocket extends SocketTarget {
   }
 
   #probe(): void {
-    if (this.#state === 'open') this.#heartbeat?.probe();
+    if (this.#state !== 'open') return;
+    if (this.#linkKind === 'session') this.#session!.probe();
+    else this.#heartbeat?.probe();
   }
 
   /** Ends a link still running its closing handshake for `reconnect()`: the socket is closing. */
@@ -533,6 +660,7 @@ export class HeartlineSocket extends SocketTarget {
   /** Stops what belongs to one link: its heartbeat and its connect timer. */
   #stopLink(): void {
     this.#heartbeat?.stop();
+    this.#session?.linkLost();
     this.#timers.clear('connectTimeout');
     this.#openedAt = -1;
   }
@@ -546,6 +674,7 @@ export class HeartlineSocket extends SocketTarget {
    */
   #detach(code?: number, reason?: string, graceful = false): void {
     this.#generation++; // also cancels an attempt still awaiting its URL function
+    this.#linkKind = undefined;
     const socket = this.#socket;
     if (!socket) return;
     this.#socket = null;
@@ -566,6 +695,7 @@ export class HeartlineSocket extends SocketTarget {
 
   /** The way to `closed` after a link ended: fires the last `drop`, if any, then `close` once. */
   #finish(code: number, reason: string, wasClean: boolean, drop: DropEvent | null = null): void {
+    this.#session?.end();
     this.#dropLingering();
     this.#timers.clearAll();
     this.#stopLink();

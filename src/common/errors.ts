@@ -15,6 +15,8 @@ export const ErrorCode = {
   Callback: 'HL_ERR_CALLBACK',
   /** The underlying WebSocket reported an error; the message says which attempt. */
   Socket: 'HL_ERR_SOCKET',
+  /** The peer broke the heartline.v1 session protocol (a bad or missing hello, a malformed frame). */
+  Protocol: 'HL_ERR_PROTOCOL',
   /**
    * Server: a client broke a rule and was closed: a message over `maxPayload` (1009), invalid
    * UTF-8 (1007), a malformed frame (1002), over the rate limit (1008), too slow to read (4507).
@@ -103,6 +105,16 @@ export class ClientViolationError extends HeartlineError {
   constructor(message: string, clientId: string, closeCode: number, cause?: unknown) {
     super(ErrorCode.ClientViolation, message, { cause });
     this.clientId = clientId;
+    this.closeCode = closeCode;
+  }
+}
+
+/** The peer broke the `heartline.v1` protocol; `closeCode` is the code the link was closed with. */
+export class ProtocolError extends HeartlineError {
+  override readonly name = 'ProtocolError' as const;
+  readonly closeCode: number;
+  constructor(message: string, closeCode: number) {
+    super(ErrorCode.Protocol, message);
     this.closeCode = closeCode;
   }
 }

@@ -16,6 +16,18 @@
 /** The sub-protocol that switches session mode on. */
 export const SESSION_PROTOCOL = 'heartline.v1';
 
+/**
+ * Offered first when the app has no sub-protocol of its own: a `ws` server without
+ * `handleProtocols` selects the first offer whatever it is, and must not select `heartline.v1`
+ * by accident. Reported to the app as `''`.
+ */
+export const PLAIN_MARKER = 'heartline.plain';
+
+/** What a client offers: the app's protocols (or the plain marker), then `heartline.v1`. */
+export function offerProtocols(app: readonly string[]): string[] {
+  return [...(app.length > 0 ? app : [PLAIN_MARKER]), SESSION_PROTOCOL];
+}
+
 /** The protocol version inside control frames. */
 export const PROTOCOL_VERSION = 1;
 
@@ -44,7 +56,9 @@ export interface HelloFrame {
   readonly reason?: string;
   /** The last client sequence number the server has; the client resends what follows. */
   readonly ack: number;
-  /** The server's heartbeat, in ms; the client adopts it in session mode. */
+  /** The application sub-protocol the server chose among those offered, or `''`. */
+  readonly protocol: string;
+  /** The server's heartbeat, in ms. */
   readonly heartbeat: { readonly interval: number; readonly timeout: number };
   /** How long the server keeps a session after its link drops, in ms. */
   readonly window: number;
@@ -192,6 +206,7 @@ function parseControl(text: string): ControlFrame {
         isCount(f.window) &&
         typeof f.resumed === 'boolean' &&
         (f.reason === undefined || typeof f.reason === 'string') &&
+        typeof f.protocol === 'string' &&
         typeof hb === 'object' &&
         hb !== null &&
         isCount(hb.interval) &&

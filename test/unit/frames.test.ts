@@ -18,6 +18,7 @@ const hello: HelloFrame = {
   resumed: false,
   reason: 'expired',
   ack: 0,
+  protocol: '',
   heartbeat: { interval: 25_000, timeout: 10_000 },
   window: 120_000,
 };

@@ -25,10 +25,12 @@ describe('negotiateProtocol', () => {
     expect(negotiateProtocol('chat.v1, chat.v2', list, false, request)).toEqual({
       ok: true,
       protocol: 'chat.v2',
+      appProtocol: 'chat.v2',
     });
     expect(negotiateProtocol('x, chat.v1', list, false, request)).toEqual({
       ok: true,
       protocol: 'chat.v1',
+      appProtocol: 'chat.v1',
     });
   });
 
@@ -45,6 +47,7 @@ describe('negotiateProtocol', () => {
     expect(negotiateProtocol(undefined, list, false, request)).toEqual({
       ok: true,
       protocol: undefined,
+      appProtocol: '',
     });
     expect(negotiateProtocol(undefined, list, true, request)).toMatchObject({ ok: false });
   });
@@ -59,7 +62,11 @@ describe('negotiateProtocol', () => {
     const rogue = resolveProtocolPolicy(() => 'admin');
     expect(negotiateProtocol('chat', rogue, false, request)).toMatchObject({ ok: false });
     const good = resolveProtocolPolicy((offered: readonly string[]) => offered.at(-1));
-    expect(negotiateProtocol('a, b', good, false, request)).toEqual({ ok: true, protocol: 'b' });
+    expect(negotiateProtocol('a, b', good, false, request)).toEqual({
+      ok: true,
+      protocol: 'b',
+      appProtocol: 'b',
+    });
   });
 });
 
@@ -69,5 +76,37 @@ describe('resolveProtocolPolicy', () => {
       /Expected `protocols\[1\]` to be/,
     );
     expect(() => resolveProtocolPolicy('chat')).toThrow(/Expected `protocols` to be/);
+  });
+});
+
+describe('negotiateProtocol with a HeartlineSocket offer', () => {
+  const none = resolveProtocolPolicy([]);
+  const chat = resolveProtocolPolicy(['chat']);
+
+  it('selects the plain marker when the app offered nothing, reporting no app protocol', () => {
+    expect(negotiateProtocol('heartline.plain, heartline.v1', none, false, request)).toEqual({
+      ok: true,
+      protocol: 'heartline.plain',
+      appProtocol: '',
+    });
+  });
+
+  it("selects the app's protocol and never heartline.v1", () => {
+    expect(negotiateProtocol('chat, heartline.v1', chat, false, request)).toEqual({
+      ok: true,
+      protocol: 'chat',
+      appProtocol: 'chat',
+    });
+    expect(negotiateProtocol('mqtt, heartline.v1', chat, false, request)).toMatchObject({
+      ok: false,
+      message: 'Unsupported sub-protocol: offered "mqtt"; this server supports "chat"',
+    });
+  });
+
+  it('refuses a bare heartline.v1 offer and a marker when a protocol is required', () => {
+    expect(negotiateProtocol('heartline.v1', none, false, request)).toMatchObject({ ok: false });
+    expect(negotiateProtocol('heartline.plain, heartline.v1', chat, true, request)).toMatchObject({
+      ok: false,
+    });
   });
 });

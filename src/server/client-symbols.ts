@@ -1,0 +1,13 @@
+/**
+ * Symbol keys for what the server calls on a `ServerClient` and what its socket listeners call,
+ * kept off the public surface (they are not exported from `heartline/server`).
+ */
+export const kDeliver = Symbol('heartline.deliver');
+export const kEnd = Symbol('heartline.end');
+export const kExpire = Symbol('heartline.expire');
+export const kClient = Symbol('heartline.client');
+export const kOnMessage = Symbol('heartline.onMessage');
+export const kOnPong = Symbol('heartline.onPong');
+export const kOnPing = Symbol('heartline.onPing');
+export const kOnError = Symbol('heartline.onError');
+export const kOnClose = Symbol('heartline.onClose');

@@ -1,0 +1,364 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import {
+  checkBoolean,
+  checkDelay,
+  checkFunction,
+  checkKnownKeys,
+  checkNumber,
+  checkObject,
+  invalid,
+} from '../common/validate.js';
+import { CloseCode, isAppCloseCode } from '../protocol/close-codes.js';
+import type { AdapterFactory } from './adapter.js';
+import { MemoryAdapter } from './memory-adapter.js';
+import { type OriginPolicy, type OriginsOption, resolveOriginPolicy } from './origin-policy.js';
+import {
+  type ProtocolPolicy,
+  type ProtocolsOption,
+  resolveProtocolPolicy,
+} from './protocol-policy.js';
+import type { RateLimitOptions } from './rate-limiter.js';
+
+/** Heartbeat settings of the server. */
+export interface HeartbeatSettings {
+  /** ms between protocol pings to each client. @default 25_000 */
+  readonly interval: number;
+  /** ms a client may stay silent after a ping before it is terminated. @default 10_000 */
+  readonly timeout: number;
+  /** Text message of classic-snippet clients answered with `textPong`; `false` = none. @default 'ping' */
+  readonly textPing: string | false;
+  /** The answer to `textPing`. @default 'pong' */
+  readonly textPong: string;
+}
+
+/** Shutdown settings; `close(options)` overrides them per call. */
+export interface ShutdownSettings {
+  /** Close code sent to every client. @default 1012 */
+  readonly code: number;
+  /** Close reason text, before the `; retry-after=<ms>` hint. @default 'Service restart' */
+  readonly reason: string;
+  /** ms over which clients' retry-after hints are spread uniformly. @default 5_000 */
+  readonly retryAfter: number;
+  /** ms after which clients that have not closed are terminated. @default 10_000 */
+  readonly deadline: number;
+}
+
+/** The connection cap. */
+export interface ConnectionLimit {
+  /** Most clients at once; more get HTTP 503. @default Infinity */
+  readonly limit: number;
+  /** ms sent as `Retry-After` (in whole seconds) with that 503. @default 5_000 */
+  readonly retryAfter: number;
+}
+
+/**
+ * What `new HeartlineServer(options)` accepts. Exactly one of `port`, `server`, `noServer`.
+ *
+ * @example
+ * new HeartlineServer({ server: httpServer, path: '/ws', origins: ['https://app.example.com'] })
+ */
+export interface HeartlineServerOptions {
+  /** Listen on this port (0 = any free port), with a `node:http` server the instance owns. */
+  port?: number;
+  /** The host to listen on with `port`; all interfaces when absent. */
+  host?: string;
+  /** Attach to this existing `http`/`https` server; `close()` leaves it listening. */
+  server?: HttpServer | HttpsServer;
+  /** Attach to nothing: pass upgrades in with `handleUpgrade(request, socket, head)`. @default false */
+  noServer?: boolean;
+  /** Accept upgrades only on this path or these paths (query ignored); any path when absent. @default undefined */
+  path?: string | readonly string[];
+  /**
+   * Allowed `Origin`s: `'same-origin'`, `'*'`, a list (wildcards allowed) or a function.
+   * @default 'same-origin'
+   * @example origins: ['https://app.example.com', 'https://*.example.com']
+   */
+  origins?: OriginsOption;
+  /** Accept requests with no `Origin` header (non-browser clients). @default false */
+  allowMissingOrigin?: boolean;
+  /**
+   * Supported sub-protocols in order of preference, or a function that picks one.
+   * @default []
+   * @example protocols: ['chat.v2', 'chat.v1']
+   */
+  protocols?: ProtocolsOption;
+  /** Refuse (HTTP 400) clients that offer no sub-protocol. @default false */
+  requireProtocol?: boolean;
+  /**
+   * Heartbeat settings, a number as the interval, or `false` for none.
+   * @default { interval: 25_000, timeout: 10_000, textPing: 'ping', textPong: 'pong' }
+   * @example heartbeat: { interval: 15_000, timeout: 5_000 }
+   */
+  heartbeat?: Partial<HeartbeatSettings> | number | false;
+  /** Largest message accepted, in bytes; larger ones close the client with 1009. @default 1_048_576 */
+  maxPayload?: number;
+  /** Bytes a client's send buffer may hold before it is closed with 4507 (slow consumer). @default 1_048_576 */
+  highWaterMark?: number;
+  /**
+   * Per-client inbound message limit (over it: close 1008), a number per second, or `false`.
+   * @default false
+   * @example rateLimit: { messages: 20, interval: 1_000 }
+   */
+  rateLimit?: Partial<RateLimitOptions> | number | false;
+  /** The connection cap, or a number as its limit. @default { limit: Infinity, retryAfter: 5_000 } */
+  maxConnections?: Partial<ConnectionLimit> | number;
+  /** ms a closing handshake may take before the socket is destroyed. @default 5_000 */
+  closeTimeout?: number;
+  /** Defaults for `close()`. @default { code: 1012, reason: 'Service restart', retryAfter: 5_000, deadline: 10_000 } */
+  shutdown?: Partial<ShutdownSettings>;
+  /** Builds the room adapter. @default (host) => new MemoryAdapter(host) */
+  adapter?: AdapterFactory;
+}
+
+/** Where the server gets its connections from. */
+export type Attachment =
+  | { readonly kind: 'port'; readonly port: number; readonly host: string | undefined }
+  | { readonly kind: 'server'; readonly server: HttpServer | HttpsServer }
+  | { readonly kind: 'noServer' };
+
+export interface ResolvedServerOptions {
+  readonly attachment: Attachment;
+  readonly paths: ReadonlySet<string> | undefined;
+  readonly origins: OriginPolicy;
+  readonly allowMissingOrigin: boolean;
+  readonly protocols: ProtocolPolicy;
+  readonly requireProtocol: boolean;
+  readonly heartbeat: HeartbeatSettings | false;
+  readonly maxPayload: number;
+  readonly highWaterMark: number;
+  readonly rateLimit: RateLimitOptions | false;
+  readonly maxConnections: ConnectionLimit;
+  readonly closeTimeout: number;
+  readonly shutdown: ShutdownSettings;
+  readonly adapter: AdapterFactory;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Every default of the server in one place; the options table in docs/server.md is checked
+ * against this object. The values follow research/server-anchors.md §4.5: a 25 s ping stays
+ * below the 55–60 s idle cut of proxies and balancers, a 10 s timeout bounds detection to
+ * about 35 s, and 1 MiB bounds both directions (ws's own 100 MiB `maxPayload` is too lax).
+ *
+ * @example
+ * DEFAULTS.heartbeat.interval // 25_000
+ */
+export const DEFAULTS = Object.freeze({
+  path: undefined,
+  origins: 'same-origin',
+  allowMissingOrigin: false,
+  protocols: Object.freeze([]) as readonly string[],
+  requireProtocol: false,
+  heartbeat: Object.freeze({
+    interval: 25_000,
+    timeout: 10_000,
+    textPing: 'ping',
+    textPong: 'pong',
+  }),
+  maxPayload: MiB,
+  highWaterMark: MiB,
+  rateLimit: false,
+  /** What `rateLimit: {}` or a bare number fills in. */
+  rateLimitSettings: Object.freeze({ messages: 100, interval: 1_000 }),
+  maxConnections: Object.freeze({ limit: Number.POSITIVE_INFINITY, retryAfter: 5_000 }),
+  closeTimeout: 5_000,
+  shutdown: Object.freeze({
+    code: CloseCode.ServiceRestart,
+    reason: 'Service restart',
+    retryAfter: 5_000,
+    deadline: 10_000,
+  }),
+  adapter: ((host) => new MemoryAdapter(host)) as AdapterFactory,
+} as const);
+
+const TOP_KEYS = [
+  'port',
+  'host',
+  'server',
+  'noServer',
+  'path',
+  'origins',
+  'allowMissingOrigin',
+  'protocols',
+  'requireProtocol',
+  'heartbeat',
+  'maxPayload',
+  'highWaterMark',
+  'rateLimit',
+  'maxConnections',
+  'closeTimeout',
+  'shutdown',
+  'adapter',
+] as const;
+
+/** `{ interval: undefined }` means "the default", as it would with a spread of user options. */
+function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(o)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+function resolveAttachment(o: Record<string, unknown>): Attachment {
+  const given = (['port', 'server', 'noServer'] as const).filter((k) =>
+    k === 'noServer' ? o.noServer === true : o[k] !== undefined,
+  );
+  if (given.length !== 1) {
+    invalid(
+      'options',
+      'an object with exactly one of `port`, `server` or `noServer: true`',
+      given.length ? given.join(' and ') : 'none',
+    );
+  }
+  if (o.noServer !== undefined) checkBoolean('noServer', o.noServer);
+  if (o.host !== undefined && (typeof o.host !== 'string' || o.port === undefined)) {
+    invalid('host', 'a string, given with `port`', o.host);
+  }
+  if (given[0] === 'port') {
+    const port = checkNumber('port', o.port, { min: 0, max: 65_535, integer: true });
+    return Object.freeze({ kind: 'port', port, host: o.host as string | undefined });
+  }
+  if (given[0] === 'server') {
+    const server = o.server as { on?: unknown; listeners?: unknown };
+    if (
+      typeof server !== 'object' ||
+      typeof server.on !== 'function' ||
+      typeof server.listeners !== 'function'
+    ) {
+      invalid('server', 'an http.Server or https.Server', o.server);
+    }
+    return Object.freeze({ kind: 'server', server: o.server as HttpServer });
+  }
+  return Object.freeze({ kind: 'noServer' });
+}
+
+function resolvePaths(value: unknown): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0)
+    invalid('path', 'a path or a non-empty array of paths', value);
+  list.forEach((p: unknown, i) => {
+    if (typeof p !== 'string' || !p.startsWith('/') || /[?#\s]/.test(p)) {
+      invalid(
+        typeof value === 'string' ? 'path' : `path[${i}]`,
+        'a path starting with "/" (no query)',
+        p,
+      );
+    }
+  });
+  return Object.freeze(new Set(list as string[]));
+}
+
+function resolveHeartbeat(raw: unknown): HeartbeatSettings | false {
+  if (raw === false) return false;
+  const o = typeof raw === 'number' ? { interval: raw } : checkObject('heartbeat', raw);
+  checkKnownKeys('heartbeat', o, Object.keys(DEFAULTS.heartbeat));
+  const h: Record<string, unknown> = { ...DEFAULTS.heartbeat, ...definedOnly(o) };
+  if (h.textPing !== false && (typeof h.textPing !== 'string' || h.textPing === '')) {
+    invalid('heartbeat.textPing', 'a non-empty string or false', h.textPing);
+  }
+  if (typeof h.textPong !== 'string') invalid('heartbeat.textPong', 'a string', h.textPong);
+  return Object.freeze({
+    interval: checkDelay('heartbeat.interval', h.interval, 1),
+    timeout: checkDelay('heartbeat.timeout', h.timeout, 1),
+    textPing: h.textPing as string | false,
+    textPong: h.textPong as string,
+  });
+}
+
+function resolveRateLimit(raw: unknown): RateLimitOptions | false {
+  if (raw === false) return false;
+  const o = typeof raw === 'number' ? { messages: raw } : checkObject('rateLimit', raw);
+  checkKnownKeys('rateLimit', o, Object.keys(DEFAULTS.rateLimitSettings));
+  const r = { ...DEFAULTS.rateLimitSettings, ...definedOnly(o) };
+  return Object.freeze({
+    messages: checkNumber('rateLimit.messages', r.messages, { min: 1, integer: true }),
+    interval: checkDelay('rateLimit.interval', r.interval, 1),
+  });
+}
+
+function resolveMaxConnections(raw: unknown): ConnectionLimit {
+  const o = typeof raw === 'number' ? { limit: raw } : checkObject('maxConnections', raw);
+  checkKnownKeys('maxConnections', o, Object.keys(DEFAULTS.maxConnections));
+  const m = { ...DEFAULTS.maxConnections, ...definedOnly(o) };
+  return Object.freeze({
+    limit: checkNumber('maxConnections.limit', m.limit, {
+      min: 0,
+      integer: true,
+      allowInfinity: true,
+    }),
+    retryAfter: checkDelay('maxConnections.retryAfter', m.retryAfter),
+  });
+}
+
+/** Validates shutdown settings; also used for the options of each `close()` call. */
+export function resolveShutdown(
+  raw: unknown,
+  base: ShutdownSettings,
+  name = 'shutdown',
+): ShutdownSettings {
+  const o = checkObject(name, raw);
+  checkKnownKeys(name, o, Object.keys(DEFAULTS.shutdown));
+  const s = { ...base, ...definedOnly(o) };
+  if (
+    typeof s.code !== 'number' ||
+    (!isAppCloseCode(s.code) && s.code !== 1001 && s.code !== 1012 && s.code !== 1013)
+  ) {
+    invalid(`${name}.code`, 'a close code of 1000, 1001, 1012, 1013 or 3000–4999', s.code);
+  }
+  if (typeof s.reason !== 'string') invalid(`${name}.reason`, 'a string', s.reason);
+  // RFC 6455 §5.5: a close frame's body is at most 125 bytes, 2 of them the code.
+  if (Buffer.byteLength(`${s.reason}; retry-after=${2 ** 31}`) > 123) {
+    invalid(
+      `${name}.reason`,
+      'a string short enough for a close frame with a retry hint (≤ 97 bytes)',
+      s.reason,
+    );
+  }
+  return Object.freeze({
+    code: s.code,
+    reason: s.reason,
+    retryAfter: checkDelay(`${name}.retryAfter`, s.retryAfter),
+    deadline: checkDelay(`${name}.deadline`, s.deadline),
+  });
+}
+
+/**
+ * Merges user options over DEFAULTS, expands shorthands (`false`, a bare number), validates
+ * every field through the shared helpers and returns a frozen object. Nothing else in the
+ * server reads raw options.
+ *
+ * @example
+ * resolveOptions({ port: 0, heartbeat: 10_000 }).heartbeat // { interval: 10000, timeout: 10000, … }
+ */
+export function resolveOptions(options: HeartlineServerOptions | undefined): ResolvedServerOptions {
+  const o = checkObject('options', options);
+  checkKnownKeys('', o, TOP_KEYS);
+  if (o.adapter !== undefined) checkFunction('adapter', o.adapter);
+  return Object.freeze({
+    attachment: resolveAttachment(o),
+    paths: resolvePaths(o.path),
+    origins: resolveOriginPolicy(o.origins ?? DEFAULTS.origins),
+    allowMissingOrigin: checkBoolean(
+      'allowMissingOrigin',
+      o.allowMissingOrigin ?? DEFAULTS.allowMissingOrigin,
+    ),
+    protocols: resolveProtocolPolicy(o.protocols ?? DEFAULTS.protocols),
+    requireProtocol: checkBoolean('requireProtocol', o.requireProtocol ?? DEFAULTS.requireProtocol),
+    heartbeat: resolveHeartbeat(o.heartbeat ?? DEFAULTS.heartbeat),
+    maxPayload: checkNumber('maxPayload', o.maxPayload ?? DEFAULTS.maxPayload, {
+      min: 1,
+      integer: true,
+    }),
+    highWaterMark: checkNumber('highWaterMark', o.highWaterMark ?? DEFAULTS.highWaterMark, {
+      min: 1,
+      integer: true,
+    }),
+    rateLimit: resolveRateLimit(o.rateLimit ?? DEFAULTS.rateLimit),
+    maxConnections: resolveMaxConnections(o.maxConnections ?? DEFAULTS.maxConnections),
+    closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
+    shutdown: resolveShutdown(o.shutdown, DEFAULTS.shutdown),
+    adapter: (o.adapter as AdapterFactory | undefined) ?? DEFAULTS.adapter,
+  });
+}

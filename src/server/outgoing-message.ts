@@ -1,0 +1,36 @@
+import { invalid } from '../common/validate.js';
+
+/** What the server can send: text, or binary data in any of Node's and the web's shapes. */
+export type MessageData = string | Buffer | ArrayBuffer | ArrayBufferView;
+
+/**
+ * A message encoded once, ready to be written to any number of sockets. `ws` frames a Buffer
+ * without copying it (no masking on the server side, compression off), so every recipient
+ * shares these bytes and costs only its own 2–10 byte frame header.
+ */
+export interface PreparedMessage {
+  /** The payload bytes (UTF-8 for text). */
+  readonly data: Buffer;
+  /** Sent as a binary frame (opcode 2) rather than text (opcode 1). */
+  readonly binary: boolean;
+}
+
+const EXPECTED = 'a string, Buffer, ArrayBuffer or ArrayBufferView';
+
+/**
+ * Encodes `data` once: strings become UTF-8 bytes sent as text, anything binary is wrapped
+ * without a copy and sent as binary.
+ *
+ * @example
+ * const message = prepareMessage(JSON.stringify({ type: 'tick' }));
+ * for (const client of clients) client.send(message.data); // no re-encoding per client
+ */
+export function prepareMessage(data: MessageData, name = 'data'): PreparedMessage {
+  if (typeof data === 'string') return { data: Buffer.from(data, 'utf8'), binary: false };
+  if (Buffer.isBuffer(data)) return { data, binary: true };
+  if (data instanceof ArrayBuffer) return { data: Buffer.from(data), binary: true };
+  if (ArrayBuffer.isView(data)) {
+    return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), binary: true };
+  }
+  return invalid(name, EXPECTED, data);
+}

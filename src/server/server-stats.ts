@@ -1,0 +1,61 @@
+import { DROP_CAUSES, type DropCause } from './drop-cause.js';
+
+/** A snapshot of what the server has done since it started; see `HeartlineServer#stats()`. */
+export interface ServerStatsSnapshot {
+  /** Clients connected now. */
+  readonly connections: number;
+  /** Clients accepted since start. */
+  readonly accepted: number;
+  /** Upgrades refused with an HTTP status, by status (`{ 403: 2, 503: 10 }`). */
+  readonly rejected: Readonly<Record<number, number>>;
+  /** Rooms with at least one member now. */
+  readonly rooms: number;
+  /** Payload bytes of the messages received (frame headers and control frames excluded). */
+  readonly bytesIn: number;
+  /** Payload bytes of the messages written to sockets. */
+  readonly bytesOut: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  /** Volatile messages dropped because a client's send buffer was filling up. */
+  readonly volatileDropped: number;
+  /** Heartbeat sweeps that found the event loop stalled and so terminated no one. */
+  readonly stalls: number;
+  /** Ended connections by cause. */
+  readonly terminations: Readonly<Record<DropCause, number>>;
+}
+
+/** The mutable counters behind `stats()`: plain additions, nothing allocated per message. */
+export class ServerStats {
+  connections = 0;
+  accepted = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+  volatileDropped = 0;
+  readonly rejected = new Map<number, number>();
+  readonly terminations = Object.fromEntries(DROP_CAUSES.map((c) => [c, 0])) as Record<
+    DropCause,
+    number
+  >;
+
+  reject(status: number): void {
+    this.rejected.set(status, (this.rejected.get(status) ?? 0) + 1);
+  }
+
+  snapshot(rooms: number, stalls: number): ServerStatsSnapshot {
+    return Object.freeze({
+      connections: this.connections,
+      accepted: this.accepted,
+      rejected: Object.freeze(Object.fromEntries(this.rejected)),
+      rooms,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      volatileDropped: this.volatileDropped,
+      stalls,
+      terminations: Object.freeze({ ...this.terminations }),
+    });
+  }
+}

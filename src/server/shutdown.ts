@@ -1,0 +1,51 @@
+import { Timers } from '../common/timers.js';
+import { formatRetryAfter } from '../protocol/close-codes.js';
+import { kEnd } from './client-symbols.js';
+import type { ShutdownSettings } from './options.js';
+import type { ServerClient } from './server-client.js';
+
+/**
+ * The retry hint one client gets at shutdown: uniform over [0, window), drawn per client, so
+ * that clients which honour it come back spread over the window instead of in one burst.
+ *
+ * @example
+ * retryDelay(5_000, () => 0.5) // 2_500
+ */
+export function retryDelay(window: number, random: () => number = Math.random): number {
+  return Math.floor(random() * window);
+}
+
+/**
+ * Closes every client with `settings.code` and a reason carrying its own retry hint, then
+ * terminates those still connected at `settings.deadline`. Resolves once `whenEmpty` does (the
+ * server resolves it when its last client is gone), with the deadline timer cleared either way.
+ *
+ * @example
+ * const { drained, terminated } = await drainClients(clients, settings, lastClientGone);
+ */
+export async function drainClients(
+  clients: ReadonlyMap<string, ServerClient>,
+  settings: ShutdownSettings,
+  whenEmpty: Promise<void>,
+): Promise<{ drained: number; terminated: number }> {
+  const drained = clients.size;
+  let terminated = 0;
+  if (drained === 0) return { drained, terminated };
+  const { code, reason, retryAfter, deadline } = settings;
+  for (const client of [...clients.values()]) {
+    client[kEnd](code, formatRetryAfter(reason, retryDelay(retryAfter)), 'shutdown', false);
+  }
+  const timers = new Timers<'deadline'>({ unref: true });
+  timers.set('deadline', deadline, () => {
+    for (const client of clients.values()) {
+      terminated++;
+      client[kEnd](code, '', 'shutdown', true);
+    }
+  });
+  try {
+    await whenEmpty;
+  } finally {
+    timers.clearAll();
+  }
+  return { drained, terminated };
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as server from '../../src/server/index.js';
+
+describe('heartline/server exports', () => {
+  it('maps ./server to the Node build, and the browser condition to a stub', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(pkg.exports['./server']).toEqual({
+      browser: './dist/server-browser.js',
+      types: './dist/server/index.d.ts',
+      import: './dist/server/index.js',
+    });
+  });
+
+  it('throws a helpful error when the browser stub is imported', async () => {
+    await expect(import('../../src/server-browser.js')).rejects.toThrow(
+      /heartline\/server runs on Node.js only .* import \{ HeartlineSocket \} from 'heartline'/,
+    );
+  });
+
+  it('exports the server, its adapter and its errors', () => {
+    expect(Object.keys(server).sort()).toEqual(
+      [
+        'CallbackError',
+        'ClientViolationError',
+        'CloseCode',
+        'DEFAULTS',
+        'DROP_CAUSES',
+        'ErrorCode',
+        'HeartlineError',
+        'HeartlineServer',
+        'InvalidOptionError',
+        'MemoryAdapter',
+        'RoomTarget',
+        'ServerClient',
+        'SocketError',
+        'channels',
+        'describeClose',
+        'formatRetryAfter',
+        'isHeartlineError',
+        'parseRetryAfter',
+      ].sort(),
+    );
+  });
+});

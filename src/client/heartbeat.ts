@@ -10,6 +10,11 @@ export interface HeartbeatOptions {
   readonly ping: Outgoing | (() => Outgoing);
   /** Recognises the answer to a ping; matching messages are consumed, not delivered. */
   readonly isPong: (data: unknown) => boolean;
+  /**
+   * Ping every `interval` even when messages arrive (session mode: the RTT is measured at both
+   * ends, whoever pings more often); by default a busy link is never pinged.
+   */
+  readonly always?: boolean;
 }
 
 /** The one timer slot the heartbeat owns, lent by the socket's `Timers`. */
@@ -42,6 +47,8 @@ export class Heartbeat {
   #lastInbound = 0;
   /** When the outstanding ping was sent, or -1 when none is. */
   #pingSentAt = -1;
+  /** When the last ping went out, answered or not. */
+  #pingSentAtLast = 0;
 
   constructor(options: HeartbeatOptions, timers: HeartbeatTimer, hooks: HeartbeatHooks) {
     this.#options = options;
@@ -88,7 +95,8 @@ export class Heartbeat {
       // Awaiting an answer. Any message since the ping is proof of life, pong or not.
       if (this.#lastInbound >= this.#pingSentAt) {
         this.#pingSentAt = -1;
-        this.#arm(this.#options.interval - (t - this.#lastInbound));
+        const since = this.#options.always ? t - this.#pingSentAtLast : t - this.#lastInbound;
+        this.#arm(this.#options.interval - since);
       } else {
         this.#pingSentAt = -1;
         this.#hooks.dead();
@@ -96,12 +104,14 @@ export class Heartbeat {
       return;
     }
     const idle = t - this.#lastInbound;
-    if (idle < this.#options.interval) this.#arm(this.#options.interval - idle);
+    if (idle < this.#options.interval && !this.#options.always)
+      this.#arm(this.#options.interval - idle);
     else this.#ping();
   }
 
   #ping(): void {
     this.#pingSentAt = now();
+    this.#pingSentAtLast = this.#pingSentAt;
     this.#arm(this.#options.timeout);
     const { ping } = this.#options;
     let data: Outgoing;

@@ -98,6 +98,7 @@ export class ClientSession {
             timeout: heartbeat.timeout,
             ping: () => encodeControl({ t: 'ping', ts: Date.now() }),
             isPong: (frame) => (frame as ControlFrame).t === 'pong',
+            always: true,
           },
           timers,
           {

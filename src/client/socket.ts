@@ -318,7 +318,7 @@ export class HeartlineSocket extends SocketTarget {
       case 'open': {
         this.#log('info', 'reconnect() replaces the open link');
         const old = this.#socket!;
-        this.#detach(CloseCode.NormalClosure, 'client reconnect', true);
+        this.#detach(CloseCode.Reconnecting, 'client reconnect', true);
         this.#stopLink();
         this.#setState('reconnecting', 'reconnect()');
         // The next socket waits for the old one's closing handshake (at most closeTimeout), so
@@ -379,7 +379,7 @@ export class HeartlineSocket extends SocketTarget {
       visible: () => this.#probe(),
       pagehide: () => {
         this.#timers.clear('retry');
-        this.#abandon(CloseCode.NormalClosure, 'page hidden', 'pagehide', true);
+        this.#abandon(CloseCode.Reconnecting, 'page hidden', 'pagehide', true);
       },
       pageshow: () =>
         this.#state === 'reconnecting' &&

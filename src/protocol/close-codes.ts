@@ -30,6 +30,8 @@ export const CloseCode = {
   Forbidden: 3003,
   /** IANA registry: HTTP 408 equivalent. */
   Timeout: 3008,
+  /** Heartline: the client closed this link to open another; its session continues. */
+  Reconnecting: 4000,
   /** Heartline: no message within the heartbeat timeout; the link was presumed dead. */
   HeartbeatTimeout: 4408,
   /** Heartline: the server could not resume the session (window passed, unknown, or wrong token). */
@@ -149,6 +151,11 @@ const ENTRIES: Readonly<Record<number, Entry>> = {
     explanation: 'The credentials are valid but not allowed to use this endpoint (HTTP 403).',
   },
   3008: { name: 'Timeout', retry: true, explanation: 'The peer timed out waiting (HTTP 408).' },
+  4000: {
+    name: 'Reconnecting',
+    retry: true,
+    explanation: 'The client closed this link to open a new one at once; its session continues.',
+  },
   4408: {
     name: 'HeartbeatTimeout',
     retry: true,

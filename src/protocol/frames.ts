@@ -58,7 +58,7 @@ export interface HelloFrame {
   readonly ack: number;
   /** The application sub-protocol the server chose among those offered, or `''`. */
   readonly protocol: string;
-  /** The server's heartbeat, in ms. */
+  /** The server's heartbeat, in ms; 0 when the server sends no pings. */
   readonly heartbeat: { readonly interval: number; readonly timeout: number };
   /** How long the server keeps a session after its link drops, in ms. */
   readonly window: number;
@@ -210,9 +210,7 @@ function parseControl(text: string): ControlFrame {
         typeof hb === 'object' &&
         hb !== null &&
         isCount(hb.interval) &&
-        isCount(hb.timeout) &&
-        (hb.interval as number) > 0 &&
-        (hb.timeout as number) > 0;
+        isCount(hb.timeout);
       if (!ok)
         fail('a hello frame needs sid, token, epoch, offset, ack, resumed, window and heartbeat');
       return f as unknown as HelloFrame;

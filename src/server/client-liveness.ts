@@ -1,40 +1,39 @@
-import { kExpire } from './client-symbols.js';
+import { kExpire, kPing } from './client-symbols.js';
 import { firstPingAt, type Liveness } from './heartbeat-sweeper.js';
 
-/** What a liveness record pings and expires: a `ws` socket and its client. */
-interface Pingable {
-  ping(): void;
-}
-interface Expirable {
-  [kExpire](): void;
+/**
+ * What a liveness record pings and expires: the client, which knows how its link pings. The
+ * record names itself, so a client ignores the record of a link it has already replaced.
+ */
+interface Owner {
+  [kPing](record: ClientLiveness): void;
+  [kExpire](record: ClientLiveness): void;
 }
 
 /**
- * One client's heartbeat record for the sweeper. Its methods live on the prototype, not in
+ * One link's heartbeat record for the sweeper. Its methods live on the prototype, not in
  * closures, so an idle connection costs one small object here.
  *
  * @example
- * sweeper.add(new ClientLiveness(ws, client, now(), 25_000));
+ * sweeper.add(new ClientLiveness(client, now(), 25_000));
  */
 export class ClientLiveness implements Liveness {
   lastSeen: number;
   pingSentAt = 0;
   nextPingAt: number;
-  readonly #socket: Pingable;
-  readonly #owner: Expirable;
+  readonly #owner: Owner;
 
-  constructor(socket: Pingable, owner: Expirable, now: number, interval: number) {
-    this.#socket = socket;
+  constructor(owner: Owner, now: number, interval: number) {
     this.#owner = owner;
     this.lastSeen = now;
     this.nextPingAt = firstPingAt(now, interval);
   }
 
   ping(): void {
-    this.#socket.ping();
+    this.#owner[kPing](this);
   }
 
   expire(): void {
-    this.#owner[kExpire]();
+    this.#owner[kExpire](this);
   }
 }

@@ -4,10 +4,11 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
-import { CallbackError } from '../common/errors.js';
+import { CallbackError, ClientViolationError } from '../common/errors.js';
+import { type ConnectFrame, FrameError, SESSION_PROTOCOL } from '../protocol/frames.js';
 import type { Adapter, Room } from './adapter.js';
 import { channels } from './channels.js';
-import { kDeliver } from './client-symbols.js';
+import { kDeliver, kFlushAck, kResume, kSession } from './client-symbols.js';
 import type { DropCause } from './drop-cause.js';
 import { HeartbeatSweeper } from './heartbeat-sweeper.js';
 import {
@@ -17,12 +18,16 @@ import {
   resolveShutdown,
   type ShutdownSettings,
 } from './options.js';
-import { type MessageData, prepareMessage } from './outgoing-message.js';
+import { type MessageData, prepareMessage, sessionFrame } from './outgoing-message.js';
+import { type Audience, MemoryReplayLog, type ReplayLog } from './replay-log.js';
 import { type BroadcastOptions, type RoomHost, RoomTarget, toRooms } from './room-target.js';
 import { safeEmit } from './safe-emit.js';
 import { type ClientHost, ServerClient } from './server-client.js';
 import { canTransition, type ServerState } from './server-state.js';
 import { ServerStats, type ServerStatsSnapshot } from './server-stats.js';
+import { awaitConnect, sendHello } from './session-handshake.js';
+import { SessionLink } from './session-link.js';
+import { createToken, type ResumeRefusal, SessionStore } from './session-store.js';
 import { drainClients } from './shutdown.js';
 import { checkUpgrade, matchesPath, rejectUpgrade, type UpgradeRejection } from './upgrade-gate.js';
 
@@ -72,6 +77,14 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   #drainRetryAfter = 0;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
+  /** Session mode: the replay log and the sessions; undefined with `resume: false`. */
+  readonly #log: ReplayLog | undefined;
+  readonly #sessions: SessionStore | undefined;
+  /** heartline.v1 links still waiting for their connect frame. */
+  readonly #handshakes = new Set<WebSocket>();
+  /** Sessions owed a cumulative ack, sent once per event-loop turn. */
+  readonly #acks = new Set<ServerClient>();
+  #ackFlush: ReturnType<typeof setImmediate> | undefined;
 
   /**
    * @param options exactly one of `port`, `server` or `noServer: true`, plus any of the
@@ -97,6 +110,10 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       deliver: (id, message, volatile) => this.#clients.get(id)?.[kDeliver](message, volatile),
       clientIds: () => this.#clients.keys(),
     });
+    if (o.resume) {
+      this.#log = new MemoryReplayLog({ ...o.resume, maxAge: o.resume.window });
+      this.#sessions = new SessionStore(o.resume.window);
+    }
     this.#host = {
       options: o,
       stats: this.#stats,
@@ -105,7 +122,11 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       textPing: textPing ? Buffer.from(textPing) : undefined,
       textPong: textPing && textPong !== undefined ? prepareMessage(textPong) : undefined,
       report: (error, client) => this.#report(error, client),
-      ended: (client, code, reason, cause) => this.#ended(client, code, reason, cause),
+      linkEnded: (client, code, reason, cause) => this.#linkEnded(client, code, reason, cause),
+      ended: (client) => this.#ended(client),
+      append: (audience, message) => this.#log!.append(audience, message.data, message.binary),
+      detached: (client) => this.#sessions?.detached(client),
+      ackLater: (client) => this.#ackLater(client),
     };
     const a = o.attachment;
     if (a.kind === 'port') {
@@ -175,7 +196,10 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     }
     const { protocol, appProtocol } = verdict;
     if (protocol !== undefined) this.#protocols.set(request, protocol);
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, appProtocol));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      if (protocol === SESSION_PROTOCOL) void this.#handshake(ws, request, appProtocol);
+      else this.#accept(ws, request, appProtocol);
+    });
   }
 
   /**
@@ -269,7 +293,16 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       except === undefined
         ? undefined
         : new Set(except instanceof ServerClient ? [except.id] : [...except].map((c) => c.id));
-    this.#adapter.broadcast(message, { rooms, except: ids, volatile: options?.volatile === true });
+    const volatile = options?.volatile === true;
+    if (!volatile && this.#sessions && this.#sessions.size > 0) {
+      // One append whatever the audience's size; sessions that were not there get nothing.
+      const exceptIds = ids && [...ids];
+      const audience: Audience = rooms
+        ? { kind: 'rooms', rooms, except: exceptIds }
+        : { kind: 'all', except: exceptIds };
+      message.offset = this.#host.append(audience, message);
+    }
+    this.#adapter.broadcast(message, { rooms, except: ids, volatile });
   }
 
   #checkCapacity(): UpgradeRejection | undefined {
@@ -278,15 +311,27 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       return { ok: false, status: 503, message: 'Server is shutting down', headers };
     }
     const { limit, retryAfter } = this.options.maxConnections;
-    if (this.#clients.size >= limit) {
+    if (this.#stats.connections + this.#handshakes.size >= limit) {
       const headers = { 'Retry-After': secondsOf(retryAfter) };
       return { ok: false, status: 503, message: 'Too many connections', headers };
     }
     return undefined;
   }
 
-  #accept(ws: WebSocket, request: IncomingMessage, protocol: string): void {
-    const client = new ServerClient(ws, protocol, request.socket.remoteAddress, this.#host);
+  #accept(
+    ws: WebSocket,
+    request: IncomingMessage,
+    protocol: string,
+    session?: SessionLink,
+    refusal?: ResumeRefusal,
+  ): ServerClient {
+    const client = new ServerClient(
+      ws,
+      protocol,
+      request.socket.remoteAddress,
+      this.#host,
+      session,
+    );
     this.#clients.set(client.id, client);
     this.#stats.connections++;
     this.#stats.accepted++;
@@ -297,19 +342,100 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
         remoteAddress: client.remoteAddress,
       });
     }
+    if (session) {
+      this.#sessions!.add(client);
+      this.#hello(ws, client, { resumed: false, offset: this.#log!.last, reason: refusal });
+    }
     safeEmit(this, 'connection', [client, request], (error) =>
       this.#report(
         new CallbackError(`A 'connection' listener threw for client ${client.id}`, error),
         client,
       ),
     );
+    return client;
   }
 
-  #ended(client: ServerClient, code: number, reason: string, cause: DropCause): void {
-    if (!this.#clients.delete(client.id)) return;
+  /** A heartline.v1 link: wait for its connect frame, then start or resume a session. */
+  async #handshake(ws: WebSocket, request: IncomingMessage, appProtocol: string): Promise<void> {
+    this.#handshakes.add(ws);
+    const timeout = this.options.heartbeat ? this.options.heartbeat.timeout : 10_000;
+    const frame = await awaitConnect(ws, timeout);
+    this.#handshakes.delete(ws);
+    if (frame === null || ws.readyState !== ws.OPEN) return;
+    if (this.#state !== 'running') {
+      ws.close(this.options.shutdown.code, this.options.shutdown.reason);
+      return;
+    }
+    if (frame instanceof FrameError) {
+      const message = `A heartline.v1 client (${request.socket.remoteAddress ?? 'unknown address'}) ${frame.message}; closed with ${frame.code}`;
+      this.#report(new ClientViolationError(message, '', frame.code), undefined);
+      this.#stats.reject(400);
+      ws.close(frame.code, 'Protocol error');
+      return;
+    }
+    const refusal = frame.sid === undefined ? undefined : this.#resume(ws, request, frame);
+    if (refusal === null) return; // resumed
+    this.#accept(ws, request, appProtocol, new SessionLink(createToken()), refusal);
+  }
+
+  /** Resumes the session `frame` names and returns null, or returns why it cannot. */
+  #resume(ws: WebSocket, request: IncomingMessage, frame: ConnectFrame): ResumeRefusal | null {
+    const verdict = this.#sessions!.check(frame, this.#log!, (id) => this.#adapter.roomsOf(id));
+    if (!verdict.ok) return verdict.reason;
+    const { client, replay } = verdict;
+    this.#sessions!.attached(client);
+    client[kResume](ws, request.socket.remoteAddress);
+    this.#stats.connections++;
+    this.#stats.accepted++;
+    const session = client[kSession]!;
+    session.resumed();
+    this.#hello(ws, client, { resumed: true, offset: frame.offset! });
+    for (const entry of replay) {
+      ws.send(sessionFrame({ data: entry.data, binary: entry.binary, offset: entry.offset }), {
+        binary: entry.binary,
+      });
+    }
+    safeEmit(client, 'resume', [], (error) =>
+      this.#report(
+        new CallbackError(`A 'resume' listener of client ${client.id} threw`, error),
+        client,
+      ),
+    );
+    return null;
+  }
+
+  #hello(
+    ws: WebSocket,
+    client: ServerClient,
+    fields: { resumed: boolean; offset: number; reason?: ResumeRefusal | undefined },
+  ): void {
+    const hb = this.options.heartbeat || { interval: 0, timeout: 0 };
+    sendHello(ws, {
+      sid: client.id,
+      token: client[kSession]!.token,
+      epoch: this.#log!.epoch,
+      offset: fields.offset,
+      resumed: fields.resumed,
+      ...(fields.reason ? { reason: fields.reason } : {}),
+      ack: client[kSession]!.lastSeq,
+      protocol: client.protocol,
+      heartbeat: { interval: hb.interval, timeout: hb.timeout },
+      window: (this.options.resume || { window: 0 }).window,
+    });
+  }
+
+  #ackLater(client: ServerClient): void {
+    this.#acks.add(client);
+    this.#ackFlush ??= setImmediate(() => {
+      this.#ackFlush = undefined;
+      for (const c of this.#acks) c[kFlushAck]();
+      this.#acks.clear();
+    });
+  }
+
+  #linkEnded(client: ServerClient, code: number, reason: string, cause: DropCause): void {
     this.#stats.connections--;
     this.#stats.terminations[cause]++;
-    this.#adapter.leaveAll(client.id);
     if (channels.drop.hasSubscribers) {
       channels.drop.publish({
         clientId: client.id,
@@ -319,6 +445,13 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
         duration: Date.now() - client.connectedAt,
       });
     }
+  }
+
+  #ended(client: ServerClient): void {
+    if (!this.#clients.delete(client.id)) return;
+    this.#adapter.leaveAll(client.id);
+    this.#sessions?.delete(client);
+    this.#acks.delete(client);
     if (this.#clients.size === 0) this.#drained?.();
   }
 
@@ -341,10 +474,14 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     this.#setState('draining');
     this.#drainRetryAfter = s.retryAfter;
     this.#sweeper?.stop();
+    this.#sessions?.close();
+    for (const ws of this.#handshakes) ws.close(s.code, s.reason);
     const lastGone = new Promise<void>((resolve) => {
       this.#drained = resolve;
     });
     const { drained, terminated } = await drainClients(this.#clients, s, lastGone);
+    if (this.#ackFlush) clearImmediate(this.#ackFlush);
+    this.#ackFlush = undefined;
     await this.#adapter.close();
     await this.#detach();
     this.#setState('closed');

@@ -109,6 +109,24 @@ export interface HeartlineServerOptions {
   shutdown?: Partial<ShutdownSettings>;
   /** Builds the room adapter. @default (host) => new MemoryAdapter(host) */
   adapter?: AdapterFactory;
+  /**
+   * Session mode (`heartline.v1`, PROTOCOL.md): how long a session outlives its dropped link,
+   * and the bounds of the log its missed messages are replayed from; `false` serves plain mode
+   * only.
+   * @default { window: 120_000, maxMessages: 10_000, maxBytes: 16_777_216 }
+   * @example resume: { window: 30_000 }
+   */
+  resume?: Partial<ResumeSettings> | false;
+}
+
+/** Session mode's bounds. */
+export interface ResumeSettings {
+  /** ms a session is kept after its link dropped, for the client to resume it. */
+  readonly window: number;
+  /** Reliable messages the replay log keeps at most (shared by every session of the process). */
+  readonly maxMessages: number;
+  /** Payload bytes the replay log keeps at most. */
+  readonly maxBytes: number;
 }
 
 /** Where the server gets its connections from. */
@@ -132,6 +150,7 @@ export interface ResolvedServerOptions {
   readonly closeTimeout: number;
   readonly shutdown: ShutdownSettings;
   readonly adapter: AdapterFactory;
+  readonly resume: ResumeSettings | false;
 }
 
 const MiB = 1024 * 1024;
@@ -171,6 +190,7 @@ export const DEFAULTS = Object.freeze({
     deadline: 10_000,
   }),
   adapter: ((host) => new MemoryAdapter(host)) as AdapterFactory,
+  resume: Object.freeze({ window: 120_000, maxMessages: 10_000, maxBytes: 16 * MiB }),
 } as const);
 
 const TOP_KEYS = [
@@ -191,6 +211,7 @@ const TOP_KEYS = [
   'closeTimeout',
   'shutdown',
   'adapter',
+  'resume',
 ] as const;
 
 /** `{ interval: undefined }` means "the default", as it would with a spread of user options. */
@@ -324,6 +345,18 @@ export function resolveShutdown(
   });
 }
 
+function resolveResume(raw: unknown): ResumeSettings | false {
+  if (raw === false) return false;
+  const o = checkObject('resume', raw);
+  checkKnownKeys('resume', o, Object.keys(DEFAULTS.resume));
+  const r = { ...DEFAULTS.resume, ...definedOnly(o) };
+  return Object.freeze({
+    window: checkDelay('resume.window', r.window, 1),
+    maxMessages: checkNumber('resume.maxMessages', r.maxMessages, { min: 1, integer: true }),
+    maxBytes: checkNumber('resume.maxBytes', r.maxBytes, { min: 1, integer: true }),
+  });
+}
+
 /**
  * Merges user options over DEFAULTS, expands shorthands (`false`, a bare number), validates
  * every field through the shared helpers and returns a frozen object. Nothing else in the
@@ -360,5 +393,6 @@ export function resolveOptions(options: HeartlineServerOptions | undefined): Res
     closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
     shutdown: resolveShutdown(o.shutdown, DEFAULTS.shutdown),
     adapter: (o.adapter as AdapterFactory | undefined) ?? DEFAULTS.adapter,
+    resume: resolveResume(o.resume),
   });
 }

@@ -13,6 +13,10 @@ export interface PreparedMessage {
   readonly data: Buffer;
   /** Sent as a binary frame (opcode 2) rather than text (opcode 1). */
   readonly binary: boolean;
+  /** Session mode: its offset in the replay log, once appended (reliable messages only). */
+  offset?: number;
+  /** Session mode: the `m<offset>:` or `v:` frame, built once for every session recipient. */
+  framed?: Buffer;
 }
 
 const EXPECTED = 'a string, Buffer, ArrayBuffer or ArrayBufferView';
@@ -33,4 +37,15 @@ export function prepareMessage(data: MessageData, name = 'data'): PreparedMessag
     return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), binary: true };
   }
   return invalid(name, EXPECTED, data);
+}
+
+/**
+ * The session-mode frame of a message (PROTOCOL.md "Frames"): the `m<offset>:` header for a
+ * reliable message, `v:` for a volatile one, then the payload; built once and shared.
+ */
+export function sessionFrame(message: PreparedMessage): Buffer {
+  if (message.framed) return message.framed;
+  const header = message.offset === undefined ? 'v:' : `m${message.offset}:`;
+  message.framed = Buffer.concat([Buffer.from(header, 'latin1'), message.data]);
+  return message.framed;
 }

@@ -80,9 +80,10 @@ function quoted(list: readonly string[]): string {
  *
  * Heartline's own offers are not the app's (PROTOCOL.md, "Negotiation"): a `HeartlineSocket`
  * offers the app's protocols, or the marker `heartline.plain` when it has none, then
- * `heartline.v1`. Session mode is not served here, so `heartline.v1` is never selected and
- * never makes an offer unsupported; the marker is selected when the app offered nothing, which
- * keeps the client in plain mode.
+ * `heartline.v1`. With `sessions`, an offer of `heartline.v1` is selected on the wire and the
+ * app's protocol is chosen separately (it travels in the hello); without, the marker is
+ * selected when the app offered nothing, which keeps the client in plain mode. Neither ever
+ * makes an offer unsupported.
  *
  * @example
  * negotiateProtocol('chat.v1', policy, false, request) // { ok: true, protocol: 'chat.v1', appProtocol: 'chat.v1' }
@@ -93,6 +94,7 @@ export function negotiateProtocol(
   policy: ProtocolPolicy,
   required: boolean,
   request: IncomingMessage,
+  sessions = false,
 ): ProtocolVerdict {
   const all = parseProtocolHeader(header);
   if (all === undefined) return { ok: false, message: 'Invalid Sec-WebSocket-Protocol header' };
@@ -106,7 +108,10 @@ export function negotiateProtocol(
       chosen = typeof picked === 'string' && offered.includes(picked) ? picked : undefined;
     }
   }
-  if (chosen !== undefined) return { ok: true, protocol: chosen, appProtocol: chosen };
+  const session = sessions && all.includes(SESSION_PROTOCOL);
+  if (chosen !== undefined) {
+    return { ok: true, protocol: session ? SESSION_PROTOCOL : chosen, appProtocol: chosen };
+  }
   const supported =
     policy.kind === 'list' ? quoted(policy.supported) : 'those its selector accepts';
   if (offered.length > 0) {
@@ -116,6 +121,7 @@ export function negotiateProtocol(
     };
   }
   if (required) return { ok: false, message: `A sub-protocol is required: one of ${supported}` };
+  if (session) return { ok: true, protocol: SESSION_PROTOCOL, appProtocol: '' };
   if (all.includes(PLAIN_MARKER)) return { ok: true, protocol: PLAIN_MARKER, appProtocol: '' };
   if (all.length > 0) {
     return {

@@ -1,17 +1,23 @@
 import { randomBytes } from 'node:crypto';
 
-/** Who a log entry is for: one session, a room, or every session; `except` leaves one out. */
+/** Who a log entry is for: one session, the members of rooms, or everyone; `except` leaves ids out. */
 export type Audience =
   | { readonly kind: 'session'; readonly id: string }
-  | { readonly kind: 'room'; readonly room: string; readonly except?: string }
-  | { readonly kind: 'all'; readonly except?: string };
+  | {
+      readonly kind: 'rooms';
+      readonly rooms: readonly string[];
+      readonly except?: readonly string[];
+    }
+  | { readonly kind: 'all'; readonly except?: readonly string[] };
 
 /** One reliable server → client message, stored once whatever its audience's size. */
 export interface LogEntry {
   readonly offset: number;
   readonly audience: Audience;
-  /** The payload: text, or bytes for a binary message. */
-  readonly data: string | Buffer;
+  /** The payload bytes (UTF-8 for text), shared with the message that was sent live. */
+  readonly data: Buffer;
+  /** Whether it goes out as a binary message. */
+  readonly binary: boolean;
   /** When it was appended (`Date.now()`), for trimming by age. */
   readonly at: number;
   /** UTF-8 or binary length, for trimming by size. */
@@ -21,9 +27,9 @@ export interface LogEntry {
 /**
  * The ordered log of reliable server → client messages (PROTOCOL.md "Server → client"). Each
  * server process appends to its own log, named by its `epoch`, and assigns offsets
- * synchronously on the send path. Reading may be asynchronous, so an implementation can keep
- * its entries elsewhere (Redis) and let a session resume on another process by reading the
- * log its epoch names.
+ * synchronously on the send path, and answers for its own epoch synchronously too, so a
+ * resume replays exactly what was appended before the session's new link takes live
+ * messages. A log shared between processes (Redis) names each process's log by its epoch.
  */
 export interface ReplayLog {
   /** Names this log; a client holding another epoch cannot resume from it. */
@@ -31,12 +37,12 @@ export interface ReplayLog {
   /** The offset of the last entry appended (0 before any). Offsets start at 1. */
   readonly last: number;
   /** Appends an entry and returns its offset. */
-  append(audience: Audience, data: string | Buffer): number;
+  append(audience: Audience, data: Buffer, binary: boolean): number;
   /**
    * Every entry after `offset`, oldest first, or `null` when some were trimmed (or the epoch
    * is not this log's): a resume is then impossible, never partial.
    */
-  since(epoch: string, offset: number): LogEntry[] | null | Promise<LogEntry[] | null>;
+  since(epoch: string, offset: number): LogEntry[] | null;
 }
 
 /** Bounds of the in-memory log. */
@@ -82,11 +88,11 @@ export class MemoryReplayLog implements ReplayLog {
     return this.#bytes;
   }
 
-  append(audience: Audience, data: string | Buffer): number {
+  append(audience: Audience, data: Buffer, binary: boolean): number {
     const offset = ++this.#last;
-    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    const bytes = data.byteLength;
     const at = Date.now();
-    this.#entries.push({ offset, audience, data, at, bytes });
+    this.#entries.push({ offset, audience, data, binary, at, bytes });
     this.#bytes += bytes;
     this.#trim(at);
     return offset;

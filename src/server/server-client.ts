@@ -12,37 +12,54 @@ import {
   kDeliver,
   kEnd,
   kExpire,
+  kExpireSession,
+  kFlushAck,
   kOnClose,
   kOnError,
   kOnMessage,
   kOnPing,
   kOnPong,
+  kPing,
+  kResume,
+  kSession,
 } from './client-symbols.js';
 import { causeOfReadError, type DropCause } from './drop-cause.js';
 import type { HeartbeatSweeper } from './heartbeat-sweeper.js';
 import type { ResolvedServerOptions } from './options.js';
-import { type MessageData, type PreparedMessage, prepareMessage } from './outgoing-message.js';
+import {
+  type MessageData,
+  type PreparedMessage,
+  prepareMessage,
+  sessionFrame,
+} from './outgoing-message.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { Audience } from './replay-log.js';
 import { safeEmit } from './safe-emit.js';
 import type { ServerStats } from './server-stats.js';
+import type { SessionLink } from './session-link.js';
 
 /** The events of a `ServerClient`, as `EventEmitter` argument lists. */
 export interface ServerClientEvents {
   /** A text message (as a string) or a binary one (as a Buffer). */
   message: [data: string | Buffer, isBinary: boolean];
   /**
-   * The connection ended. When the server ended it (heartbeat, limits, shutdown, `close()`),
-   * `code` and `reason` are what the server decided, such as 4408 for a heartbeat timeout;
-   * otherwise they are the client's.
+   * The client ended: its connection (plain mode), or its session (session mode: closed by
+   * the client or the server, or not resumed within `resume.window`). When the server ended
+   * it (heartbeat, limits, shutdown, `close()`), `code` and `reason` are what the server
+   * decided, such as 4408 for a heartbeat timeout; otherwise they are the client's.
    */
   close: [code: number, reason: string];
+  /** Session mode: the link dropped; the session waits `resume.window` ms for the client. */
+  drop: [code: number, reason: string];
+  /** Session mode: the client came back on a new link; what it missed was replayed. */
+  resume: [];
 }
 
 /** Options of `client.send()`. */
 export interface SendOptions {
   /**
    * May be dropped instead of queued when the client's send buffer is not empty (cursor
-   * positions, typing indicators: a newer one will follow).
+   * positions, typing indicators: a newer one will follow). Never stored for a resume.
    * @default false
    */
   volatile?: boolean;
@@ -58,28 +75,38 @@ export interface ClientHost {
   readonly textPing: Buffer | undefined;
   readonly textPong: PreparedMessage | undefined;
   report(error: Error, client: ServerClient): void;
-  ended(client: ServerClient, code: number, reason: string, cause: DropCause): void;
+  /** One link ended (a socket closed): counters and the `drop` channel. */
+  linkEnded(client: ServerClient, code: number, reason: string, cause: DropCause): void;
+  /** The client ended for good: it leaves its rooms and the server. */
+  ended(client: ServerClient): void;
+  /** Session mode: appends a reliable message to the replay log; returns its offset. */
+  append(audience: Audience, message: PreparedMessage): number;
+  /** Session mode: the link dropped, start the resume window; or it came back. */
+  detached(client: ServerClient): void;
+  /** Session mode: a cumulative ack is due at the end of this event-loop turn. */
+  ackLater(client: ServerClient): void;
 }
 
 /** A `ws` socket tagged with the client that owns it. */
 type TaggedSocket = WebSocket & { [kClient]: ServerClient };
 
 // One listener function per event for all sockets (`this` is the socket), instead of a closure
-// per socket and event: idle connections are what a server has most of.
+// per socket and event: idle connections are what a server has most of. The socket is passed
+// on, so that a client ignores the events of a link it has already replaced.
 function onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-  (this as TaggedSocket)[kClient][kOnMessage](data, isBinary);
+  (this as TaggedSocket)[kClient][kOnMessage](this, data, isBinary);
 }
 function onSocketPong(this: WebSocket): void {
-  (this as TaggedSocket)[kClient][kOnPong]();
+  (this as TaggedSocket)[kClient][kOnPong](this);
 }
 function onSocketPing(this: WebSocket): void {
-  (this as TaggedSocket)[kClient][kOnPing]();
+  (this as TaggedSocket)[kClient][kOnPing](this);
 }
 function onSocketError(this: WebSocket, error: Error): void {
-  (this as TaggedSocket)[kClient][kOnError](error);
+  (this as TaggedSocket)[kClient][kOnError](this, error);
 }
 function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
-  (this as TaggedSocket)[kClient][kOnClose](code, reason);
+  (this as TaggedSocket)[kClient][kOnClose](this, code, reason);
 }
 
 interface Ending {
@@ -87,6 +114,16 @@ interface Ending {
   readonly reason: string;
   readonly cause: DropCause;
 }
+
+// A session outlives a link the server ended for reasons of the link (RESUMABLE), and one the
+// client lost (1006) or closed only to replace it (4000) or because its heartbeat found it dead
+// (4408). Any other close from the client, 1000 or 1001 or an app code, ends the session.
+const RESUMABLE: ReadonlySet<DropCause> = new Set(['heartbeat_timeout', 'slow_consumer']);
+const LINK_ONLY: ReadonlySet<number> = new Set([
+  CloseCode.AbnormalClosure,
+  CloseCode.Reconnecting,
+  CloseCode.HeartbeatTimeout,
+]);
 
 // ws accepts 1000–1014 except 1004–1006, and 3000–4999 (lib/validation.js isValidStatusCode).
 function isSendableCode(code: number): boolean {
@@ -98,10 +135,11 @@ function isSendableCode(code: number): boolean {
 }
 
 /**
- * The server's handle on one connected client: a class of its own around the `ws` socket, so
- * that the socket stays private and every outbound message goes through one method
- * (`[kDeliver]`), where the backpressure rules live. Created by `HeartlineServer`; listen to
- * `connection` to get one.
+ * The server's handle on one client: a class of its own around the `ws` socket, so that the
+ * socket stays private and every outbound message goes through one method (`[kDeliver]`),
+ * where the backpressure rules live. In session mode it is the session: it outlives a dropped
+ * socket for `resume.window` ms and takes the client's next socket. Created by
+ * `HeartlineServer`; listen to `connection` to get one.
  *
  * @example
  * server.on('connection', (client) => {
@@ -113,45 +151,46 @@ function isSendableCode(code: number): boolean {
 export class ServerClient extends EventEmitter<ServerClientEvents> {
   /** An unguessable id (128 random bits, base64url); safe to show to other clients. */
   readonly id: string = createClientId();
-  /** The sub-protocol agreed at the upgrade, or `''`. */
+  /** The application sub-protocol agreed at the upgrade, or `''`. */
   readonly protocol: string;
-  /** The client's IP address as the server saw it (a proxy's, behind one). */
-  readonly remoteAddress: string | undefined;
-  /** When the connection opened (`Date.now()`). */
+  /** When the client first connected (`Date.now()`). */
   readonly connectedAt: number = Date.now();
-  readonly #ws: WebSocket;
+  #remoteAddress: string | undefined;
+  #ws: WebSocket | null;
   readonly #host: ClientHost;
-  readonly #liveness: ClientLiveness | undefined;
+  #liveness: ClientLiveness | undefined;
   readonly #limiter: RateLimiter | undefined;
+  /** Session mode's state; undefined for a plain client. */
+  readonly #session: SessionLink | undefined;
   #rtt: number | undefined;
   #ending: Ending | undefined;
   #closed = false;
 
-  /** @internal Created by `HeartlineServer`. */
+  /** @internal Created by `HeartlineServer`; `session` makes it a `heartline.v1` session. */
   constructor(
     ws: WebSocket,
     protocol: string,
     remoteAddress: string | undefined,
     host: ClientHost,
+    session?: SessionLink,
   ) {
     super();
-    this.#ws = ws;
     this.#host = host;
     this.protocol = protocol;
-    this.remoteAddress = remoteAddress;
-    const { heartbeat, rateLimit } = host.options;
-    const now = clock();
-    if (rateLimit) this.#limiter = new RateLimiter(rateLimit, now);
-    if (heartbeat && host.sweeper) {
-      this.#liveness = new ClientLiveness(ws, this, now, heartbeat.interval);
-      host.sweeper.add(this.#liveness);
-    }
-    (ws as TaggedSocket)[kClient] = this;
-    ws.on('message', onSocketMessage);
-    ws.on('pong', onSocketPong);
-    ws.on('ping', onSocketPing);
-    ws.on('error', onSocketError);
-    ws.on('close', onSocketClose);
+    this.#session = session;
+    if (host.options.rateLimit) this.#limiter = new RateLimiter(host.options.rateLimit, clock());
+    this.#ws = null;
+    this.#attach(ws, remoteAddress);
+  }
+
+  /** Whether this client speaks `heartline.v1` (its messages survive dropped links). */
+  get mode(): 'plain' | 'session' {
+    return this.#session ? 'session' : 'plain';
+  }
+
+  /** The client's IP address as the server saw it on its current link (a proxy's, behind one). */
+  get remoteAddress(): string | undefined {
+    return this.#remoteAddress;
   }
 
   /** The rooms this client is in. */
@@ -159,32 +198,44 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
     return this.#host.adapter.roomsOf(this.id);
   }
 
-  /** Round-trip time of the last answered protocol ping, in ms; `undefined` before the first. */
+  /** Round-trip time of the last answered ping, in ms; `undefined` before the first. */
   get rtt(): number | undefined {
     return this.#rtt;
   }
 
   /** Bytes queued for this client and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+    return this.#ws?.bufferedAmount ?? 0;
   }
 
-  /** `'open'`, `'closing'` once a close has begun, `'closed'` after the `close` event. */
-  get state(): 'open' | 'closing' | 'closed' {
+  /**
+   * `'open'`; `'detached'` while a session waits for its client to come back; `'closing'` once a
+   * close has begun; `'closed'` after the `close` event.
+   */
+  get state(): 'open' | 'detached' | 'closing' | 'closed' {
     if (this.#closed) return 'closed';
-    return this.#ending || this.#ws.readyState !== this.#ws.OPEN ? 'closing' : 'open';
+    const ws = this.#ws;
+    if (!ws) return 'detached';
+    return this.#ending || ws.readyState !== ws.OPEN ? 'closing' : 'open';
   }
 
   /**
    * Sends a message. Returns `false` when it was not written: the client is closing, or a
    * volatile message met a non-empty send buffer. A client whose send buffer would pass
-   * `highWaterMark` is closed with 4507 (slow consumer) instead.
+   * `highWaterMark` is closed with 4507 (slow consumer) instead. In session mode a reliable
+   * message is stored in the replay log first, so it reaches the client even across a dropped
+   * link (then `send()` returns `true` while detached).
    *
    * @example
    * client.send(JSON.stringify({ type: 'cursor', x, y }), { volatile: true });
    */
   send(data: MessageData, options?: SendOptions): boolean {
-    return this[kDeliver](prepareMessage(data), options?.volatile === true);
+    const message = prepareMessage(data);
+    const volatile = options?.volatile === true;
+    if (this.#session && !volatile && !this.#closed) {
+      message.offset = this.#host.append({ kind: 'session', id: this.id }, message);
+    }
+    return this[kDeliver](message, volatile);
   }
 
   /**
@@ -208,7 +259,8 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
   }
 
   /**
-   * Starts a closing handshake with `code` (1000 when absent) and `reason` (at most 123 bytes).
+   * Ends the client (its session too) with `code` (1000 when absent) and `reason` (at most 123
+   * bytes), running the closing handshake on its link.
    * @example client.close(4003, 'Forbidden');
    */
   close(code = 1000, reason = ''): void {
@@ -221,7 +273,7 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
   }
 
   /**
-   * Destroys the connection at once, without a closing handshake.
+   * Ends the client at once, without a closing handshake.
    * @example client.terminate();
    */
   terminate(): void {
@@ -234,7 +286,10 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
    * @internal
    */
   [kDeliver](message: PreparedMessage, volatile: boolean): boolean {
+    const session = this.#session;
+    if (session && message.offset !== undefined) session.addressed(message.offset);
     const ws = this.#ws;
+    if (!ws) return !volatile && !this.#closed && message.offset !== undefined; // kept in the log
     if (this.#ending || ws.readyState !== ws.OPEN) return false;
     const stats = this.#host.stats;
     const buffered = ws.bufferedAmount;
@@ -242,8 +297,9 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
       stats.volatileDropped++;
       return false;
     }
+    const data = session ? sessionFrame(message) : message.data;
     const { highWaterMark } = this.#host.options;
-    if (buffered > 0 && buffered + message.data.length > highWaterMark) {
+    if (buffered > 0 && buffered + data.length > highWaterMark) {
       this.#violate(
         CloseCode.SlowConsumer,
         'Slow consumer',
@@ -252,46 +308,122 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
       );
       return false;
     }
-    ws.send(message.data, { binary: message.binary });
+    ws.send(data, { binary: message.binary });
     stats.messagesOut++;
     stats.bytesOut += message.data.length;
     return true;
   }
 
-  /** Ends the connection for the server (shutdown, deadline). @internal */
+  /** Ends the client for the server (shutdown, deadline). @internal */
   [kEnd](code: number, reason: string, cause: DropCause, terminate: boolean): void {
-    if (terminate && this.#ending) {
+    if (terminate && this.#ending && this.#ws) {
       this.#ws.terminate();
       return;
     }
     this.#end(code, reason, cause, terminate);
   }
 
+  /** @internal The session's state, for the server's resume checks. */
+  get [kSession](): SessionLink | undefined {
+    return this.#session;
+  }
+
+  /** @internal Session mode: a new link for this session; the hello and replay are sent by the caller. */
+  [kResume](ws: WebSocket, remoteAddress: string | undefined): void {
+    const old = this.#ws;
+    if (old) {
+      // The client is back while its old link still looks open (half-open): replace it.
+      this.#host.linkEnded(this, 1006, 'replaced by a resumed link', 'connection_lost');
+      old.terminate();
+    }
+    this.#dropLiveness();
+    this.#ending = undefined;
+    this.#attach(ws, remoteAddress);
+  }
+
+  /** @internal Session mode: the resume window passed without the client. */
+  [kExpireSession](): void {
+    const last = this.#session?.lastDrop ?? { code: 1006, reason: '' };
+    this.#finish(last.code, last.reason);
+  }
+
+  /** @internal */
+  [kFlushAck](): void {
+    const ws = this.#ws;
+    if (ws && !this.#ending) this.#session?.flushAck(ws);
+  }
+
+  /** @internal The sweeper's ping: a protocol ping, or in session mode a control frame. */
+  [kPing](record: ClientLiveness): void {
+    const ws = this.#ws;
+    if (!ws || record !== this.#liveness) return;
+    if (this.#session) this.#session.ping(ws);
+    else ws.ping();
+  }
+
+  /** @internal The sweeper found the link dead; a record of a link since replaced is ignored. */
+  [kExpire](record: ClientLiveness): void {
+    if (record !== this.#liveness || !this.#ws) return;
+    this.#end(CloseCode.HeartbeatTimeout, 'Heartbeat timeout', 'heartbeat_timeout', true);
+  }
+
+  #attach(ws: WebSocket, remoteAddress: string | undefined): void {
+    this.#ws = ws;
+    this.#remoteAddress = remoteAddress;
+    const { heartbeat } = this.#host.options;
+    if (heartbeat && this.#host.sweeper) {
+      this.#liveness = new ClientLiveness(this, clock(), heartbeat.interval);
+      this.#host.sweeper.add(this.#liveness);
+    }
+    (ws as TaggedSocket)[kClient] = this;
+    ws.on('message', onSocketMessage);
+    ws.on('pong', onSocketPong);
+    ws.on('ping', onSocketPing);
+    ws.on('error', onSocketError);
+    ws.on('close', onSocketClose);
+  }
+
+  #dropLiveness(): void {
+    if (this.#liveness) this.#host.sweeper?.delete(this.#liveness);
+    this.#liveness = undefined;
+  }
+
   #end(code: number, reason: string, cause: DropCause, terminate: boolean): void {
     if (this.#closed) return;
+    const ws = this.#ws;
+    if (!ws) {
+      this.#finish(code, reason); // a detached session has no link to close
+      return;
+    }
     if (!this.#ending) this.#ending = { code, reason, cause };
-    if (this.#liveness) this.#host.sweeper?.delete(this.#liveness);
-    if (terminate) this.#ws.terminate();
-    else this.#ws.close(code, reason);
+    this.#dropLiveness();
+    if (terminate) ws.terminate();
+    else ws.close(code, reason);
+  }
+
+  /** The client ends for good: it leaves the server, then `close` fires once. */
+  #finish(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#host.ended(this);
+    safeEmit(this, 'close', [code, reason], (error) =>
+      this.#host.report(this.#callbackError('close', error), this),
+    );
   }
 
   #violate(code: number, reason: string, cause: DropCause, what: string, wsError?: Error): void {
-    if (this.#ending) return;
+    if (this.#ending || !this.#ws) return;
     this.#ending = { code, reason, cause };
     const name = describeClose(code).name;
-    const message = `Client ${this.id} (${this.remoteAddress ?? 'unknown address'}) ${what}; closed with ${code} ${name}`;
+    const message = `Client ${this.id} (${this.#remoteAddress ?? 'unknown address'}) ${what}; closed with ${code} ${name}`;
     this.#host.report(new ClientViolationError(message, this.id, code, wsError), this);
     // Closing (not terminating) lets the client read why; `closeTimeout` bounds the wait.
     if (!wsError) this.#ws.close(code, reason);
   }
 
   /** @internal */
-  [kExpire](): void {
-    this.#end(CloseCode.HeartbeatTimeout, 'Heartbeat timeout', 'heartbeat_timeout', true);
-  }
-
-  /** @internal */
-  [kOnMessage](data: Buffer, isBinary: boolean): void {
+  [kOnMessage](ws: WebSocket, data: Buffer, isBinary: boolean): void {
+    if (ws !== this.#ws) return;
     const now = clock();
     if (this.#liveness) this.#liveness.lastSeen = now;
     if (this.#ending) return;
@@ -311,17 +443,30 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
       );
       return;
     }
+    const session = this.#session;
+    if (session) {
+      session.receive(ws, data, isBinary, {
+        deliver: (payload, binary) => this.#emitMessage(payload, binary),
+        ackLater: () => host.ackLater(this),
+        rtt: () => this.#onRtt(),
+        violate: (code, what) => this.#violate(code, 'Protocol error', 'protocol_error', what),
+      });
+      return;
+    }
     if (!isBinary && host.textPing?.equals(data)) {
       this[kDeliver](host.textPong!, false);
       return;
     }
-    safeEmit(this, 'message', [isBinary ? data : data.toString('utf8'), isBinary], (error) =>
-      host.report(this.#callbackError('message', error), this),
+    this.#emitMessage(isBinary ? data : data.toString('utf8'), isBinary);
+  }
+
+  #emitMessage(data: string | Buffer, isBinary: boolean): void {
+    safeEmit(this, 'message', [data, isBinary], (error) =>
+      this.#host.report(this.#callbackError('message', error), this),
     );
   }
 
-  /** @internal */
-  [kOnPong](): void {
+  #onRtt(): void {
     const l = this.#liveness;
     if (!l) return;
     l.lastSeen = clock();
@@ -331,13 +476,19 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
     }
   }
 
+  /** @internal */
+  [kOnPong](ws: WebSocket): void {
+    if (ws === this.#ws) this.#onRtt();
+  }
+
   /** A ping from the client (ws has answered it) proves life too. @internal */
-  [kOnPing](): void {
-    if (this.#liveness) this.#liveness.lastSeen = clock();
+  [kOnPing](ws: WebSocket): void {
+    if (ws === this.#ws && this.#liveness) this.#liveness.lastSeen = clock();
   }
 
   /** @internal */
-  [kOnError](error: Error & { code?: string }): void {
+  [kOnError](ws: WebSocket, error: Error & { code?: string }): void {
+    if (ws !== this.#ws) return;
     if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) {
       // ws has already started the close with the same code (websocket.js receiverOnError).
       const { closeCode, cause } = causeOfReadError(error);
@@ -354,18 +505,30 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
   }
 
   /** @internal */
-  [kOnClose](code: number, reason: Buffer): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#liveness) this.#host.sweeper?.delete(this.#liveness);
+  [kOnClose](ws: WebSocket, code: number, reasonBytes: Buffer): void {
+    if (ws !== this.#ws || this.#closed) return; // a replaced link was already counted
+    this.#dropLiveness();
     const ending: Ending = this.#ending ?? {
       code,
-      reason: reason.toString(),
+      reason: reasonBytes.toString(),
       cause: code === 1006 ? 'connection_lost' : 'client_close',
     };
-    this.#host.ended(this, ending.code, ending.reason, ending.cause);
-    safeEmit(this, 'close', [ending.code, ending.reason], (error) =>
-      this.#host.report(this.#callbackError('close', error), this),
+    this.#host.linkEnded(this, ending.code, ending.reason, ending.cause);
+    const session = this.#session;
+    const keep =
+      session !== undefined &&
+      (this.#ending === undefined ? LINK_ONLY.has(code) : RESUMABLE.has(ending.cause));
+    if (!keep) {
+      this.#ws = null;
+      this.#finish(ending.code, ending.reason);
+      return;
+    }
+    this.#ws = null;
+    this.#ending = undefined;
+    session.lastDrop = { code: ending.code, reason: ending.reason };
+    this.#host.detached(this);
+    safeEmit(this, 'drop', [ending.code, ending.reason], (error) =>
+      this.#host.report(this.#callbackError('drop', error), this),
     );
   }
 

@@ -70,6 +70,7 @@ export function checkUpgrade(
     options.protocols,
     options.requireProtocol,
     request,
+    options.resume !== false,
   );
   if (!verdict.ok) return { ok: false, status: 400, message: verdict.message };
   return { ok: true, protocol: verdict.protocol, appProtocol: verdict.appProtocol };

@@ -3,7 +3,7 @@ import type { ServerClient } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { collect, delay, waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
-import { connectWs, startHeartline } from './server-fixtures.js';
+import { connectWs, startHeartline } from '../support/server-fixtures.js';
 
 // Two busy cores: detection must land within interval + timeout + one sweep period (15 ms
 // here) + this.

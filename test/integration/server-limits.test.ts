@@ -7,7 +7,7 @@ import {
   rawWebSocket,
   readCloseCode,
   startHeartline,
-} from './server-fixtures.js';
+} from '../support/server-fixtures.js';
 
 function errorsOf(server: Awaited<ReturnType<typeof startHeartline>>['server']) {
   const errors: { error: Error; client: ServerClient | undefined }[] = [];

@@ -2,7 +2,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CloseMessage, ConnectionMessage, DropMessage } from '../../src/server/index.js';
 import { waitFor, waitForEvent } from '../support/wait.js';
-import { connectWs, startHeartline } from './server-fixtures.js';
+import { connectWs, startHeartline } from '../support/server-fixtures.js';
 
 function subscribe<T>(name: string): T[] {
   const seen: T[] = [];

@@ -6,7 +6,7 @@ import Fastify from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { HeartlineServer } from '../../src/server/index.js';
 import { waitForEvent } from '../support/wait.js';
-import { connectWs, refusal } from './server-fixtures.js';
+import { connectWs, refusal } from '../support/server-fixtures.js';
 
 /** One echo round trip through the server, as each recipe's smoke test. */
 async function echoes(url: string): Promise<string> {

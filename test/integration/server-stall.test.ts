@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { delay, waitFor } from '../support/wait.js';
-import { startHeartline } from './server-fixtures.js';
+import { startHeartline } from '../support/server-fixtures.js';
 
-const SWARM = fileURLToPath(new URL('./server-swarm.mjs', import.meta.url));
+const SWARM = fileURLToPath(new URL('../support/server-swarm.mjs', import.meta.url));
 const CLIENTS = 500;
 const STALL = 1_500;
 

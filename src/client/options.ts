@@ -132,6 +132,7 @@ const TOP_KEYS = [
   'heartbeat',
   'reconnect',
   'outbox',
+  'session',
   'closeTimeout',
   'closeOnUnload',
   'logger',

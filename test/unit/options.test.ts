@@ -21,6 +21,12 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ reconnect: false }).reconnect.maxRetries).toBe(0);
   });
 
+  it("honors session: 'auto' (the default) and false", () => {
+    expect(resolveOptions(undefined).session).toBe('auto');
+    expect(resolveOptions({ session: false }).session).toBe(false);
+    expect(resolveOptions({ session: 'auto' }).session).toBe('auto');
+  });
+
   it('treats undefined fields as defaults', () => {
     expect(resolveOptions({ reconnect: { minDelay: undefined } }).reconnect.minDelay).toBe(500);
   });
@@ -62,6 +68,7 @@ describe('resolveOptions', () => {
     [{ WebSocket: 'ws' }, 'Expected `WebSocket` to be a function, got "ws"'],
     [{ heartbeat: { intervall: 5 } }, 'Unknown option `heartbeat.intervall`'],
     [{ reconect: {} }, 'Unknown option `reconect`'],
+    [{ session: 'always' }, 'Expected `session` to be \'auto\' or false, got "always"'],
   ])('rejects %j with a TypeError that names the option', (options, message) => {
     expect(() => resolveOptions(options as never)).toThrow(TypeError);
     expect(() => resolveOptions(options as never)).toThrow(message);

@@ -1,0 +1,253 @@
+import diagnostics from 'node:diagnostics_channel';
+import type { AddressInfo } from 'node:net';
+import { type Command, Option } from 'commander';
+import {
+  channels,
+  type DropMessage,
+  HeartlineServer,
+  type HeartlineServerOptions,
+  isHeartlineError,
+  type ServerClient,
+} from '../server/index.js';
+import { collect, parsePort, parseProtocol } from './arguments.js';
+import { formatDuration, parseDuration, parsePositiveDuration } from './duration.js';
+import { CliError, EXIT_CODES_HELP, ExitCode } from './exit-code.js';
+import { Terminal } from './terminal.js';
+
+export interface ServeOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly path?: string[];
+  readonly mode: 'echo' | 'broadcast';
+  readonly origin?: string[];
+  readonly allowMissingOrigin: boolean;
+  readonly protocol?: string[];
+  readonly heartbeatInterval?: number | false;
+  readonly heartbeatTimeout?: number;
+  readonly retrySpread: number;
+  readonly quiet: boolean;
+}
+
+/** `ws://host:port/` for the address the server is bound to (IPv6 in brackets). */
+export function listeningUrl(address: AddressInfo, path = '/'): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `ws://${host}:${address.port}${path}`;
+}
+
+/** The `HeartlineServer` options for the command line's. Exported for tests of the mapping. */
+export function serverOptions(o: ServeOptions): HeartlineServerOptions {
+  const origins = o.origin?.includes('*') ? '*' : (o.origin ?? 'same-origin');
+  const heartbeat =
+    o.heartbeatInterval === false
+      ? false
+      : {
+          ...(o.heartbeatInterval === undefined ? {} : { interval: o.heartbeatInterval }),
+          ...(o.heartbeatTimeout === undefined ? {} : { timeout: o.heartbeatTimeout }),
+        };
+  return {
+    port: o.port,
+    host: o.host,
+    ...(o.path ? { path: o.path } : {}),
+    origins,
+    allowMissingOrigin: o.allowMissingOrigin,
+    ...(o.protocol ? { protocols: o.protocol } : {}),
+    heartbeat,
+    shutdown: { retryAfter: o.retrySpread },
+  };
+}
+
+const short = (id: string) => id.slice(0, 8);
+const clock = () => new Date().toISOString().slice(11, 23);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * Runs `heartline serve` until SIGINT or SIGTERM: a standalone `HeartlineServer` that echoes
+ * or broadcasts, logging every connection and drop to stderr. The first signal starts the
+ * graceful shutdown (1012, the clients' return spread over `--retry-spread`); a second one
+ * exits at once.
+ */
+export async function runServe(o: ServeOptions): Promise<number> {
+  const term = new Terminal(process.stderr, { quiet: o.quiet });
+  const { paint } = term;
+  const log = (text: string) => term.info(`${paint.dim(clock())} ${text}`);
+  let server: HeartlineServer;
+  try {
+    server = new HeartlineServer(serverOptions(o));
+  } catch (error) {
+    if (isHeartlineError(error))
+      throw new CliError(error.message, ExitCode.Usage, { cause: error });
+    throw error;
+  }
+
+  let started = false;
+  const listening = new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.on('error', (error, client) => {
+      if (client) log(`${paint.yellow('!')} ${short(client.id)} ${error.message}`);
+      else if (started) term.error(`server error: ${error.message}`);
+      else reject(error);
+    });
+  });
+  try {
+    await listening;
+  } catch (error) {
+    await server.close().catch(() => {});
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${o.host}:${o.port}`;
+    const why =
+      code === 'EADDRINUSE'
+        ? `${where} is already in use (try another --port, or --port 0 for any free port)`
+        : code === 'EACCES'
+          ? `no permission to listen on ${where} (ports below 1024 need privileges)`
+          : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
+            ? `${o.host} is not an address of this machine`
+            : `${where}: ${(error as Error).message}`;
+    throw new CliError(`could not listen: ${why}`, ExitCode.Failure, { cause: error });
+  }
+  started = true;
+
+  const url = listeningUrl(server.address() as AddressInfo, o.path?.[0]);
+  const origins = o.origin?.join(', ') ?? 'same-origin';
+  // The URL alone on stdout, for scripts (`--port 0`); the same line, with context, on stderr.
+  process.stdout.write(`${url}\n`);
+  term.info(
+    `${paint.dim(clock())} listening on ${paint.bold(url)} (${o.mode} mode, ${
+      o.path ? `paths ${o.path.join(' ')}` : 'any path'
+    }, origins ${origins}${o.allowMissingOrigin ? ' or none' : ''})${
+      term.live ? paint.dim('; Ctrl-C to stop') : ''
+    }`,
+  );
+
+  const connected = () => plural(server.stats().connections, 'client');
+  // One line per link that ends, with why (the drop channel says what no event does).
+  const onDrop = (message: unknown) => {
+    const m = message as DropMessage;
+    const reason = m.reason ? ` ${JSON.stringify(m.reason)}` : '';
+    log(
+      `${paint.red('-')} ${short(m.clientId)} ${m.code}${reason} ${m.cause.replaceAll('_', ' ')} after ${formatDuration(m.duration)} (${connected()})`,
+    );
+  };
+  diagnostics.subscribe(channels.drop.name, onDrop);
+  server.on('connection', (client: ServerClient) => {
+    const protocol = client.protocol ? `, protocol ${client.protocol}` : '';
+    log(
+      `${paint.green('+')} ${short(client.id)} from ${client.remoteAddress ?? '?'} (${client.mode} mode${protocol}; ${connected()})`,
+    );
+    if (client.mode === 'session') {
+      // A session outlives its links: say when it comes back, and when it ends for good.
+      client.on('resume', () =>
+        log(`${paint.green('↻')} ${short(client.id)} resumed its session (${connected()})`),
+      );
+      client.on('close', (code, reason) =>
+        log(
+          `${paint.dim('×')} ${short(client.id)} session ended: ${code}${reason ? ` ${JSON.stringify(reason)}` : ''}`,
+        ),
+      );
+    }
+    // Text arrives as a string and binary as a Buffer, so each goes out as what it was.
+    client.on('message', (data) => {
+      if (o.mode === 'echo') client.send(data);
+      else server.broadcast(data, { except: client });
+    });
+  });
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  term.clearStatus();
+  log(
+    `${signal}: shutting down; closing ${plural(server.clients.size, 'client')} with 1012, their return spread over ${formatDuration(o.retrySpread)}${paint.dim(' (signal again to force)')}`,
+  );
+  const forced = new Promise<number>((resolve) => {
+    const force = (again: NodeJS.Signals) => {
+      term.warn(`${again} again: exiting without waiting`);
+      resolve(again === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated);
+    };
+    process.once('SIGINT', force);
+    process.once('SIGTERM', force);
+  });
+  const code = await Promise.race([server.close().then(() => ExitCode.Ok), forced]);
+  diagnostics.unsubscribe(channels.drop.name, onDrop);
+  if (code === ExitCode.Ok) log('closed');
+  return code;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .summary('run a standalone Heartline server (echo or broadcast)')
+    .description(
+      'Run a HeartlineServer that echoes each message to its sender or broadcasts it to every\n' +
+        'other client. Logs connections and drops to stderr; prints its URL on stdout.\n' +
+        'SIGINT or SIGTERM starts a graceful shutdown: every client gets 1012 Service Restart\n' +
+        'with a retry-after hint spread over --retry-spread; a second signal exits at once.',
+    )
+    .addOption(
+      new Option('-p, --port <port>', 'port to listen on; 0 = any free port')
+        .default(8080)
+        .argParser(parsePort),
+    )
+    .option(
+      '-H, --host <address>',
+      'address to listen on (0.0.0.0 for every interface)',
+      '127.0.0.1',
+    )
+    .option('--path <path...>', 'accept upgrades only on these paths (default: any path)')
+    .addOption(
+      new Option('-m, --mode <mode>', 'echo: back to the sender; broadcast: to every other client')
+        .choices(['echo', 'broadcast'])
+        .default('echo'),
+    )
+    .option(
+      '--origin <origin...>',
+      "allowed browser Origins, exact or https://*.example.com; '*' = any (default: same origin)",
+      collect,
+    )
+    .option(
+      '--no-allow-missing-origin',
+      'refuse clients that send no Origin (terminal clients, ws in Node); accepted by default',
+    )
+    .option('--protocol <name...>', 'supported sub-protocols, most preferred first', parseProtocol)
+    .addOption(
+      new Option(
+        '--heartbeat-interval <duration>',
+        "ms between protocol pings to each client, or 'off' (default 25s)",
+      ).argParser((text) => (text === 'off' ? false : parsePositiveDuration(text))),
+    )
+    .option(
+      '--heartbeat-timeout <duration>',
+      'silence allowed after a ping before a client is dropped (default 10s)',
+      parsePositiveDuration,
+    )
+    .addOption(
+      new Option(
+        '--retry-spread <duration>',
+        "at shutdown, spread the clients' return over this window",
+      )
+        .default(5_000, '5s')
+        .argParser(parseDuration),
+    )
+    .option('-q, --quiet', 'log only errors', false)
+    .addHelpText(
+      'after',
+      `
+Durations: 1500ms, 90s, 10m, 1m30s; a bare number is milliseconds.
+
+Output:
+  stdout  the URL, once listening: ws://127.0.0.1:8080/
+  stderr  a log line per connection and drop: "+ 3f2a9c1e from 127.0.0.1 (1 client)",
+          "- 3f2a9c1e 1000 client close after 4.2 s (0 clients)"
+
+Examples:
+  $ heartline serve                                  # ws://127.0.0.1:8080/, echo
+  $ heartline serve --port 0 --mode broadcast        # any free port, a chat relay
+  $ heartline serve --host 0.0.0.0 --origin https://app.example.com --path /ws
+  $ heartline serve --heartbeat-interval off         # no pings: let a proxy's idle timeout show
+
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (options: ServeOptions) => {
+      process.exitCode = await runServe(options);
+    });
+}

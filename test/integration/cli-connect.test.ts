@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../support/servers.js';
+import { freePort, runCli, startCli, startServe } from './cli-fixtures.js';
+
+describe('heartline connect', () => {
+  it('sends stdin lines through serve and prints the echoes on stdout, then exits 0', async () => {
+    const { url } = await startServe();
+    const run = await runCli(['connect', url], { input: 'hello\nworld\n{"a":1}\n' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('hello\nworld\n{"a":1}\n');
+    expect(run.stderr).toContain(`connected to ${url}`);
+    // Diagnostics in a pipe: plain text, no colour or cursor codes.
+    expect(run.stderr).not.toContain('\x1b');
+  });
+
+  it('survives a server restart: the reconnect shows on stderr and piping goes on', async () => {
+    const first = await startServe(['--retry-spread', '300ms']);
+    const client = startCli(['connect', first.url]);
+    client.write('one\n');
+    await client.waitForStdout(/^one\n/);
+
+    first.cli.kill('SIGTERM');
+    expect(await first.cli.exit()).toMatchObject({ code: 0 });
+    await client.waitForStderr(/connection lost: 1012 ServiceRestart/);
+    await client.waitForStderr(/reconnecting in \d+\.\d s \(attempt 1\) as the server asked/);
+    client.write('two\n'); // queued while the server is down
+
+    const second = startCli(['serve', '--port', String(first.port)]);
+    await second.waitForStderr(/listening on/);
+    await client.waitForStderr(/reconnected after/, 15_000);
+    await client.waitForStdout(/^one\ntwo\n/, 5_000);
+    client.write('three\n');
+    await client.waitForStdout(/^one\ntwo\nthree\n/);
+    client.end();
+    expect(await client.exit()).toMatchObject({ code: 0 });
+    expect(client.stdout()).toBe('one\ntwo\nthree\n');
+    expect(second.stderr()).toMatch(/\+ \S+ from 127\.0\.0\.1/);
+  });
+
+  it('exits with 2 for a bad URL, naming what it expected', async () => {
+    const run = await runCli(['connect', 'ftp://127.0.0.1/']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Expected a ws:, wss:, http: or https: URL, got 'ftp:'");
+    const spaced = await runCli(['connect', 'ws://local host/']);
+    expect(spaced.code).toBe(2);
+    expect(spaced.stderr).toContain('Expected a WebSocket URL');
+  });
+
+  it('exits with 3 when nothing listens, with the reason', async () => {
+    const port = await freePort();
+    const run = await runCli(['connect', `ws://127.0.0.1:${port}/`]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`could not connect to ws://127.0.0.1:${port}/`);
+    expect(run.stderr).toContain('ECONNREFUSED');
+  });
+
+  it('exits with 3 when the server refuses the handshake, with its status and words', async () => {
+    const { url } = await startServe(['--no-allow-missing-origin']);
+    const run = await runCli(['connect', url]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/the server refused the upgrade: HTTP 403 Forbidden: \S+/);
+  });
+
+  it('exits with 4 when the server closes with a code retrying cannot fix', async () => {
+    const server = await startServer({
+      onConnection: (socket) => socket.close(1008, 'not allowed'),
+    });
+    const run = await runCli(['connect', server.url, '--linger', 'forever']);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('connection lost: 1008 PolicyViolation "not allowed"');
+    expect(run.stderr).toContain('closed for good: 1008 PolicyViolation');
+  });
+});
+
+describe('heartline serve', () => {
+  it('prints its URL on stdout, logs clients on stderr, and shuts down with 1012 on SIGTERM', async () => {
+    const { cli, url } = await startServe(['--mode', 'broadcast', '--retry-spread', '200ms']);
+    expect(cli.stdout()).toBe(`${url}\n`);
+    const listener = startCli(['connect', url, '--heartbeat', 'off']);
+    await listener.waitForStderr(/connected to/);
+    const speaker = await runCli(['connect', url], { input: 'to everyone\n' });
+    expect(speaker.stdout).toBe(''); // broadcast: not back to the sender
+    await listener.waitForStdout(/^to everyone\n/);
+    await cli.waitForStderr(/\+ \S+ from 127\.0\.0\.1 \(\w+ mode; 2 clients\)/);
+    cli.kill('SIGTERM');
+    expect(await cli.exit()).toMatchObject({ code: 0 });
+    expect(cli.stderr()).toMatch(/SIGTERM: shutting down/);
+    await listener.waitForStderr(/connection lost: 1012 ServiceRestart/);
+  });
+
+  it('exits with 1 when the port is taken', async () => {
+    const { port } = await startServe();
+    const run = await runCli(['serve', '--port', String(port)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`127.0.0.1:${port} is already in use`);
+  });
+});

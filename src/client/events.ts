@@ -139,6 +139,21 @@ export class ResumeEvent extends Event {
   }
 }
 
+/**
+ * Session mode: the server has handled `count` more of the messages sent, in order, up to
+ * sequence number `seq`. An app that keeps its own list of pending messages marks the oldest
+ * `count` of them delivered.
+ */
+export class AckEvent extends Event {
+  readonly count: number;
+  readonly seq: number;
+  constructor(count: number, seq: number) {
+    super('ack');
+    this.count = count;
+    this.seq = seq;
+  }
+}
+
 /** The events a HeartlineSocket dispatches, for typed listeners. */
 export interface HeartlineSocketEventMap {
   open: Event;
@@ -151,4 +166,5 @@ export interface HeartlineSocketEventMap {
   heartbeat: HeartbeatEvent;
   overflow: OverflowEvent;
   resume: ResumeEvent;
+  ack: AckEvent;
 }

@@ -27,6 +27,7 @@ export {
 } from '../protocol/close-codes.js';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export {
+  AckEvent,
   CloseEvent,
   DropEvent,
   ErrorEvent,

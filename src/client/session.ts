@@ -59,6 +59,8 @@ export interface SessionHooks {
   /** The heartbeat found the link dead, or measured an RTT. */
   dead(): void;
   pong(rtt: number): void;
+  /** The server acknowledged `count` more messages, up to number `seq`. */
+  acked(count: number, seq: number): void;
   /** Unacknowledged messages were dropped to respect the outbox bounds. */
   overflow(dropped: Payload[]): void;
 }
@@ -249,6 +251,11 @@ export class ClientSession {
   }
 
   #acked(seq: number): void {
-    while (this.#unacked.length > 0 && this.#unacked.peek()!.seq <= seq) this.#unacked.shift();
+    let count = 0;
+    while (this.#unacked.length > 0 && this.#unacked.peek()!.seq <= seq) {
+      this.#unacked.shift();
+      count++;
+    }
+    if (count > 0) this.#hooks.acked(count, seq);
   }
 }

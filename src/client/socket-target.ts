@@ -1,5 +1,6 @@
 import { GuardedEventTarget } from '../common/guarded-event-target.js';
 import type {
+  AckEvent,
   CloseEvent,
   DropEvent,
   ErrorEvent,
@@ -25,6 +26,7 @@ export const EVENT_TYPES = [
   'heartbeat',
   'overflow',
   'resume',
+  'ack',
 ] as const;
 
 /**
@@ -51,6 +53,7 @@ export abstract class SocketTarget extends GuardedEventTarget {
   declare onheartbeat: Handler<HeartbeatEvent>;
   declare onoverflow: Handler<OverflowEvent>;
   declare onresume: Handler<ResumeEvent>;
+  declare onack: Handler<AckEvent>;
 
   static {
     for (const [name, value] of [

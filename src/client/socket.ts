@@ -25,6 +25,7 @@ import {
 } from '../protocol/frames.js';
 import { backoffDelay } from './backoff.js';
 import {
+  AckEvent,
   CloseEvent,
   DropEvent,
   ErrorEvent,
@@ -158,6 +159,7 @@ export class HeartlineSocket extends SocketTarget {
               dead: () =>
                 this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
               pong: (rtt) => this.#onRtt(rtt),
+              acked: (count, seq) => this.#emit(new AckEvent(count, seq)),
               overflow: (dropped) => this.#emit(new OverflowEvent(dropped, 'drop-oldest')),
             },
             this.#options.outbox || DEFAULTS.outbox,

@@ -70,7 +70,9 @@ describe('HeartlineSocket session mode (client side, against a scripted peer)', 
     ws.send('two');
     ws.send('three');
     await peer.frames(0, 4);
+    const acked = waitForEvent<{ count: number; seq: number }>(ws, 'ack');
     peer.links[0]!.socket.send('{"t":"ack","seq":1}');
+    expect(await acked).toMatchObject({ count: 1, seq: 1 });
     peer.links[0]!.socket.send('m7:seven');
     await waitForEvent(ws, 'message');
     peer.links[0]!.socket.terminate();

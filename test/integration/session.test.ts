@@ -35,6 +35,14 @@ describe('session mode, client against server', () => {
     await waitFor(() => client.rtt !== undefined, { message: 'the server to measure an RTT' });
     expect(messages.events).toEqual([]);
     expect(connections.events).toHaveLength(1);
+    // every message sent is acknowledged, in batches, exactly once
+    const acks = collect<{ count: number }>(ws, 'ack');
+    for (let i = 0; i < 25; i++) ws.send(`m${i}`);
+    await waitFor(() => acks.events.reduce((n, e) => n + e.count, 0) === 25, {
+      message: '25 acks',
+    });
+    await delay(50);
+    expect(acks.events.reduce((n, e) => n + e.count, 0)).toBe(25);
   });
 
   it('resumes after a network cut: both directions delivered once, in order, membership kept', async () => {

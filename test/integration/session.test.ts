@@ -4,7 +4,7 @@ import type { ResumeEvent } from '../../src/client/index.js';
 import { encodeControl, type HelloFrame } from '../../src/protocol/frames.js';
 import type { ServerClient } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
-import { startFaultProxy } from '../support/fault-proxy.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { startHeartline } from '../support/server-fixtures.js';
 import { collect, delay, waitFor, waitForEvent } from '../support/wait.js';
 
@@ -15,6 +15,30 @@ function nextSession(server: {
   once(e: 'connection', f: (c: ServerClient) => void): unknown;
 }): Promise<ServerClient> {
   return new Promise((resolve) => server.once('connection', resolve));
+}
+
+/**
+ * A Heartline server, a fault proxy in front of it, and one session through the proxy whose
+ * link is open: the setup most of these tests share.
+ */
+async function openSession(
+  serverOptions: Parameters<typeof startHeartline>[0] = {},
+  clientOptions: Parameters<typeof openClient>[1] = {},
+) {
+  const { server, port } = await startHeartline(serverOptions);
+  const proxy = await startFaultProxy({ port });
+  const session = nextSession(server);
+  const ws = openClient(proxy.url, { ...fast, ...clientOptions });
+  const client = await session;
+  await waitForEvent(ws, 'open');
+  return { server, port, proxy, ws, client };
+}
+
+/** Cuts the session's link; new links are refused until `proxy.accept()`. */
+async function cut(proxy: FaultProxy, client: ServerClient): Promise<void> {
+  await proxy.refuse();
+  proxy.reset();
+  await waitFor(() => client.state === 'detached', { message: 'the server to see the cut' });
 }
 
 describe('session mode, client against server', () => {
@@ -83,12 +107,10 @@ describe('session mode, client against server', () => {
   });
 
   it('resumes after the server dropped a dead-looking link (heartbeat) and replays the gap', async () => {
-    const { server, port } = await startHeartline({ heartbeat: { interval: 50, timeout: 100 } });
-    const proxy = await startFaultProxy({ port });
-    const session = nextSession(server);
-    const ws = openClient(proxy.url, { ...fast, heartbeat: { interval: 50, timeout: 100 } });
-    const client = await session;
-    await waitForEvent(ws, 'open');
+    const { proxy, ws, client } = await openSession(
+      { heartbeat: { interval: 50, timeout: 100 } },
+      { heartbeat: { interval: 50, timeout: 100 } },
+    );
     proxy.blackhole();
     await waitForEvent(client, 'drop', { timeout: 2000 });
     client.send('while you were away');
@@ -100,12 +122,10 @@ describe('session mode, client against server', () => {
   it('ignores the heartbeat record of a link it replaced (regression: it ended the session)', async () => {
     // The client notices the blackhole long before the server does, and resumes while the
     // server still holds the old link; that link's liveness record must die with it.
-    const { server, port } = await startHeartline({ heartbeat: { interval: 100, timeout: 200 } });
-    const proxy = await startFaultProxy({ port });
-    const session = nextSession(server);
-    const ws = openClient(proxy.url, { ...fast, heartbeat: { interval: 20, timeout: 30 } });
-    const client = await session;
-    await waitForEvent(ws, 'open');
+    const { proxy, ws, client } = await openSession(
+      { heartbeat: { interval: 100, timeout: 200 } },
+      { heartbeat: { interval: 20, timeout: 30 } },
+    );
     const resumedOnce = waitForEvent<ResumeEvent>(ws, 'resume', { timeout: 2000 });
     proxy.blackhole();
     expect(await resumedOnce).toMatchObject({ resumed: true });
@@ -198,15 +218,8 @@ describe('session mode, client against server', () => {
   });
 
   it('refuses, with reason gap, a session whose missed messages were trimmed', async () => {
-    const { server, port } = await startHeartline({ resume: { maxMessages: 3 } });
-    const proxy = await startFaultProxy({ port });
-    const session = nextSession(server);
-    const ws = openClient(proxy.url, fast);
-    const client = await session;
-    await waitForEvent(ws, 'open');
-    await proxy.refuse();
-    proxy.reset();
-    await waitFor(() => client.state === 'detached');
+    const { proxy, ws, client } = await openSession({ resume: { maxMessages: 3 } });
+    await cut(proxy, client);
     for (let i = 0; i < 10; i++) client.send(`m${i}`);
     const resumed = waitForEvent<ResumeEvent>(ws, 'resume', { timeout: 3000 });
     await proxy.accept();
@@ -250,15 +263,8 @@ describe('session mode, client against server', () => {
   });
 
   it('never stores or replays volatile messages', async () => {
-    const { server, port } = await startHeartline();
-    const proxy = await startFaultProxy({ port });
-    const session = nextSession(server);
-    const ws = openClient(proxy.url, fast);
-    const client = await session;
-    await waitForEvent(ws, 'open');
-    await proxy.refuse();
-    proxy.reset();
-    await waitFor(() => client.state === 'detached');
+    const { proxy, ws, client } = await openSession();
+    await cut(proxy, client);
     expect(client.send('cursor', { volatile: true })).toBe(false);
     client.send('kept');
     await proxy.accept();

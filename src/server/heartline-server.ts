@@ -4,11 +4,11 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
-import { CallbackError, ClientViolationError } from '../common/errors.js';
-import { type ConnectFrame, FrameError, SESSION_PROTOCOL } from '../protocol/frames.js';
+import { CallbackError } from '../common/errors.js';
+import { SESSION_PROTOCOL } from '../protocol/frames.js';
 import type { Adapter, Room } from './adapter.js';
 import { channels } from './channels.js';
-import { kDeliver, kFlushAck, kResume, kSession } from './client-symbols.js';
+import { kDeliver } from './client-symbols.js';
 import type { DropCause } from './drop-cause.js';
 import { HeartbeatSweeper } from './heartbeat-sweeper.js';
 import {
@@ -18,16 +18,16 @@ import {
   resolveShutdown,
   type ShutdownSettings,
 } from './options.js';
-import { type MessageData, prepareMessage, sessionFrame } from './outgoing-message.js';
-import { type Audience, MemoryReplayLog, type ReplayLog } from './replay-log.js';
+import { type MessageData, prepareMessage } from './outgoing-message.js';
+import type { Audience } from './replay-log.js';
 import { type BroadcastOptions, type RoomHost, RoomTarget, toRooms } from './room-target.js';
 import { safeEmit } from './safe-emit.js';
 import { type ClientHost, ServerClient } from './server-client.js';
 import { canTransition, type ServerState } from './server-state.js';
 import { ServerStats, type ServerStatsSnapshot } from './server-stats.js';
-import { awaitConnect, sendHello } from './session-handshake.js';
-import { SessionLink } from './session-link.js';
-import { createToken, type ResumeRefusal, SessionStore } from './session-store.js';
+import type { SessionLink } from './session-link.js';
+import { SessionManager } from './session-manager.js';
+import type { ResumeRefusal } from './session-store.js';
 import { drainClients } from './shutdown.js';
 import { checkUpgrade, matchesPath, rejectUpgrade, type UpgradeRejection } from './upgrade-gate.js';
 
@@ -73,18 +73,14 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   readonly #http: HttpServer | HttpsServer | undefined;
   readonly #host: ClientHost;
   readonly #protocols = new WeakMap<IncomingMessage, string>();
+  /** The app protocol of a heartline.v1 link in its handshake. */
+  readonly #appProtocols = new WeakMap<WebSocket, string>();
   #state: ServerState = 'running';
   #drainRetryAfter = 0;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
-  /** Session mode: the replay log and the sessions; undefined with `resume: false`. */
-  readonly #log: ReplayLog | undefined;
-  readonly #sessions: SessionStore | undefined;
-  /** heartline.v1 links still waiting for their connect frame. */
-  readonly #handshakes = new Set<WebSocket>();
-  /** Sessions owed a cumulative ack, sent once per event-loop turn. */
-  readonly #acks = new Set<ServerClient>();
-  #ackFlush: ReturnType<typeof setImmediate> | undefined;
+  /** Session mode; undefined with `resume: false`. */
+  readonly #sessions: SessionManager | undefined;
 
   /**
    * @param options exactly one of `port`, `server` or `noServer: true`, plus any of the
@@ -111,8 +107,15 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       clientIds: () => this.#clients.keys(),
     });
     if (o.resume) {
-      this.#log = new MemoryReplayLog({ ...o.resume, maxAge: o.resume.window });
-      this.#sessions = new SessionStore(o.resume.window);
+      this.#sessions = new SessionManager(o.resume, {
+        options: o,
+        stats: this.#stats,
+        roomsOf: (id) => this.#adapter.roomsOf(id),
+        running: () => this.#state === 'running',
+        report: (error, client) => this.#report(error, client),
+        accept: (ws, request, session, refusal) =>
+          this.#accept(ws, request, this.#appProtocols.get(ws) ?? '', session, refusal),
+      });
     }
     this.#host = {
       options: o,
@@ -124,9 +127,9 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       report: (error, client) => this.#report(error, client),
       linkEnded: (client, code, reason, cause) => this.#linkEnded(client, code, reason, cause),
       ended: (client) => this.#ended(client),
-      append: (audience, message) => this.#log!.append(audience, message.data, message.binary),
+      append: (audience, message) => this.#sessions!.append(audience, message),
       detached: (client) => this.#sessions?.detached(client),
-      ackLater: (client) => this.#ackLater(client),
+      ackLater: (client) => this.#sessions?.ackLater(client),
     };
     const a = o.attachment;
     if (a.kind === 'port') {
@@ -197,8 +200,10 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     const { protocol, appProtocol } = verdict;
     if (protocol !== undefined) this.#protocols.set(request, protocol);
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      if (protocol === SESSION_PROTOCOL) void this.#handshake(ws, request, appProtocol);
-      else this.#accept(ws, request, appProtocol);
+      if (protocol === SESSION_PROTOCOL && this.#sessions) {
+        this.#appProtocols.set(ws, appProtocol);
+        void this.#sessions.handshake(ws, request);
+      } else this.#accept(ws, request, appProtocol);
     });
   }
 
@@ -311,7 +316,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       return { ok: false, status: 503, message: 'Server is shutting down', headers };
     }
     const { limit, retryAfter } = this.options.maxConnections;
-    if (this.#stats.connections + this.#handshakes.size >= limit) {
+    if (this.#stats.connections + (this.#sessions?.pending ?? 0) >= limit) {
       const headers = { 'Retry-After': secondsOf(retryAfter) };
       return { ok: false, status: 503, message: 'Too many connections', headers };
     }
@@ -343,8 +348,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       });
     }
     if (session) {
-      this.#sessions!.add(client);
-      this.#hello(ws, client, { resumed: false, offset: this.#log!.last, reason: refusal });
+      this.#sessions!.started(ws, client, refusal);
     }
     safeEmit(this, 'connection', [client, request], (error) =>
       this.#report(
@@ -353,84 +357,6 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       ),
     );
     return client;
-  }
-
-  /** A heartline.v1 link: wait for its connect frame, then start or resume a session. */
-  async #handshake(ws: WebSocket, request: IncomingMessage, appProtocol: string): Promise<void> {
-    this.#handshakes.add(ws);
-    const timeout = this.options.heartbeat ? this.options.heartbeat.timeout : 10_000;
-    const frame = await awaitConnect(ws, timeout);
-    this.#handshakes.delete(ws);
-    if (frame === null || ws.readyState !== ws.OPEN) return;
-    if (this.#state !== 'running') {
-      ws.close(this.options.shutdown.code, this.options.shutdown.reason);
-      return;
-    }
-    if (frame instanceof FrameError) {
-      const message = `A heartline.v1 client (${request.socket.remoteAddress ?? 'unknown address'}) ${frame.message}; closed with ${frame.code}`;
-      this.#report(new ClientViolationError(message, '', frame.code), undefined);
-      this.#stats.reject(400);
-      ws.close(frame.code, 'Protocol error');
-      return;
-    }
-    const refusal = frame.sid === undefined ? undefined : this.#resume(ws, request, frame);
-    if (refusal === null) return; // resumed
-    this.#accept(ws, request, appProtocol, new SessionLink(createToken()), refusal);
-  }
-
-  /** Resumes the session `frame` names and returns null, or returns why it cannot. */
-  #resume(ws: WebSocket, request: IncomingMessage, frame: ConnectFrame): ResumeRefusal | null {
-    const verdict = this.#sessions!.check(frame, this.#log!, (id) => this.#adapter.roomsOf(id));
-    if (!verdict.ok) return verdict.reason;
-    const { client, replay } = verdict;
-    this.#sessions!.attached(client);
-    client[kResume](ws, request.socket.remoteAddress);
-    this.#stats.connections++;
-    this.#stats.accepted++;
-    const session = client[kSession]!;
-    session.resumed();
-    this.#hello(ws, client, { resumed: true, offset: frame.offset! });
-    for (const entry of replay) {
-      ws.send(sessionFrame({ data: entry.data, binary: entry.binary, offset: entry.offset }), {
-        binary: entry.binary,
-      });
-    }
-    safeEmit(client, 'resume', [], (error) =>
-      this.#report(
-        new CallbackError(`A 'resume' listener of client ${client.id} threw`, error),
-        client,
-      ),
-    );
-    return null;
-  }
-
-  #hello(
-    ws: WebSocket,
-    client: ServerClient,
-    fields: { resumed: boolean; offset: number; reason?: ResumeRefusal | undefined },
-  ): void {
-    const hb = this.options.heartbeat || { interval: 0, timeout: 0 };
-    sendHello(ws, {
-      sid: client.id,
-      token: client[kSession]!.token,
-      epoch: this.#log!.epoch,
-      offset: fields.offset,
-      resumed: fields.resumed,
-      ...(fields.reason ? { reason: fields.reason } : {}),
-      ack: client[kSession]!.lastSeq,
-      protocol: client.protocol,
-      heartbeat: { interval: hb.interval, timeout: hb.timeout },
-      window: (this.options.resume || { window: 0 }).window,
-    });
-  }
-
-  #ackLater(client: ServerClient): void {
-    this.#acks.add(client);
-    this.#ackFlush ??= setImmediate(() => {
-      this.#ackFlush = undefined;
-      for (const c of this.#acks) c[kFlushAck]();
-      this.#acks.clear();
-    });
   }
 
   #linkEnded(client: ServerClient, code: number, reason: string, cause: DropCause): void {
@@ -450,8 +376,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   #ended(client: ServerClient): void {
     if (!this.#clients.delete(client.id)) return;
     this.#adapter.leaveAll(client.id);
-    this.#sessions?.delete(client);
-    this.#acks.delete(client);
+    this.#sessions?.ended(client);
     if (this.#clients.size === 0) this.#drained?.();
   }
 
@@ -474,14 +399,11 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     this.#setState('draining');
     this.#drainRetryAfter = s.retryAfter;
     this.#sweeper?.stop();
-    this.#sessions?.close();
-    for (const ws of this.#handshakes) ws.close(s.code, s.reason);
+    this.#sessions?.close(s.code, s.reason);
     const lastGone = new Promise<void>((resolve) => {
       this.#drained = resolve;
     });
     const { drained, terminated } = await drainClients(this.#clients, s, lastGone);
-    if (this.#ackFlush) clearImmediate(this.#ackFlush);
-    this.#ackFlush = undefined;
     await this.#adapter.close();
     await this.#detach();
     this.#setState('closed');

@@ -11,10 +11,8 @@ import { invalid } from '../common/validate.js';
 import {
   CloseCode,
   type DropCause,
-  defaultShouldReconnect,
   describeClose,
   isAppCloseCode,
-  parseRetryAfter,
   type ReconnectInfo,
 } from '../protocol/close-codes.js';
 import {
@@ -23,7 +21,6 @@ import {
   PLAIN_MARKER,
   SESSION_PROTOCOL,
 } from '../protocol/frames.js';
-import { backoffDelay } from './backoff.js';
 import {
   AckEvent,
   CloseEvent,
@@ -48,6 +45,7 @@ import {
 } from './options.js';
 import { Outbox, type Outgoing, utf8Length } from './outbox.js';
 import { watchPage } from './page-lifecycle.js';
+import { planRetry } from './retry.js';
 import { ClientSession, fromBytes, toPayload } from './session.js';
 import { SocketTarget } from './socket-target.js';
 import { canMove, READY_STATE, type State } from './state.js';
@@ -583,19 +581,17 @@ export class HeartlineSocket extends SocketTarget {
     this.#detach();
     this.#stopLink();
     if (stable) this.#failures = 0;
-    const { maxRetries, shouldReconnect } = this.#options.reconnect;
     const info: ReconnectInfo = { ...loss, attempt: this.#failures, opened };
-    let willReconnect = this.#failures < maxRetries;
-    if (willReconnect) {
-      try {
-        willReconnect = Boolean(shouldReconnect(info));
-      } catch (error) {
-        this.#reportError(
-          new CallbackError('reconnect.shouldReconnect threw; using the default policy', error),
-        );
-        willReconnect = defaultShouldReconnect(info);
-      }
+    const plan = planRetry(info, this.#options.reconnect);
+    if (plan.policyFailure) {
+      this.#reportError(
+        new CallbackError(
+          'reconnect.shouldReconnect threw; using the default policy',
+          plan.policyFailure.error,
+        ),
+      );
     }
+    const { willReconnect } = plan;
     const description = describeClose(loss.code);
     this.#log(willReconnect ? 'warn' : 'error', `link lost: ${loss.code} ${description.name}`, {
       ...loss,
@@ -621,19 +617,9 @@ export class HeartlineSocket extends SocketTarget {
       if (gen !== this.#generation || this.#state !== 'reconnecting') return; // a listener acted
     }
     if (loss.cause === 'pagehide') return; // resumes on pageshow
-    this.#schedule(loss);
-  }
-
-  #schedule(loss: Loss): void {
-    const hint = parseRetryAfter(loss.reason);
-    let delay: number;
-    if (hint !== undefined) delay = hint;
-    else if (loss.cause === 'heartbeat_timeout' && this.#failures === 0)
-      delay = 0; // the server is fine; our path died
-    else delay = backoffDelay(this.#failures, this.#options.reconnect);
     const attempt = ++this.#failures;
-    this.#timers.set('retry', delay, () => this.#connect());
-    this.#emit(new ReconnectingEvent(attempt, delay, hint !== undefined));
+    this.#timers.set('retry', plan.delay, () => this.#connect());
+    this.#emit(new ReconnectingEvent(attempt, plan.delay, plan.serverHint));
   }
 
   #onOnline(): void {

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/client/options.js';
+import { planRetry } from '../../src/client/retry.js';
+import type { ReconnectInfo } from '../../src/protocol/close-codes.js';
+import { seededRandom } from '../support/random.js';
+
+const options = { ...DEFAULTS.reconnect };
+const info = (o: Partial<ReconnectInfo> = {}): ReconnectInfo => ({
+  code: 1006,
+  reason: '',
+  wasClean: false,
+  cause: 'network_error',
+  attempt: 0,
+  opened: true,
+  ...o,
+});
+
+describe('planRetry', () => {
+  it('stops once maxRetries attempts failed, without asking the policy', () => {
+    let asked = 0;
+    const o = {
+      ...options,
+      maxRetries: 3,
+      shouldReconnect: () => {
+        asked++;
+        return true;
+      },
+    };
+    expect(planRetry(info({ attempt: 2 }), o).willReconnect).toBe(true);
+    expect(planRetry(info({ attempt: 3 }), o).willReconnect).toBe(false);
+    expect(asked).toBe(1);
+  });
+
+  it('follows the default policy: fatal codes stop, others retry', () => {
+    expect(planRetry(info({ code: 1008, cause: 'server_close' }), options).willReconnect).toBe(
+      false,
+    );
+    expect(planRetry(info({ code: 1012, cause: 'server_close' }), options).willReconnect).toBe(
+      true,
+    );
+  });
+
+  it('falls back to the default policy, and says so, when shouldReconnect throws', () => {
+    const error = new Error('bug');
+    const o = {
+      ...options,
+      shouldReconnect: () => {
+        throw error;
+      },
+    };
+    expect(planRetry(info({ code: 1008 }), o)).toMatchObject({
+      willReconnect: false,
+      policyFailure: { error },
+    });
+    expect(planRetry(info({ code: 1011 }), o)).toMatchObject({
+      willReconnect: true,
+      policyFailure: { error },
+    });
+    expect(planRetry(info(), options).policyFailure).toBeUndefined();
+  });
+
+  it("takes the server's retry-after hint as the delay", () => {
+    expect(
+      planRetry(info({ code: 1012, reason: 'Service restart; retry-after=4200' }), options),
+    ).toMatchObject({
+      willReconnect: true,
+      delay: 4200,
+      serverHint: true,
+    });
+  });
+
+  it('retries at once after the heartbeat found the link dead, then backs off', () => {
+    expect(planRetry(info({ cause: 'heartbeat_timeout' }), options).delay).toBe(0);
+    const later = planRetry(
+      info({ cause: 'heartbeat_timeout', attempt: 1 }),
+      options,
+      seededRandom(1),
+    );
+    expect(later.delay).toBeGreaterThanOrEqual(options.minDelay);
+  });
+
+  it('otherwise uses the jittered backoff for the attempt count', () => {
+    const random = seededRandom(2);
+    for (let attempt = 1; attempt < 20; attempt++) {
+      const { delay, serverHint } = planRetry(info({ attempt }), options, random);
+      expect(serverHint).toBe(false);
+      expect(delay).toBeGreaterThanOrEqual(options.minDelay);
+      expect(delay).toBeLessThanOrEqual(
+        Math.min(options.maxDelay, options.minDelay * 2 ** attempt),
+      );
+    }
+  });
+});

@@ -8,7 +8,8 @@ export interface PageHooks {
   offline(): void;
   /** The tab became visible after being hidden: timers may have been throttled, check now. */
   visible(): void;
-  pagehide(): void;
+  /** `persisted`: the page goes into the back/forward cache and may come back. */
+  pagehide(persisted: boolean): void;
   pageshow(): void;
 }
 
@@ -38,7 +39,8 @@ export function watchPage(hooks: PageHooks): () => void {
     offline: () => hooks.offline(),
   };
   if (hooks.closeOnUnload) {
-    handlers.pagehide = () => hooks.pagehide();
+    handlers.pagehide = (event: never) =>
+      hooks.pagehide((event as { persisted?: boolean }).persisted === true);
     // Only a page restored from the back/forward cache comes back; a first load has no link to restore.
     handlers.pageshow = (event: never) =>
       (event as { persisted?: boolean }).persisted && hooks.pageshow();

@@ -377,7 +377,10 @@ export class HeartlineSocket extends SocketTarget {
       online: () => this.#onOnline(),
       offline: () => this.#probe(),
       visible: () => this.#probe(),
-      pagehide: () => {
+      pagehide: (persisted) => {
+        // A page that is unloaded for real ends its session; one going into the back/forward
+        // cache keeps it, to resume on pageshow.
+        if (!persisted) return this.close(CloseCode.NormalClosure, 'page unloaded');
         this.#timers.clear('retry');
         this.#abandon(CloseCode.Reconnecting, 'page hidden', 'pagehide', true);
       },

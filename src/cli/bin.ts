@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerConnect } from './connect.js';
+import { registerDemo } from './demo.js';
 import { CliError, EXIT_CODES_HELP, ExitCode } from './exit-code.js';
 import { registerExplain } from './explain.js';
 import { registerProbe } from './probe.js';
@@ -19,7 +20,9 @@ const { version } = JSON.parse(
 const stderr = new Terminal(process.stderr);
 
 const program = new Command('heartline')
-  .description('WebSockets that stay alive: serve, connect, probe and explain from a terminal.')
+  .description(
+    'WebSockets that stay alive: a chat demo, and serve, connect, probe and explain from a terminal.',
+  )
   .version(version, '-v, --version', 'print the version')
   .helpOption('-h, --help', 'show help for a command')
   .helpCommand('help [command]', 'show help for a command')
@@ -33,6 +36,7 @@ const program = new Command('heartline')
 Data goes to stdout, diagnostics to stderr; colour only on a terminal (never with NO_COLOR).
 
 Examples:
+  $ heartline demo                                   # the chat demo on http://127.0.0.1:8080/
   $ heartline serve --port 0
   $ heartline connect ws://127.0.0.1:8080/
   $ heartline probe wss://example.com/feed --max 5m
@@ -41,11 +45,11 @@ Examples:
 ${EXIT_CODES_HELP}`,
   );
 
+registerDemo(program);
 registerServe(program);
 registerConnect(program);
 registerProbe(program);
 registerExplain(program);
-// The chat demo (`heartline demo`, issue 5) registers here once it exists.
 
 /** Exits once stdout and stderr have taken everything written to them. */
 function exit(code: number): void {

@@ -1,0 +1,216 @@
+/**
+ * The chat demo end to end: `heartline demo` as a real child process, two Chromium pages, each
+ * connected through its own fault proxy (`?ws=`). Screenshots of each state go to
+ * test-results/demo/ (not committed).
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { type CliProcess, freePort, startCli } from '../integration/cli-fixtures.js';
+import { describeBrowser } from '../support/browser.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { delay } from '../support/wait.js';
+
+const SHOTS = fileURLToPath(new URL('../../test-results/demo/', import.meta.url));
+
+interface Shown {
+  id: string;
+  text: string;
+  state: string;
+}
+
+/** Starts `heartline demo` on `port` and waits for the URL on stdout. */
+async function startDemo(port: number): Promise<{ cli: CliProcess; url: string }> {
+  const cli = startCli(['demo', '--port', String(port), '--host', '127.0.0.1']);
+  const [url] = await cli.waitForStdout(/^http:\/\/\S+\/$/m, 10_000);
+  return { cli, url };
+}
+
+/** Every message the page lists, in order, with its state. */
+function messages(page: Page): Promise<Shown[]> {
+  return page.$$eval('#messages > li', (items) =>
+    items.map((li) => ({
+      id: (li as HTMLElement).dataset.id ?? '',
+      text: li.querySelector('.text')?.textContent ?? '',
+      state: (li as HTMLElement).dataset.state ?? '',
+    })),
+  );
+}
+
+/** Waits until the page lists exactly `count` messages, every one delivered. */
+async function waitForDelivered(page: Page, count: number, timeout = 10_000): Promise<Shown[]> {
+  try {
+    await page.waitForFunction(
+      (n) => {
+        const items = [...document.querySelectorAll<HTMLElement>('#messages > li')];
+        return items.length === n && items.every((li) => li.dataset.state === 'delivered');
+      },
+      count,
+      { timeout, polling: 50 },
+    );
+  } catch (error) {
+    const seen = await messages(page);
+    throw new Error(
+      `expected ${count} delivered messages, the page shows ${seen.length}: ${JSON.stringify(seen.map((m) => `${m.text}:${m.state}`))}`,
+      { cause: error },
+    );
+  }
+  return messages(page);
+}
+
+function conn(page: Page): Promise<string | undefined> {
+  return page.$eval('#conn', (el) => (el as HTMLElement).dataset.conn);
+}
+
+async function waitForConn(page: Page, kind: string, timeout = 10_000): Promise<void> {
+  await page.waitForFunction((k) => document.getElementById('conn')?.dataset.conn === k, kind, {
+    timeout,
+    polling: 50,
+  });
+}
+
+async function say(page: Page, text: string): Promise<void> {
+  await page.fill('#text-input', text);
+  await page.press('#text-input', 'Enter');
+}
+
+async function join(page: Page, url: string, proxy: FaultProxy, name: string): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`${url}?ws=${encodeURIComponent(`${proxy.url}/ws`)}`);
+  await page.fill('#name-input', name);
+  await page.press('#name-input', 'Enter');
+  await waitForConn(page, 'connected');
+}
+
+async function members(page: Page): Promise<string[]> {
+  return page.$$eval('#members li > span:last-child', (items) =>
+    items.map((span) => span.textContent ?? ''),
+  );
+}
+
+/** No horizontal scroll at the page's current size. */
+async function fitsWidth(page: Page): Promise<boolean> {
+  return page.evaluate(
+    () => document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+  );
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: `${SHOTS}${name}.png`, type: 'png' });
+
+describeBrowser('heartline demo in Chromium', (suite) => {
+  it('keeps two pages in the same order, exactly once, through a cut and a server restart', async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const port = await freePort();
+    let demo = await startDemo(port);
+    const proxyA = await startFaultProxy({ port });
+    const proxyB = await startFaultProxy({ port });
+    const a = await suite.newPage();
+    const b = await suite.newPage();
+
+    // Two pages join and chat.
+    await join(a, demo.url, proxyA, 'Ada');
+    await join(b, demo.url, proxyB, 'Grace');
+    await a.waitForFunction(() => document.querySelectorAll('#members li').length === 2);
+    expect(await members(b)).toEqual(['Ada', 'Grace (you)']);
+    expect(await a.textContent('#session')).toBe('new session');
+    await say(a, 'Hi Grace, I am cutting my cable in a moment.');
+    await waitForDelivered(b, 1);
+    await say(b, 'Go ahead, I will keep talking.');
+    const start = await waitForDelivered(a, 2);
+    await waitForDelivered(b, 2);
+    expect(start.map((m) => m.text)).toEqual([
+      'Hi Grace, I am cutting my cable in a moment.',
+      'Go ahead, I will keep talking.',
+    ]);
+    await shot(a, '1-joined');
+
+    // Page A is cut off for 5 s: its link is blackholed (nothing passes, nothing closes) and
+    // the browser goes offline. B says 20 things meanwhile, A says 5.
+    const cut = Date.now();
+    proxyA.blackhole();
+    await a.context().setOffline(true);
+    const fromB = Array.from({ length: 20 }, (_, i) => `from Grace ${i + 1}`);
+    const fromA = Array.from({ length: 5 }, (_, i) => `from Ada ${i + 1}`);
+    for (let i = 0; i < 20; i++) {
+      await say(b, fromB[i]!);
+      if (i % 4 === 0) await say(a, fromA[i / 4]!);
+    }
+    await waitForDelivered(b, 22); // B's own, all delivered; A's are stuck on A's side
+    // A notices within the heartbeat timeout (the `offline` event makes it probe at once).
+    await a.waitForSelector('#banner:not([hidden])', { timeout: 6_000 });
+    expect(await a.textContent('#banner-title')).toMatch(
+      /^Connection lost: (4408 HeartbeatTimeout|1006 AbnormalClosure)$/,
+    );
+    expect(await conn(a)).toBe('offline');
+    const during = await messages(a);
+    expect(during.filter((m) => m.state === 'pending').map((m) => m.text)).toEqual(fromA);
+    await shot(a, '2-cut-off');
+    await delay(Math.max(0, 5_000 - (Date.now() - cut)));
+
+    // A is back: its session resumes, the gap is replayed, its own 5 go out.
+    proxyA.heal();
+    await a.context().setOffline(false);
+    await waitForConn(a, 'connected');
+    const afterA = await waitForDelivered(a, 27);
+    const afterB = await waitForDelivered(b, 27);
+    expect(await a.isHidden('#banner')).toBe(true);
+    expect(await a.textContent('#session')).toBe('session resumed: nothing lost');
+    // Exactly once, the same order on both pages, each sender's messages in the order sent.
+    expect(afterA.map((m) => m.id)).toEqual(afterB.map((m) => m.id));
+    expect(new Set(afterA.map((m) => m.id)).size).toBe(27);
+    const texts = afterA.map((m) => m.text);
+    expect(texts.filter((t) => t.startsWith('from Grace'))).toEqual(fromB);
+    expect(texts.filter((t) => t.startsWith('from Ada'))).toEqual(fromA);
+    expect(texts.slice(0, 2)).toEqual(start.map((m) => m.text));
+    expect(await members(a)).toEqual(['Ada (you)', 'Grace']); // a resumed session never left
+    await shot(a, '3-back');
+
+    // The server restarts: its memory is gone, so both pages start new sessions and rejoin.
+    demo.cli.kill('SIGTERM');
+    expect(await demo.cli.exit(10_000)).toEqual({ code: 0, signal: null });
+    await waitForConn(a, 'reconnecting');
+    await waitForConn(b, 'reconnecting');
+    expect(await b.textContent('#banner-title')).toBe('Connection lost: 1012 ServiceRestart');
+    await shot(b, '4-reconnecting');
+    demo = await startDemo(port);
+    await waitForConn(a, 'connected', 15_000);
+    await waitForConn(b, 'connected', 15_000);
+    for (const page of [a, b]) {
+      expect(await page.textContent('#session')).toMatch(/^new session: /);
+      await page.waitForFunction(() => document.querySelectorAll('#members li').length === 2);
+    }
+    await say(a, 'Ada, after the restart.');
+    await say(b, 'Grace, after the restart.');
+    const finalA = await waitForDelivered(a, 29);
+    const finalB = await waitForDelivered(b, 29);
+    expect(finalA.map((m) => m.id)).toEqual(finalB.map((m) => m.id));
+    expect(finalA.slice(0, 27)).toEqual(afterA);
+    expect(
+      finalA
+        .slice(27)
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual(['Ada, after the restart.', 'Grace, after the restart.']);
+    expect(await fitsWidth(a)).toBe(true);
+    await shot(a, '5-after-restart');
+
+    // A reload rejoins under the same name (sessionStorage), as a new session that gets the
+    // restarted server's history, and still knows which messages are its own.
+    await b.reload();
+    await waitForConn(b, 'connected');
+    expect(await b.isHidden('#entry')).toBe(true);
+    const reloaded = await waitForDelivered(b, 2);
+    expect(reloaded.map((m) => m.id)).toEqual(finalB.slice(27).map((m) => m.id));
+    expect(
+      await b.$$eval('#messages > li.own .text', (els) => els.map((e) => e.textContent)),
+    ).toEqual(['Grace, after the restart.']);
+    await a.waitForFunction(() => document.querySelectorAll('#members li').length === 2);
+
+    // A phone-sized screen: one column, nothing wider than the screen.
+    await a.setViewportSize({ width: 390, height: 844 });
+    expect(await fitsWidth(a)).toBe(true);
+    await shot(a, '6-phone');
+  });
+});

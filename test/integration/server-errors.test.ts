@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallbackError, type ServerClient } from '../../src/server/index.js';
-import { collect, waitFor, waitForEvent } from '../support/wait.js';
 import { connectWs, startHeartline } from '../support/server-fixtures.js';
+import { collect, waitFor, waitForEvent } from '../support/wait.js';
 
 describe('HeartlineServer and throwing handlers', () => {
   it('reports a throwing message handler and keeps serving every client', async () => {

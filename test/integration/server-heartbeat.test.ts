@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ServerClient } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
-import { collect, delay, waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
 import { connectWs, startHeartline } from '../support/server-fixtures.js';
+import { collect, delay, waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
 
 // Two busy cores: detection must land within interval + timeout + one sweep period (15 ms
 // here) + this.

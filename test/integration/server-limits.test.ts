@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ClientViolationError, type ServerClient } from '../../src/server/index.js';
-import { delay, waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
 import {
   clientFrame,
   connectWs,
@@ -8,6 +7,7 @@ import {
   readCloseCode,
   startHeartline,
 } from '../support/server-fixtures.js';
+import { delay, waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
 
 function errorsOf(server: Awaited<ReturnType<typeof startHeartline>>['server']) {
   const errors: { error: Error; client: ServerClient | undefined }[] = [];

@@ -1,8 +1,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { CloseMessage, ConnectionMessage, DropMessage } from '../../src/server/index.js';
-import { waitFor, waitForEvent } from '../support/wait.js';
 import { connectWs, startHeartline } from '../support/server-fixtures.js';
+import { waitFor, waitForEvent } from '../support/wait.js';
 
 function subscribe<T>(name: string): T[] {
   const seen: T[] = [];

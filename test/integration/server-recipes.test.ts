@@ -5,8 +5,8 @@ import express from 'express';
 import Fastify from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { HeartlineServer } from '../../src/server/index.js';
-import { waitForEvent } from '../support/wait.js';
 import { connectWs, refusal } from '../support/server-fixtures.js';
+import { waitForEvent } from '../support/wait.js';
 
 /** One echo round trip through the server, as each recipe's smoke test. */
 async function echoes(url: string): Promise<string> {

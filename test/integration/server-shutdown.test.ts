@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { parseRetryAfter, type ServerClient } from '../../src/server/index.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
-import { waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
 import { connectWs, refusal, startHeartline } from '../support/server-fixtures.js';
+import { waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
 
 describe('HeartlineServer#close', () => {
   it('closes every client with 1012 and a retry-after hint, then resolves with nothing left', async () => {

@@ -2,8 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { delay, waitFor } from '../support/wait.js';
 import { startHeartline } from '../support/server-fixtures.js';
+import { delay, waitFor } from '../support/wait.js';
 
 const SWARM = fileURLToPath(new URL('../support/server-swarm.mjs', import.meta.url));
 const CLIENTS = 500;

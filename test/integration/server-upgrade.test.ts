@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerClient } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
-import { waitForEvent } from '../support/wait.js';
 import { connectWs, refusal, startHeartline } from '../support/server-fixtures.js';
+import { waitForEvent } from '../support/wait.js';
 
 describe('HeartlineServer upgrade checks', () => {
   it('answers a foreign origin with 403 and never accepts the socket', async () => {

@@ -1,0 +1,225 @@
+/**
+ * 6. Loss under churn: issue 4's churn test for every library that claims to survive a drop.
+ * The variants run at the same time, each in its own worker (they are light: 2 clients each).
+ */
+import { int } from '../harness/format.js';
+import { type Message, runWorker, TSX } from '../harness/processes.js';
+import { type Context, PENDING, type Scenario, type ScenarioResult } from '../harness/types.js';
+
+interface Variant {
+  readonly id: string;
+  readonly variant: string;
+  readonly label: string;
+  readonly faults: 'reset+blackhole' | 'reset';
+  readonly session?: boolean;
+  /** Heartline bounds large enough for everything the run sends (SIZED below). */
+  readonly sized?: boolean;
+}
+
+/**
+ * The run sends 1,000 messages/s per client each way: with the defaults (outbox 1,000 unacked
+ * messages, a replay log of 10,000 shared by all sessions) a link that stays dead for a second
+ * overflows them. Sized: room for all of it, to test the protocol rather than the bounds.
+ */
+const SIZED = {
+  client: { outbox: { maxMessages: 50_000 } },
+  server: { resume: { maxMessages: 100_000 } },
+};
+
+const VARIANTS: readonly Variant[] = [
+  {
+    id: 'heartline-session',
+    variant: 'heartline-session',
+    label: 'Heartline session mode, default bounds',
+    faults: 'reset+blackhole',
+    session: true,
+  },
+  {
+    id: 'heartline-session-sized',
+    variant: 'heartline-session',
+    label: 'Heartline session mode, bounds sized for the run',
+    faults: 'reset+blackhole',
+    session: true,
+    sized: true,
+  },
+  {
+    id: 'socketio',
+    variant: 'socketio',
+    label: 'socket.io, connection state recovery',
+    faults: 'reset+blackhole',
+  },
+  { id: 'rws', variant: 'rws', label: 'reconnecting-websocket + `ws`', faults: 'reset+blackhole' },
+  {
+    id: 'heartline-plain',
+    variant: 'heartline-plain',
+    label: 'Heartline plain mode *(for comparison)*',
+    faults: 'reset+blackhole',
+  },
+  {
+    id: 'socketio-reset',
+    variant: 'socketio',
+    label: 'socket.io, connection state recovery',
+    faults: 'reset',
+  },
+  { id: 'rws-reset', variant: 'rws', label: 'reconnecting-websocket + `ws`', faults: 'reset' },
+];
+
+interface StreamCount {
+  sent: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+}
+
+type Result = Message & {
+  streams: Record<string, StreamCount>;
+  reconnects: number;
+  resumes: Record<string, number>;
+  overflowed: number;
+  sessions: number;
+  elapsed: number;
+};
+
+function sum(streams: Record<string, StreamCount>, prefix: RegExp): StreamCount {
+  const total = { sent: 0, lost: 0, duplicated: 0, outOfOrder: 0 };
+  for (const [name, s] of Object.entries(streams)) {
+    if (!prefix.test(name)) continue;
+    total.sent += s.sent;
+    total.lost += s.lost;
+    total.duplicated += s.duplicated;
+    total.outOfOrder += s.outOfOrder;
+  }
+  return total;
+}
+
+const cell = (s: StreamCount) => `${int(s.lost)} / ${int(s.duplicated)} of ${int(s.sent)}`;
+
+export const churn: Scenario = {
+  id: 'churn',
+  title: '6. Loss under churn',
+  async run(ctx: Context): Promise<ScenarioResult> {
+    const messages = ctx.quick ? 2_000 : 10_000;
+    const duration = ctx.quick ? 4_000 : 10_000;
+    const heartbeat = 250;
+    const grace = ctx.quick ? 5_000 : 20_000;
+    const runnable = VARIANTS.filter((v) => !v.session || ctx.caps.sessionWorks);
+    const outcomes = await Promise.all(
+      runnable.map((v) =>
+        runWorker<Result>(
+          'churn.mjs',
+          {
+            variant: v.variant,
+            faults: v.faults,
+            messages,
+            duration,
+            heartbeat,
+            grace,
+            ...(v.sized ? { heartline: SIZED } : {}),
+          },
+          duration + grace + 60_000,
+          TSX,
+        ).then(
+          (r) => ({ v, r, error: undefined }),
+          (error: Error) => ({ v, r: undefined, error }),
+        ),
+      ),
+    );
+    const byId = new Map(outcomes.map((o) => [o.v.id, o]));
+    const rows: string[][] = [];
+    const raw: Record<string, unknown> = {};
+    const targets = [];
+    for (const v of VARIANTS) {
+      const o = byId.get(v.id);
+      const notSession = v.session && o?.r && o.r.sessions === 0;
+      if (!o || notSession) {
+        rows.push([v.label, v.faults, PENDING, '', '', '', '']);
+        raw[v.id] = { pending: true };
+        if (v.session)
+          targets.push({
+            name: `0 lost and 0 duplicated under churn (${v.label})`,
+            value: PENDING,
+            met: null,
+          });
+        continue;
+      }
+      if (!o.r) {
+        rows.push([v.label, v.faults, `failed: ${o.error?.message}`, '', '', '', '']);
+        raw[v.id] = { failed: o.error?.message };
+        continue;
+      }
+      const up = sum(o.r.streams, /→server$/);
+      const down = sum(o.r.streams, /^server→/);
+      const room = sum(o.r.streams, /^broadcast→/);
+      raw[v.id] = {
+        faults: v.faults,
+        streams: o.r.streams,
+        reconnects: o.r.reconnects,
+        resumes: o.r.resumes,
+        overflowed: o.r.overflowed,
+      };
+      ctx.log(
+        `  ${v.id}: lost ${up.lost}+${down.lost}+${room.lost}, dup ${up.duplicated + down.duplicated + room.duplicated}`,
+      );
+      rows.push([
+        v.label,
+        v.faults,
+        cell(up),
+        cell(down),
+        cell(room),
+        int(up.outOfOrder + down.outOfOrder + room.outOfOrder),
+        int(o.r.reconnects),
+      ]);
+      if (v.session) {
+        const lost = up.lost + down.lost + room.lost;
+        const dup = up.duplicated + down.duplicated + room.duplicated;
+        targets.push({
+          name: `0 lost and 0 duplicated under churn (${v.label})`,
+          value: `${lost} lost, ${dup} duplicated`,
+          met: lost === 0 && dup === 0,
+        });
+      }
+    }
+    return {
+      id: 'churn',
+      title: this.title,
+      method:
+        `Issue 4's churn test: 2 clients, ${int(messages)} messages each way per client over ` +
+        `${duration / 1000} s (one tick every 10 ms), plus one room broadcast per tick; each client ` +
+        'sits behind its own fault proxy, which every 50–300 ms (at random) resets the link or, ' +
+        'in the "reset+blackhole" rows, blackholes it with probability ½. Then the faults stop and ' +
+        `a grace period of up to ${grace / 1000} s lets each library deliver what it holds. ` +
+        `Heartbeats where the library has one: ${heartbeat} ms + ${heartbeat} ms (Heartline ` +
+        'client and server; socket.io pingInterval/pingTimeout). Cells: lost / duplicated of sent, ' +
+        "summed over both clients. The server app sends with each library's own means: socket.io " +
+        "emits to the client's room (what recovery replays), a plain server sends to the client's " +
+        'current socket if it has one.',
+      tables: [
+        {
+          columns: [
+            'library',
+            'faults',
+            'client → server',
+            'server → client',
+            'room broadcast → client',
+            'out of order',
+            'reconnects',
+          ],
+          rows,
+        },
+      ],
+      notes: [
+        `"Bounds sized for the run": \`outbox.maxMessages\` ${int(SIZED.client.outbox.maxMessages)} on the ` +
+          `clients (their unacknowledged messages), \`resume.maxMessages\` ${int(SIZED.server.resume.maxMessages)} ` +
+          'on the server (its replay log); the defaults are 1,000 and 10,000. The JSON also has, for the ' +
+          'Heartline rows, how each resume ended and how many messages overflowed a bound.',
+        'socket.io recovers server → client messages only (connection state recovery replays ' +
+          'packets emitted to the rooms of a recovered socket); client → server it relies on its ' +
+          'send buffer, which keeps what is emitted while it *knows* it is disconnected.',
+        'reconnecting-websocket has no heartbeat: a blackholed link stays "open" until the end ' +
+          'of the run, and everything written to it is lost.',
+      ],
+      targets,
+      raw: { messages, duration, heartbeat, grace, variants: raw },
+    };
+  },
+};

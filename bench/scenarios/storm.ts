@@ -1,0 +1,343 @@
+/**
+ * 5. Reconnect storm: N clients (one process), the server process restarted (a new process on
+ * the same port); how the clients come back. And 5b, reopen after a crash: a few clients per
+ * library, the server SIGKILLed and started again 1 s later (research §B's method).
+ */
+import { int, ms } from '../harness/format.js';
+import { Child, type Message, startServer } from '../harness/processes.js';
+import { max, median, peakRate, percentile } from '../harness/stats.js';
+import { type Context, PENDING, type Scenario, type ScenarioResult } from '../harness/types.js';
+
+interface Variant {
+  readonly id: string;
+  readonly label: string;
+  readonly restart: string;
+  readonly server: { kind: string; mode?: string; options?: object };
+  readonly client: { kind: string; mode?: 'plain' | 'session'; options?: object };
+  /** The window a 1012 retry-after hint is spread over, when the server sends one. */
+  readonly spread?: number;
+  readonly session?: boolean;
+}
+
+const VARIANTS: readonly Variant[] = [
+  {
+    id: 'heartline',
+    label: 'Heartline plain (defaults)',
+    restart: '`await server.close()`: 1012 + retry-after spread over 5 s, then exit',
+    server: { kind: 'heartline', mode: 'plain' },
+    client: { kind: 'heartline', mode: 'plain' },
+    spread: 5_000,
+  },
+  {
+    id: 'heartline-session',
+    label: 'Heartline session (defaults)',
+    restart: '`await server.close()`, then exit',
+    server: { kind: 'heartline', mode: 'session' },
+    client: { kind: 'heartline', mode: 'session' },
+    spread: 5_000,
+    session: true,
+  },
+  {
+    id: 'socketio',
+    label: 'socket.io (defaults, websocket transport)',
+    restart: 'process exit',
+    server: { kind: 'socketio' },
+    client: { kind: 'socketio' },
+  },
+  {
+    id: 'partysocket',
+    label: 'partysocket (defaults) + `ws` server',
+    restart: 'process exit',
+    server: { kind: 'ws' },
+    client: { kind: 'partysocket' },
+  },
+];
+
+type Status = Message & {
+  back: number;
+  reopens: number[];
+  errors: number;
+  drops: number;
+  sessions: number;
+};
+
+interface StormResult {
+  count: number;
+  back: number;
+  /** From the start of the shutdown / from the new server listening, to the last client back. */
+  allBackAfterShutdown: number;
+  allBackAfterReady: number;
+  restartGap: number;
+  /** From the shutdown request to the old server process's exit. */
+  shutdownTook: number;
+  /** Connections the new server accepted (more than `count` when clients came back twice). */
+  accepted: number;
+  medianBackAfterReady: number;
+  peakPerSecond: number;
+  peakPer100ms: number;
+  errors: number;
+  sessions: number;
+}
+
+async function storm(v: Variant, count: number, limit: number): Promise<StormResult> {
+  let { child: server, port } = await startServer(v.server);
+  const swarm = new Child('swarm.mjs', [
+    JSON.stringify({ ...v.client, url: `ws://127.0.0.1:${port}`, count }),
+  ]);
+  try {
+    const ready = await swarm.next<Message & { open: number; sessions: number }>('ready', 180_000);
+    if (ready.open !== count) throw new Error(`only ${ready.open} of ${count} clients opened`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    swarm.send({ type: 'mark' });
+    const shutdownAt = clock();
+    server.send({ type: 'shutdown' });
+    const exited = await Promise.race([
+      server.exited,
+      new Promise((resolve) => setTimeout(() => resolve('late'), 20_000)),
+    ]);
+    if (exited === 'late') await server.kill();
+    const exitedAt = clock();
+    const restarted = await startServer({ ...v.server, port });
+    server = restarted.child;
+    const readyAt = restarted.listeningAt;
+    const allBack = swarm.next<Message & { at: number }>('all-back', limit).catch(() => null);
+    await allBack;
+    swarm.send({ type: 'status' });
+    const status = await swarm.next<Status>('status');
+    server.send({ type: 'accepts' });
+    const { times } = await server.next<Message & { times: number[] }>('accepts');
+    const last = max(status.reopens);
+    return {
+      count,
+      back: status.back,
+      allBackAfterShutdown: status.back === count ? last - shutdownAt : Number.NaN,
+      allBackAfterReady: status.back === count ? last - readyAt : Number.NaN,
+      restartGap: readyAt - shutdownAt,
+      shutdownTook: exitedAt - shutdownAt,
+      accepted: times.length,
+      medianBackAfterReady: median(status.reopens) - readyAt,
+      peakPerSecond: peakRate(times, 1_000),
+      peakPer100ms: peakRate(times, 100),
+      errors: status.errors,
+      sessions: ready.sessions,
+    };
+  } finally {
+    await swarm.stop(10_000);
+    await server.stop();
+  }
+}
+
+const clock = () => Number(process.hrtime.bigint()) / 1e6;
+
+interface CrashVariant {
+  readonly id: string;
+  readonly label: string;
+  readonly server: object;
+  readonly client: { kind: string; mode?: 'plain' | 'session' };
+}
+
+const CRASH: readonly CrashVariant[] = [
+  {
+    id: 'heartline',
+    label: 'HeartlineSocket (defaults) + HeartlineServer',
+    server: { kind: 'heartline', mode: 'plain' },
+    client: { kind: 'heartline', mode: 'plain' },
+  },
+  {
+    id: 'socketio',
+    label: 'socket.io-client (defaults)',
+    server: { kind: 'socketio' },
+    client: { kind: 'socketio' },
+  },
+  {
+    id: 'rws',
+    label: 'reconnecting-websocket (defaults) + `ws`',
+    server: { kind: 'ws' },
+    client: { kind: 'rws' },
+  },
+  {
+    id: 'partysocket',
+    label: 'partysocket (defaults) + `ws`',
+    server: { kind: 'ws' },
+    client: { kind: 'partysocket' },
+  },
+];
+
+/** 5b: all libraries at once, each with its own server; SIGKILL, restart 1 s later. */
+async function crash(count: number, uptime: number): Promise<Record<string, number[]>> {
+  const setups = await Promise.all(
+    CRASH.map(async (c) => {
+      const { child, port } = await startServer(c.server);
+      const swarm = new Child('swarm.mjs', [
+        JSON.stringify({ ...c.client, url: `ws://127.0.0.1:${port}`, count, batch: count }),
+      ]);
+      return { c, server: child, port, swarm };
+    }),
+  );
+  try {
+    for (const s of setups) await s.swarm.next('ready', 60_000);
+    // Full runs: longer than the 5 s minUptime of rws and partysocket, so they count as stable.
+    await new Promise((resolve) => setTimeout(resolve, uptime));
+    for (const s of setups) s.swarm.send({ type: 'mark' });
+    await Promise.all(setups.map((s) => s.server.kill('SIGKILL')));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const readyAt = new Map<string, number>();
+    await Promise.all(
+      setups.map(async (s) => {
+        const restarted = await startServer({ ...s.c.server, port: s.port });
+        s.server = restarted.child;
+        readyAt.set(s.c.id, restarted.listeningAt);
+      }),
+    );
+    await Promise.all(setups.map((s) => s.swarm.next('all-back', 30_000).catch(() => null)));
+    const out: Record<string, number[]> = {};
+    for (const s of setups) {
+      s.swarm.send({ type: 'status' });
+      const status = await s.swarm.next<Status>('status');
+      out[s.c.id] = status.reopens.map((t) => t - readyAt.get(s.c.id)!);
+    }
+    return out;
+  } finally {
+    for (const s of setups) {
+      await s.swarm.stop(5_000);
+      await s.server.stop();
+    }
+  }
+}
+
+export const reconnectStorm: Scenario = {
+  id: 'storm',
+  title: '5. Reconnect storm',
+  async run(ctx: Context): Promise<ScenarioResult> {
+    const count = ctx.quick ? 500 : 5_000;
+    const limit = ctx.quick ? 30_000 : 45_000;
+    const rows: string[][] = [];
+    const raw: Record<string, unknown> = {};
+    const targets = [];
+    for (const v of VARIANTS) {
+      if (v.session && !ctx.caps.sessionWorks) {
+        rows.push([v.label, v.restart, PENDING, '', '', '', '', '', '']);
+        raw[v.id] = { pending: true };
+        continue;
+      }
+      try {
+        const r = await storm(v, count, limit);
+        if (v.session && r.sessions === 0) {
+          rows.push([v.label, v.restart, PENDING, '', '', '', '', '', '']);
+          raw[v.id] = { pending: true };
+          continue;
+        }
+        raw[v.id] = r;
+        ctx.log(`  ${v.id}: ${r.back}/${count} back, peak ${r.peakPerSecond}/s`);
+        rows.push([
+          v.label,
+          v.restart,
+          `${ms(r.shutdownTook)} + ${ms(r.restartGap - r.shutdownTook)}`,
+          `${int(r.back)}/${int(count)}`,
+          ms(r.allBackAfterShutdown),
+          ms(r.medianBackAfterReady),
+          int(r.peakPerSecond),
+          int(r.peakPer100ms),
+          int(r.errors),
+        ]);
+        if (v.spread) {
+          const bound = (count / (v.spread / 1000)) * 1.25;
+          targets.push({
+            name: `storm peak accept rate bounded by the retry spread (${v.label}; ${int(count)} over ${ms(v.spread)}: ≤ 1.25 × ${int(count / (v.spread / 1000))}/s = ${int(bound)}/s)`,
+            value: `${int(r.peakPerSecond)}/s`,
+            met: r.peakPerSecond <= bound && r.back === count,
+          });
+        }
+      } catch (error) {
+        rows.push([
+          v.label,
+          v.restart,
+          `failed: ${(error as Error).message}`,
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+        ]);
+        raw[v.id] = { failed: (error as Error).message };
+        ctx.log(`  ${v.id} failed: ${(error as Error).message}`);
+      }
+    }
+    // 5b
+    const crashCount = ctx.quick ? 10 : 30;
+    const crashRows: string[][] = [];
+    let crashRaw: Record<string, number[]> = {};
+    try {
+      crashRaw = await crash(crashCount, ctx.quick ? 1_000 : 6_000);
+      for (const c of CRASH) {
+        const times = crashRaw[c.id] ?? [];
+        crashRows.push([
+          c.label,
+          `${times.length}/${crashCount}`,
+          ms(median(times)),
+          ms(percentile(times, 90)),
+          ms(max(times)),
+        ]);
+      }
+      const hl = crashRaw.heartline ?? [];
+      targets.push({
+        name: 'median reopen after the server is back ≤ 0.5 s (5b, HeartlineSocket defaults)',
+        value: hl.length === crashCount ? ms(median(hl)) : `${hl.length}/${crashCount} back`,
+        met: hl.length === crashCount && median(hl) <= 500,
+      });
+    } catch (error) {
+      crashRows.push([`failed: ${(error as Error).message}`, '', '', '', '']);
+    }
+    return {
+      id: 'storm',
+      title: this.title,
+      method:
+        `${int(count)} clients of one library in one process, connected to a server in another. ` +
+        'The server is restarted the way each library ships: a Heartline server runs `await ' +
+        'server.close()` (every client gets 1012 with its own `retry-after` hint, drawn uniformly ' +
+        'over `shutdown.retryAfter`, 5 s by default) and exits; the others exit at once. A new ' +
+        'server process then listens on the same port. Measured: how long the old server took to ' +
+        'exit and the new one to listen, ' +
+        'clients back (reopened), the time from the start of the restart until the last one was ' +
+        'back, the median time from the new server listening to a client being back, the peak ' +
+        'number of connections the new server accepted within any 1 s and any 100 ms, and failed ' +
+        `attempts (error events) on the clients. Limit: ${ms(limit)} after the restart.`,
+      tables: [
+        {
+          columns: [
+            'clients',
+            'restart',
+            'old server exit + new server up',
+            'back',
+            'all back (from restart)',
+            'median back (from server up)',
+            'peak accepts / 1 s',
+            'peak / 100 ms',
+            'failed attempts',
+          ],
+          rows,
+        },
+        {
+          title: `5b. Reopen after a crash: ${crashCount} clients per library, server SIGKILLed, a new one listening 1 s later; time from the new server listening to each client reopened`,
+          columns: ['client', 'back', 'median', 'p90', 'max'],
+          rows: crashRows,
+        },
+      ],
+      notes: [
+        "A restart that loses the clients' retry-after hints (a crash) falls back on backoff: the " +
+          'first retry after a drop waits a random time in [0, 500 ms), then [500 ms, 1 s], ' +
+          '[500 ms, 2 s]… (5b).',
+        'rws draws its random minimum delay once per process, so all its clients in 5b share one ' +
+          'schedule (research §B).',
+      ],
+      targets,
+      raw: {
+        count,
+        limit,
+        variants: raw,
+        crash: { count: crashCount, reopenAfterReady: crashRaw },
+      },
+    };
+  },
+};

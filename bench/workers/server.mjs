@@ -1,0 +1,169 @@
+// One server process of the benchmark: a raw `ws` server, a HeartlineServer or a socket.io
+// server, configured by one JSON argument and driven by its parent over IPC.
+//
+//   fork('server.mjs', [JSON.stringify(config)], { execArgv: ['--expose-gc'] })
+//
+// config: { kind: 'ws' | 'heartline' | 'socketio', port = 0,
+//           echo = true,            echo every message (socket.io: event 'm')
+//           pong = false,           ws: answer the text "ping" with "pong" (an echo server as
+//                                   the classic snippet expects it)
+//           readmeHeartbeat,        ws: ms of the README's ping/terminate interval, or none
+//           mode, options,          heartline: 'plain' | 'session', extra HeartlineServer options
+//           sio,                    socketio: extra Server options
+//           room = false }          put every client in room 'all' (fan-out)
+//
+// → { type: 'listening', port, at }   at: clock ms when it began listening
+// ← { type: 'measure' }            → { type: 'measure', rss, heap, connections } after 3 GCs
+// ← { type: 'cpu', ms }            → { type: 'cpu', perSecond, elapsed } (CPU ms per wall second)
+// ← { type: 'broadcast' }          sends "b:<clock ms>" to room 'all' (a ws loop for ws)
+//                                  → { type: 'broadcast', syncMs } the synchronous part
+// ← { type: 'cpu-total' }        → { type: 'cpu-total', ms } CPU used since start
+// ← { type: 'accepts' }            → { type: 'accepts', times } clock ms of every connection
+// ← { type: 'shutdown' }           heartline: await server.close() (1012 + retry-after spread);
+//                                  the others: exit at once, as a process restart does
+import { once } from 'node:events';
+import http from 'node:http';
+import { WebSocketServer } from 'ws';
+import { HeartlineServer } from '../.build/server/index.js';
+import { clock, exitWithParent, gcFunction, heartlineServerOptions, sleep, tell } from './lib.mjs';
+
+const config = JSON.parse(process.argv[2]);
+const { kind, port: wantedPort = 0, echo = true, room = false } = config;
+const gc = gcFunction();
+const accepts = [];
+let connections;
+let broadcast;
+let shutdown = async () => {};
+let port;
+
+function onWsConnection(ws) {
+  accepts.push(clock());
+  ws.on('error', () => {});
+  if (config.readmeHeartbeat) {
+    ws.isAlive = true;
+    ws.on('pong', heartbeat);
+  }
+  if (echo) {
+    ws.on('message', (data, isBinary) => {
+      if (config.pong && !isBinary && data.length === 4 && data.toString() === 'ping') {
+        ws.send('pong');
+      } else ws.send(data, { binary: isBinary });
+    });
+  }
+}
+
+// The ws README's "How to detect and close broken connections?" recipe.
+function heartbeat() {
+  this.isAlive = true;
+}
+
+if (kind === 'ws') {
+  const wss = new WebSocketServer({
+    port: wantedPort,
+    host: '127.0.0.1',
+    perMessageDeflate: false,
+  });
+  await once(wss, 'listening');
+  port = wss.address().port;
+  wss.on('connection', onWsConnection);
+  if (config.readmeHeartbeat) {
+    setInterval(() => {
+      for (const ws of wss.clients) {
+        if (ws.isAlive === false) {
+          ws.terminate();
+          continue;
+        }
+        ws.isAlive = false;
+        ws.ping();
+      }
+    }, config.readmeHeartbeat);
+  }
+  connections = () => wss.clients.size;
+  broadcast = (text) => {
+    for (const ws of wss.clients) ws.send(text);
+  };
+} else if (kind === 'heartline') {
+  const server = new HeartlineServer(
+    heartlineServerOptions(config.mode ?? 'plain', { port: wantedPort, ...config.options }),
+  );
+  await once(server, 'listening');
+  port = server.address().port;
+  server.on('error', () => {});
+  server.on('connection', (client) => {
+    accepts.push(clock());
+    if (room) client.join('all');
+    if (echo) client.on('message', (data) => client.send(data));
+  });
+  connections = () => server.clients.size;
+  broadcast = (text) => server.to('all').send(text);
+  shutdown = () => server.close();
+} else if (kind === 'socketio') {
+  const { Server } = await import('socket.io');
+  const httpServer = http.createServer();
+  const io = new Server(httpServer, { transports: ['websocket'], ...config.sio });
+  io.on('connection', (socket) => {
+    accepts.push(clock());
+    if (room) socket.join('all');
+    if (echo) socket.on('m', (data) => socket.emit('m', data));
+  });
+  httpServer.listen(wantedPort, '127.0.0.1');
+  await once(httpServer, 'listening');
+  port = httpServer.address().port;
+  connections = () => io.engine.clientsCount;
+  broadcast = (text) => io.to('all').emit('b', text);
+} else {
+  throw new Error(`unknown server kind ${kind}`);
+}
+
+async function settle() {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await sleep(100);
+  }
+}
+
+exitWithParent();
+const listeningAt = clock();
+await settle();
+tell({ type: 'listening', port, at: listeningAt });
+process.on('message', async (message) => {
+  switch (message.type) {
+    case 'measure': {
+      await settle();
+      const m = process.memoryUsage();
+      tell({ type: 'measure', rss: m.rss, heap: m.heapUsed, connections: connections() });
+      break;
+    }
+    case 'cpu': {
+      const start = process.cpuUsage();
+      const t0 = clock();
+      await sleep(message.ms);
+      const used = process.cpuUsage(start);
+      const elapsed = clock() - t0;
+      tell({
+        type: 'cpu',
+        perSecond: (used.user + used.system) / 1000 / (elapsed / 1000),
+        elapsed,
+        connections: connections(),
+      });
+      break;
+    }
+    case 'broadcast': {
+      const t0 = clock();
+      broadcast(`b:${t0}`);
+      tell({ type: 'broadcast', syncMs: clock() - t0 });
+      break;
+    }
+    case 'cpu-total': {
+      const { user, system } = process.cpuUsage();
+      tell({ type: 'cpu-total', ms: (user + system) / 1000 });
+      break;
+    }
+    case 'accepts':
+      tell({ type: 'accepts', times: accepts });
+      break;
+    case 'shutdown':
+      await shutdown();
+      process.exit(0);
+  }
+});

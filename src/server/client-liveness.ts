@@ -21,10 +21,12 @@ export class ClientLiveness implements Liveness {
   lastSeen: number;
   pingSentAt = 0;
   nextPingAt: number;
+  readonly pingWhenBusy: boolean;
   readonly #owner: Owner;
 
-  constructor(owner: Owner, now: number, interval: number) {
+  constructor(owner: Owner, now: number, interval: number, pingWhenBusy = false) {
     this.#owner = owner;
+    this.pingWhenBusy = pingWhenBusy;
     this.lastSeen = now;
     this.nextPingAt = firstPingAt(now, interval);
   }

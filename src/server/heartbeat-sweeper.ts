@@ -20,6 +20,12 @@ export interface Liveness {
   pingSentAt: number;
   /** When the next ping is due. */
   nextPingAt: number;
+  /**
+   * Ping every interval even when frames arrive (session links: the ping carries the ack and
+   * measures the server's RTT). Otherwise a client heard from within the interval is not
+   * pinged: its traffic already proves it alive.
+   */
+  readonly pingWhenBusy: boolean;
   /** Sends a protocol-level ping. */
   ping(): void;
   /** Terminates the client: it stayed silent for `timeout` after a ping. */
@@ -155,6 +161,10 @@ export class HeartbeatSweeper {
       const step = heartbeatStep(t, now, timeout, this.#period);
       if (step === 'alive') t.pingSentAt = 0;
       if (step === 'ping' || (step === 'alive' && now >= t.nextPingAt - this.#period)) {
+        if (!t.pingWhenBusy && now - t.lastSeen < interval - this.#period) {
+          t.nextPingAt = t.lastSeen + interval; // heard from recently: look again then
+          continue;
+        }
         t.pingSentAt = now;
         t.nextPingAt = now + interval;
         t.ping();

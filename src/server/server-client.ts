@@ -198,7 +198,11 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
     return this.#host.adapter.roomsOf(this.id);
   }
 
-  /** Round-trip time of the last answered ping, in ms; `undefined` before the first. */
+  /**
+   * Round-trip time of the last answered ping, in ms; `undefined` before the first. A plain
+   * client is pinged only after `heartbeat.interval` of silence, so a busy one keeps an older
+   * figure; a session is pinged every interval.
+   */
   get rtt(): number | undefined {
     return this.#rtt;
   }
@@ -372,7 +376,12 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
     this.#remoteAddress = remoteAddress;
     const { heartbeat } = this.#host.options;
     if (heartbeat && this.#host.sweeper) {
-      this.#liveness = new ClientLiveness(this, clock(), heartbeat.interval);
+      this.#liveness = new ClientLiveness(
+        this,
+        clock(),
+        heartbeat.interval,
+        this.#session !== undefined,
+      );
       this.#host.sweeper.add(this.#liveness);
     }
     (ws as TaggedSocket)[kClient] = this;

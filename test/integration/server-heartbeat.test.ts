@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { ServerClient } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
@@ -96,5 +97,21 @@ describe('HeartlineServer heartbeat', () => {
     expect(client.protocol).toBe(''); // it offered heartline.plain, heartline.v1
     expect(socket.protocol).toBe('');
     expect(server.stats().terminations.heartbeat_timeout).toBe(0);
+  });
+
+  it('does not ping a client it heard from within the interval; a silent one it does', async () => {
+    const { url } = await startHeartline({ heartbeat: { interval: 100, timeout: 500 } });
+    const busy = connectWs(url);
+    const silent = connectWs(url);
+    let busyPings = 0;
+    let silentPings = 0;
+    busy.on('ping', () => busyPings++);
+    silent.on('ping', () => silentPings++);
+    await Promise.all([once(busy, 'open'), once(silent, 'open')]);
+    const chatter = setInterval(() => busy.send('tick'), 20);
+    await new Promise((r) => setTimeout(r, 600));
+    clearInterval(chatter);
+    expect(busyPings).toBe(0); // its traffic proved it alive; a ping would be a wasted write
+    expect(silentPings).toBeGreaterThanOrEqual(3);
   });
 });

@@ -28,7 +28,9 @@ describe('resolveOptions', () => {
   });
 
   it('treats undefined fields as defaults', () => {
-    expect(resolveOptions({ reconnect: { minDelay: undefined } }).reconnect.minDelay).toBe(500);
+    expect(resolveOptions({ reconnect: { minDelay: undefined } }).reconnect.minDelay).toBe(
+      DEFAULTS.reconnect.minDelay,
+    );
   });
 
   it.each([

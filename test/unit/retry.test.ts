@@ -86,7 +86,7 @@ describe('planRetry', () => {
       expect(serverHint).toBe(false);
       expect(delay).toBeGreaterThanOrEqual(options.minDelay);
       expect(delay).toBeLessThanOrEqual(
-        Math.min(options.maxDelay, options.minDelay * 2 ** attempt),
+        Math.min(options.maxDelay, options.minDelay * options.factor ** attempt),
       );
     }
   });

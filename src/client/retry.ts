@@ -27,6 +27,10 @@ export interface RetryPlan {
  * - The delay is the server's `retry-after=<ms>` hint when the close reason has one; 0 for the
  *   first retry after the heartbeat found the link dead (the server is fine, the path died);
  *   otherwise the jittered backoff.
+ * - `hinted`: the server's last hint, when the attempt it scheduled failed before opening (the
+ *   server was not back yet). A random share of it is added to the backoff, so the clients
+ *   that came back too early spread out again instead of piling into the server's first
+ *   second.
  *
  * @example
  * planRetry({ code: 1012, reason: 'retry-after=4200', wasClean: true, cause: 'server_close',
@@ -36,6 +40,7 @@ export function planRetry(
   info: ReconnectInfo,
   o: ReconnectOptions,
   random: () => number = Math.random,
+  hinted?: number,
 ): RetryPlan {
   let willReconnect = info.attempt < o.maxRetries;
   let policyFailure: { error: unknown } | undefined;
@@ -48,11 +53,14 @@ export function planRetry(
     }
   }
   const hint = parseRetryAfter(info.reason);
-  const delay =
+  let delay =
     hint ??
     (info.cause === 'heartbeat_timeout' && info.attempt === 0
       ? 0
       : backoffDelay(info.attempt, o, random));
+  if (hint === undefined && hinted !== undefined && !info.opened) {
+    delay += Math.round(random() * hinted);
+  }
   return {
     willReconnect,
     delay,

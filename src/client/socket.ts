@@ -100,6 +100,8 @@ export class HeartlineSocket extends SocketTarget {
   #unwatchPage: (() => void) | null = null;
   /** The link `reconnect()` is closing gracefully; terminated if the socket closes meanwhile. */
   #lingering: WebSocketLike | null = null;
+  /** The server's last retry-after hint, until a link opens (see planRetry's `hinted`). */
+  #hinted: number | undefined;
   /** Session mode's state across links; null with `session: false`. */
   readonly #session: ClientSession | null;
   /** What the current link speaks, once it opened. */
@@ -505,6 +507,7 @@ export class HeartlineSocket extends SocketTarget {
   #opened(start: () => void, resume: ResumeEvent | null = null): void {
     this.#timers.clear('connectTimeout');
     this.#openedAt = now();
+    this.#hinted = undefined;
     const gen = this.#generation;
     this.#setState('open', 'connected');
     if (gen !== this.#generation || this.#state !== 'open') return; // a statechange listener acted
@@ -585,7 +588,8 @@ export class HeartlineSocket extends SocketTarget {
     this.#stopLink();
     if (stable) this.#failures = 0;
     const info: ReconnectInfo = { ...loss, attempt: this.#failures, opened };
-    const plan = planRetry(info, this.#options.reconnect);
+    const plan = planRetry(info, this.#options.reconnect, Math.random, this.#hinted);
+    this.#hinted = plan.serverHint ? plan.delay : this.#hinted;
     if (plan.policyFailure) {
       this.#reportError(
         new CallbackError(

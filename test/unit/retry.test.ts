@@ -90,4 +90,22 @@ describe('planRetry', () => {
       );
     }
   });
+
+  it('re-spreads a client whose hinted attempt failed, by a random share of the hint', () => {
+    const random = seededRandom(3);
+    const failedAfterHint = info({ attempt: 1, opened: false });
+    const delays = Array.from(
+      { length: 500 },
+      () => planRetry(failedAfterHint, options, random, 4000).delay,
+    );
+    // backoff(1) alone is at most 375 ms; the hint's share spreads them over seconds
+    expect(Math.max(...delays)).toBeGreaterThan(3000);
+    expect(delays.filter((d) => d < 1000).length / delays.length).toBeLessThan(0.3);
+    // a link that opened since, or a fresh hint, ends it
+    expect(
+      planRetry(info({ attempt: 1, opened: true }), options, random, 4000).delay,
+    ).toBeLessThanOrEqual(375);
+    const freshHint = info({ attempt: 1, opened: false, reason: 'retry-after=100' });
+    expect(planRetry(freshHint, options, random, 4000).delay).toBe(100);
+  });
 });

@@ -7,6 +7,7 @@ import type { ChatMessage } from './demo-chat.js';
 import { BUNDLE_FILE, type DemoServer, startDemoServer } from './demo-server.js';
 import { formatDuration } from './duration.js';
 import { CliError, EXIT_CODES_HELP, ExitCode } from './exit-code.js';
+import { untilSignal } from './signals.js';
 import { Terminal } from './terminal.js';
 
 export interface DemoOptions {
@@ -98,22 +99,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     }`,
   );
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  log(
-    `${signal}: shutting down; closing ${sessions()} with 1012 Service Restart${paint.dim(' (signal again to force)')}`,
+  const code = await untilSignal(
+    () => demo.close(),
+    (signal) => {
+      log(
+        `${signal}: shutting down; closing ${sessions()} with 1012 Service Restart${paint.dim(' (signal again to force)')}`,
+      );
+    },
+    (message) => term.warn(message),
   );
-  const forced = new Promise<number>((resolve) => {
-    const force = (again: NodeJS.Signals) => {
-      term.warn(`${again} again: exiting without waiting`);
-      resolve(again === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated);
-    };
-    process.once('SIGINT', force);
-    process.once('SIGTERM', force);
-  });
-  const code = await Promise.race([demo.close().then(() => ExitCode.Ok), forced]);
   diagnostics.unsubscribe(channels.drop.name, onDrop);
   if (code === ExitCode.Ok) log('closed');
   return code;

@@ -12,6 +12,7 @@ import {
 import { collect, parsePort, parseProtocol } from './arguments.js';
 import { formatDuration, parseDuration, parsePositiveDuration } from './duration.js';
 import { CliError, EXIT_CODES_HELP, ExitCode } from './exit-code.js';
+import { untilSignal } from './signals.js';
 import { Terminal } from './terminal.js';
 
 export interface ServeOptions {
@@ -151,23 +152,16 @@ export async function runServe(o: ServeOptions): Promise<number> {
     });
   });
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  term.clearStatus();
-  log(
-    `${signal}: shutting down; closing ${plural(server.clients.size, 'client')} with 1012, their return spread over ${formatDuration(o.retrySpread)}${paint.dim(' (signal again to force)')}`,
+  const code = await untilSignal(
+    () => server.close(),
+    (signal) => {
+      term.clearStatus();
+      log(
+        `${signal}: shutting down; closing ${plural(server.clients.size, 'client')} with 1012, their return spread over ${formatDuration(o.retrySpread)}${paint.dim(' (signal again to force)')}`,
+      );
+    },
+    (message) => term.warn(message),
   );
-  const forced = new Promise<number>((resolve) => {
-    const force = (again: NodeJS.Signals) => {
-      term.warn(`${again} again: exiting without waiting`);
-      resolve(again === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated);
-    };
-    process.once('SIGINT', force);
-    process.once('SIGTERM', force);
-  });
-  const code = await Promise.race([server.close().then(() => ExitCode.Ok), forced]);
   diagnostics.unsubscribe(channels.drop.name, onDrop);
   if (code === ExitCode.Ok) log('closed');
   return code;

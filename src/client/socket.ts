@@ -136,8 +136,7 @@ export class HeartlineSocket extends SocketTarget {
     this.#heartbeat = hb
       ? new Heartbeat(hb, this.#timers, {
           send: (ping) => this.#socket?.send(ping as never),
-          dead: () =>
-            this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
+          dead: () => this.#onDeadLink(),
           pong: (rtt) => this.#onRtt(rtt),
           error: (error) => this.#reportError(new CallbackError('heartbeat.ping threw', error)),
         })
@@ -156,8 +155,7 @@ export class HeartlineSocket extends SocketTarget {
                 ),
               established: (hello, resumed) => this.#established(hello, resumed),
               violated: (code, message, fallback) => this.#violated(code, message, fallback),
-              dead: () =>
-                this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
+              dead: () => this.#onDeadLink(),
               pong: (rtt) => this.#onRtt(rtt),
               acked: (count, seq) => this.#emit(new AckEvent(count, seq)),
               overflow: (dropped) => this.#emit(new OverflowEvent(dropped, 'drop-oldest')),
@@ -530,6 +528,11 @@ export class HeartlineSocket extends SocketTarget {
       ),
     );
     this.#abandon(code, 'heartline.v1 protocol error', 'session_error');
+  }
+
+  /** Either heartbeat (plain or session) found the link dead. */
+  #onDeadLink(): void {
+    this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout');
   }
 
   #onRtt(rtt: number): void {

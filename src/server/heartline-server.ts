@@ -73,8 +73,6 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   readonly #http: HttpServer | HttpsServer | undefined;
   readonly #host: ClientHost;
   readonly #protocols = new WeakMap<IncomingMessage, string>();
-  /** The app protocol of a heartline.v1 link in its handshake. */
-  readonly #appProtocols = new WeakMap<WebSocket, string>();
   #state: ServerState = 'running';
   #drainRetryAfter = 0;
   #closing: Promise<void> | undefined;
@@ -113,8 +111,8 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
         roomsOf: (id) => this.#adapter.roomsOf(id),
         running: () => this.#state === 'running',
         report: (error, client) => this.#report(error, client),
-        accept: (ws, request, session, refusal) =>
-          this.#accept(ws, request, this.#appProtocols.get(ws) ?? '', session, refusal),
+        accept: (ws, request, appProtocol, session, refusal) =>
+          this.#accept(ws, request, appProtocol, session, refusal),
       });
     }
     this.#host = {
@@ -201,8 +199,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     if (protocol !== undefined) this.#protocols.set(request, protocol);
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       if (protocol === SESSION_PROTOCOL && this.#sessions) {
-        this.#appProtocols.set(ws, appProtocol);
-        void this.#sessions.handshake(ws, request);
+        void this.#sessions.handshake(ws, request, appProtocol);
       } else this.#accept(ws, request, appProtocol);
     });
   }

@@ -46,6 +46,10 @@ export function prepareMessage(data: MessageData, name = 'data'): PreparedMessag
 export function sessionFrame(message: PreparedMessage): Buffer {
   if (message.framed) return message.framed;
   const header = message.offset === undefined ? 'v:' : `m${message.offset}:`;
-  message.framed = Buffer.concat([Buffer.from(header, 'latin1'), message.data]);
-  return message.framed;
+  // One allocation: the ASCII header, then the payload bytes after it.
+  const framed = Buffer.allocUnsafe(header.length + message.data.length);
+  framed.write(header, 0, 'latin1');
+  message.data.copy(framed, header.length);
+  message.framed = framed;
+  return framed;
 }

@@ -36,7 +36,7 @@ import { RateLimiter } from './rate-limiter.js';
 import type { Audience } from './replay-log.js';
 import { safeEmit } from './safe-emit.js';
 import type { ServerStats } from './server-stats.js';
-import type { SessionLink } from './session-link.js';
+import type { SessionFrameHooks, SessionLink } from './session-link.js';
 
 /** The events of a `ServerClient`, as `EventEmitter` argument lists. */
 export interface ServerClientEvents {
@@ -162,6 +162,8 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
   readonly #limiter: RateLimiter | undefined;
   /** Session mode's state; undefined for a plain client. */
   readonly #session: SessionLink | undefined;
+  /** What a session's frames do to this client; built once, not per message. */
+  readonly #frameHooks: SessionFrameHooks | undefined;
   #rtt: number | undefined;
   #ending: Ending | undefined;
   #closed = false;
@@ -178,6 +180,14 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
     this.#host = host;
     this.protocol = protocol;
     this.#session = session;
+    if (session) {
+      this.#frameHooks = {
+        deliver: (payload, binary) => this.#emitMessage(payload, binary),
+        ackLater: () => host.ackLater(this),
+        rtt: () => this.#onRtt(),
+        violate: (code, what) => this.#violate(code, 'Protocol error', 'protocol_error', what),
+      };
+    }
     if (host.options.rateLimit) this.#limiter = new RateLimiter(host.options.rateLimit, clock());
     this.#ws = null;
     this.#attach(ws, remoteAddress);
@@ -452,14 +462,8 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
       );
       return;
     }
-    const session = this.#session;
-    if (session) {
-      session.receive(ws, data, isBinary, {
-        deliver: (payload, binary) => this.#emitMessage(payload, binary),
-        ackLater: () => host.ackLater(this),
-        rtt: () => this.#onRtt(),
-        violate: (code, what) => this.#violate(code, 'Protocol error', 'protocol_error', what),
-      });
+    if (this.#frameHooks) {
+      this.#session!.receive(ws, data, isBinary, this.#frameHooks);
       return;
     }
     if (!isBinary && host.textPing?.equals(data)) {

@@ -25,6 +25,7 @@ export interface SessionHost {
   accept(
     ws: WebSocket,
     request: IncomingMessage,
+    appProtocol: string,
     session: SessionLink,
     refusal: ResumeRefusal | undefined,
   ): void;
@@ -68,7 +69,7 @@ export class SessionManager {
   }
 
   /** A heartline.v1 link: wait for its connect frame, then start or resume a session. */
-  async handshake(ws: WebSocket, request: IncomingMessage): Promise<void> {
+  async handshake(ws: WebSocket, request: IncomingMessage, appProtocol: string): Promise<void> {
     this.#handshakes.add(ws);
     const { heartbeat, shutdown } = this.#host.options;
     const frame = await awaitConnect(ws, heartbeat ? heartbeat.timeout : 10_000);
@@ -88,7 +89,7 @@ export class SessionManager {
     }
     const refusal = frame.sid === undefined ? undefined : this.#resume(ws, request, frame);
     if (refusal === null) return; // resumed
-    this.#host.accept(ws, request, new SessionLink(createToken()), refusal);
+    this.#host.accept(ws, request, appProtocol, new SessionLink(createToken()), refusal);
   }
 
   /** A new session was accepted: register it and greet it. */

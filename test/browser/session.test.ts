@@ -96,14 +96,20 @@ describeBrowser('session mode in Chromium', (suite) => {
   });
 
   it('ends the session when the page is unloaded, instead of leaving it to the resume window', async () => {
-    const site = await serveStatic({ '/index.html': { body: PAGE }, '/heartline.min.js': bundlePath });
+    const site = await serveStatic({
+      '/index.html': { body: PAGE },
+      '/heartline.min.js': bundlePath,
+    });
     const { server } = await startHeartline({ origins: [site.url] });
     const address = server.address() as { port: number };
     const connected = new Promise<ServerClient>((resolve) => server.once('connection', resolve));
     const page = await suite.newPage();
     await page.goto(`${site.url}/`);
     await page.waitForFunction(() => document.title === 'ready');
-    await page.evaluate((url) => (window as unknown as { start: (u: string) => void }).start(url), `ws://127.0.0.1:${address.port}`);
+    await page.evaluate(
+      (url) => (window as unknown as { start: (u: string) => void }).start(url),
+      `ws://127.0.0.1:${address.port}`,
+    );
     const client = await connected;
     const ended = new Promise<number>((resolve) => client.once('close', resolve));
     const drops: number[] = [];

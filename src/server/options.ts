@@ -75,7 +75,13 @@ export interface HeartlineServerOptions {
    * @example origins: ['https://app.example.com', 'https://*.example.com']
    */
   origins?: OriginsOption;
-  /** Accept requests with no `Origin` header (non-browser clients). @default false */
+  /**
+   * Accept requests with no `Origin` header. Browsers always send one on a WebSocket upgrade,
+   * so a request without it comes from a non-browser client (a `ws` client in Node, a mobile
+   * app, curl), which could send any Origin it liked: refusing it protects nothing, and
+   * `origins` still applies to every request that carries one. `false` serves browsers only.
+   * @default true
+   */
   allowMissingOrigin?: boolean;
   /**
    * Supported sub-protocols in order of preference, or a function that picks one.
@@ -167,7 +173,7 @@ const MiB = 1024 * 1024;
 export const DEFAULTS = Object.freeze({
   path: undefined,
   origins: 'same-origin',
-  allowMissingOrigin: false,
+  allowMissingOrigin: true,
   protocols: Object.freeze([]) as readonly string[],
   requireProtocol: false,
   heartbeat: Object.freeze({

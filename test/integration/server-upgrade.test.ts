@@ -26,7 +26,12 @@ describe('HeartlineServer upgrade checks', () => {
     }
   });
 
-  it('refuses a request without Origin unless `allowMissingOrigin` is set', async () => {
+  it('accepts a request without Origin by default: a non-browser client', async () => {
+    const { url } = await startHeartline();
+    await waitForEvent(connectWs(url), 'open');
+  });
+
+  it('refuses a request without Origin with `allowMissingOrigin: false`', async () => {
     const { url } = await startHeartline({ allowMissingOrigin: false, origins: '*' });
     const answer = await refusal(connectWs(url));
     expect(answer.status).toBe(403);

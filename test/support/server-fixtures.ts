@@ -19,15 +19,11 @@ export interface StartedServer {
   readonly url: string;
 }
 
-/**
- * Starts a HeartlineServer on 127.0.0.1:0. Unless the options say otherwise it accepts
- * requests without an Origin (the `ws` clients of these tests send none).
- */
+/** Starts a HeartlineServer on 127.0.0.1:0 that closes itself when the test finishes. */
 export async function startHeartline(
   options: Omit<HeartlineServerOptions, 'port' | 'server' | 'noServer'> = {},
 ): Promise<StartedServer> {
   const server = new HeartlineServer({
-    allowMissingOrigin: true,
     ...options,
     port: 0,
     host: '127.0.0.1',

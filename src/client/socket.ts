@@ -10,6 +10,7 @@ import { Timers } from '../common/timers.js';
 import { invalid } from '../common/validate.js';
 import {
   CloseCode,
+  closeReasonFits,
   type DropCause,
   describeClose,
   isAppCloseCode,
@@ -43,7 +44,7 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';
-import { Outbox, type Outgoing, utf8Length } from './outbox.js';
+import { Outbox, type Outgoing } from './outbox.js';
 import { watchPage } from './page-lifecycle.js';
 import { planRetry } from './retry.js';
 import { ClientSession, fromBytes, toPayload } from './session.js';
@@ -272,7 +273,7 @@ export class HeartlineSocket extends SocketTarget {
         'InvalidAccessError',
       );
     }
-    if (reason !== undefined && utf8Length(String(reason)) > 123) {
+    if (reason !== undefined && !closeReasonFits(String(reason))) {
       throw new DOMException('The close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
     }
     const state = this.#state;

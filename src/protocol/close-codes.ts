@@ -1,3 +1,5 @@
+import { utf8Length } from './utf8.js';
+
 /**
  * Every WebSocket close code with a name: RFC 6455 §7.4.1, the IANA "WebSocket Close Code
  * Number" registry (https://www.iana.org/assignments/websocket/websocket.xhtml), and
@@ -289,6 +291,42 @@ export function defaultShouldReconnect(info: ReconnectInfo): boolean {
  */
 export function isAppCloseCode(code: number): boolean {
   return code === 1000 || (Number.isInteger(code) && code >= 3000 && code <= 4999);
+}
+
+/**
+ * The codes an endpoint may put in a close frame (RFC 6455 §7.4.1–§7.4.2): 1000–1003,
+ * 1007–1014 and 3000–4999. 1004 is reserved; 1005, 1006 and 1015 are only ever reported, never
+ * sent; 1016–2999 are unassigned. `ws` applies the same rule (lib/validation.js).
+ *
+ * @example
+ * canSendCloseCode(4408) // true
+ * canSendCloseCode(1006) // false
+ */
+export function canSendCloseCode(code: number): boolean {
+  return (
+    Number.isInteger(code) &&
+    ((code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) ||
+      (code >= 3000 && code <= 4999))
+  );
+}
+
+/**
+ * The longest close reason, in UTF-8 bytes: RFC 6455 §5.5 caps a control frame's payload at
+ * 125 bytes, and the status code takes 2 of them.
+ */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * Whether `reason` fits in a close frame.
+ *
+ * @example
+ * closeReasonFits('x'.repeat(124)) // false
+ */
+export function closeReasonFits(reason: string): boolean {
+  // Most reasons are short ASCII: no need to count bytes below a third of the limit.
+  return (
+    reason.length * 3 <= MAX_CLOSE_REASON_BYTES || utf8Length(reason) <= MAX_CLOSE_REASON_BYTES
+  );
 }
 
 const RETRY_AFTER = /(?:^|[\s;,])retry-after=(\d{1,10})(?![\w.])/i;

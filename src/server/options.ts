@@ -9,7 +9,12 @@ import {
   checkObject,
   invalid,
 } from '../common/validate.js';
-import { CloseCode, isAppCloseCode } from '../protocol/close-codes.js';
+import {
+  CloseCode,
+  closeReasonFits,
+  formatRetryAfter,
+  isAppCloseCode,
+} from '../protocol/close-codes.js';
 import type { AdapterFactory } from './adapter.js';
 import { MemoryAdapter } from './memory-adapter.js';
 import { type OriginPolicy, type OriginsOption, resolveOriginPolicy } from './origin-policy.js';
@@ -335,8 +340,7 @@ export function resolveShutdown(
     invalid(`${name}.code`, 'a close code of 1000, 1001, 1012, 1013 or 3000–4999', s.code);
   }
   if (typeof s.reason !== 'string') invalid(`${name}.reason`, 'a string', s.reason);
-  // RFC 6455 §5.5: a close frame's body is at most 125 bytes, 2 of them the code.
-  if (Buffer.byteLength(`${s.reason}; retry-after=${2 ** 31}`) > 123) {
+  if (!closeReasonFits(formatRetryAfter(s.reason, 2 ** 31))) {
     invalid(
       `${name}.reason`,
       'a string short enough for a close frame with a retry hint (≤ 97 bytes)',

@@ -3,7 +3,13 @@ import type { WebSocket } from 'ws';
 import { now as clock } from '../common/clock.js';
 import { CallbackError, ClientViolationError, SocketError } from '../common/errors.js';
 import { invalid } from '../common/validate.js';
-import { CloseCode, describeClose } from '../protocol/close-codes.js';
+import {
+  CloseCode,
+  canSendCloseCode,
+  closeReasonFits,
+  describeClose,
+  MAX_CLOSE_REASON_BYTES,
+} from '../protocol/close-codes.js';
 import type { Adapter, Room } from './adapter.js';
 import { createClientId } from './client-id.js';
 import { ClientLiveness } from './client-liveness.js';
@@ -124,15 +130,6 @@ const LINK_ONLY: ReadonlySet<number> = new Set([
   CloseCode.Reconnecting,
   CloseCode.HeartbeatTimeout,
 ]);
-
-// ws accepts 1000–1014 except 1004–1006, and 3000–4999 (lib/validation.js isValidStatusCode).
-function isSendableCode(code: number): boolean {
-  return (
-    Number.isInteger(code) &&
-    ((code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) ||
-      (code >= 3000 && code <= 4999))
-  );
-}
 
 /**
  * The server's handle on one client: a class of its own around the `ws` socket, so that the
@@ -278,10 +275,10 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
    * @example client.close(4003, 'Forbidden');
    */
   close(code = 1000, reason = ''): void {
-    if (!isSendableCode(code))
+    if (!canSendCloseCode(code))
       invalid('code', 'a close code of 1000–1003, 1007–1014 or 3000–4999', code);
-    if (typeof reason !== 'string' || Buffer.byteLength(reason) > 123) {
-      invalid('reason', 'a string of at most 123 bytes', reason);
+    if (typeof reason !== 'string' || !closeReasonFits(reason)) {
+      invalid('reason', `a string of at most ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes`, reason);
     }
     this.#end(code, reason, 'server_close', false);
   }

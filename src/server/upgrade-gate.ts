@@ -59,7 +59,8 @@ export function checkUpgrade(
       return {
         ok: false,
         status: 403,
-        message: 'Missing Origin header: this server serves browsers only (allowMissingOrigin: false)',
+        message:
+          'Missing Origin header: this server serves browsers only (allowMissingOrigin: false)',
       };
     }
   } else if (!isAllowedOrigin(origin, options.origins, request)) {

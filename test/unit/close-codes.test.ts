@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   CloseCode,
+  canSendCloseCode,
+  closeReasonFits,
   defaultShouldReconnect,
   describeClose,
   formatRetryAfter,
@@ -87,5 +89,25 @@ describe('isAppCloseCode', () => {
   it('allows 1000 and 3000–4999 only, as WebSocket.close() does', () => {
     expect([1000, 3000, 4999].every(isAppCloseCode)).toBe(true);
     expect([999, 1001, 1006, 2999, 5000, 4000.5].some(isAppCloseCode)).toBe(false);
+  });
+});
+
+describe('canSendCloseCode', () => {
+  it('allows what RFC 6455 lets an endpoint send: 1000–1003, 1007–1014, 3000–4999', () => {
+    expect([1000, 1003, 1007, 1014, 3000, 4408, 4999].every(canSendCloseCode)).toBe(true);
+    expect([999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 4000.5].some(canSendCloseCode)).toBe(
+      false,
+    );
+  });
+});
+
+describe('closeReasonFits', () => {
+  it('counts UTF-8 bytes against the 123-byte limit of a close frame', () => {
+    expect(closeReasonFits('x'.repeat(123))).toBe(true);
+    expect(closeReasonFits('x'.repeat(124))).toBe(false);
+    expect(closeReasonFits('é'.repeat(61))).toBe(true); // 122 bytes
+    expect(closeReasonFits('é'.repeat(62))).toBe(false); // 124 bytes
+    expect(closeReasonFits('😀'.repeat(30))).toBe(true); // 120 bytes in 60 UTF-16 units
+    expect(closeReasonFits('😀'.repeat(31))).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
-import type { DropCause } from './drop-cause.js';
+import type { DropCause } from './termination-cause.js';
 
 /** Published on `heartline:server:connection` when a client is accepted. */
 export interface ConnectionMessage {

@@ -6,10 +6,12 @@ import type { Duplex } from 'node:stream';
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
 import { CallbackError } from '../common/errors.js';
 import { SESSION_PROTOCOL } from '../protocol/frames.js';
-import type { Adapter, Room } from './adapter.js';
 import { channels } from './channels.js';
+import { type MessageData, prepareMessage } from './client/outgoing-message.js';
+import { type ClientHost, ServerClient } from './client/server-client.js';
 import { kDeliver } from './client-symbols.js';
-import type { DropCause } from './drop-cause.js';
+import type { Adapter, Room } from './engine/engine.js';
+import type { Audience } from './engine/replay-log.js';
 import { HeartbeatSweeper } from './heartbeat-sweeper.js';
 import {
   type HeartlineServerOptions,
@@ -18,18 +20,21 @@ import {
   resolveShutdown,
   type ShutdownSettings,
 } from './options.js';
-import { type MessageData, prepareMessage } from './outgoing-message.js';
-import type { Audience } from './replay-log.js';
 import { type BroadcastOptions, type RoomHost, RoomTarget, toRooms } from './room-target.js';
 import { safeEmit } from './safe-emit.js';
-import { type ClientHost, ServerClient } from './server-client.js';
 import { canTransition, type ServerState } from './server-state.js';
 import { ServerStats, type ServerStatsSnapshot } from './server-stats.js';
-import type { SessionLink } from './session-link.js';
-import { SessionManager } from './session-manager.js';
-import type { ResumeRefusal } from './session-store.js';
+import { SessionManager } from './session/manager.js';
+import type { SessionLink } from './session/server-session.js';
+import type { ResumeRefusal } from './session/session-store.js';
 import { drainClients } from './shutdown.js';
-import { checkUpgrade, matchesPath, rejectUpgrade, type UpgradeRejection } from './upgrade-gate.js';
+import type { DropCause } from './termination-cause.js';
+import {
+  checkUpgrade,
+  matchesPath,
+  rejectUpgrade,
+  type UpgradeRejection,
+} from './upgrade/upgrade-gate.js';
 
 /** The events of a `HeartlineServer`, as `EventEmitter` argument lists. */
 export interface HeartlineServerEvents {

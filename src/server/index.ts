@@ -22,16 +22,24 @@ export {
   formatRetryAfter,
   parseRetryAfter,
 } from '../protocol/close-codes.js';
-export type { Adapter, AdapterFactory, AdapterHost, BroadcastTarget, Room } from './adapter.js';
 export {
   type CloseMessage,
   type ConnectionMessage,
   channels,
   type DropMessage,
 } from './channels.js';
-export { DROP_CAUSES, type DropCause } from './drop-cause.js';
+export type { MessageData, PreparedMessage } from './client/outgoing-message.js';
+export type { RateLimitOptions } from './client/rate-limiter.js';
+export { type SendOptions, ServerClient, type ServerClientEvents } from './client/server-client.js';
+export type {
+  Adapter,
+  AdapterFactory,
+  AdapterHost,
+  BroadcastTarget,
+  Room,
+} from './engine/engine.js';
+export { MemoryAdapter } from './engine/memory-rooms.js';
 export { HeartlineServer, type HeartlineServerEvents } from './heartline-server.js';
-export { MemoryAdapter } from './memory-adapter.js';
 export {
   type Attachment,
   type ConnectionLimit,
@@ -41,11 +49,9 @@ export {
   type ResolvedServerOptions,
   type ShutdownSettings,
 } from './options.js';
-export type { OriginCheck, OriginsOption } from './origin-policy.js';
-export type { MessageData, PreparedMessage } from './outgoing-message.js';
-export type { ProtocolSelector, ProtocolsOption } from './protocol-policy.js';
-export type { RateLimitOptions } from './rate-limiter.js';
 export { type BroadcastOptions, RoomTarget } from './room-target.js';
-export { type SendOptions, ServerClient, type ServerClientEvents } from './server-client.js';
 export type { ServerState } from './server-state.js';
 export type { ServerStatsSnapshot } from './server-stats.js';
+export { DROP_CAUSES, type DropCause } from './termination-cause.js';
+export type { OriginCheck, OriginsOption } from './upgrade/origin-policy.js';
+export type { ProtocolSelector, ProtocolsOption } from './upgrade/protocol-policy.js';

@@ -15,15 +15,19 @@ import {
   formatRetryAfter,
   isAppCloseCode,
 } from '../protocol/close-codes.js';
-import type { AdapterFactory } from './adapter.js';
-import { MemoryAdapter } from './memory-adapter.js';
-import { type OriginPolicy, type OriginsOption, resolveOriginPolicy } from './origin-policy.js';
+import type { RateLimitOptions } from './client/rate-limiter.js';
+import type { AdapterFactory } from './engine/engine.js';
+import { MemoryAdapter } from './engine/memory-rooms.js';
+import {
+  type OriginPolicy,
+  type OriginsOption,
+  resolveOriginPolicy,
+} from './upgrade/origin-policy.js';
 import {
   type ProtocolPolicy,
   type ProtocolsOption,
   resolveProtocolPolicy,
-} from './protocol-policy.js';
-import type { RateLimitOptions } from './rate-limiter.js';
+} from './upgrade/protocol-policy.js';
 
 /** Heartbeat settings of the server. */
 export interface HeartbeatSettings {

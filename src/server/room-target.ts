@@ -1,7 +1,7 @@
 import { invalid } from '../common/validate.js';
-import type { Room } from './adapter.js';
-import type { MessageData } from './outgoing-message.js';
-import type { ServerClient } from './server-client.js';
+import type { MessageData } from './client/outgoing-message.js';
+import type { ServerClient } from './client/server-client.js';
+import type { Room } from './engine/engine.js';
 
 /** Options of a broadcast: `server.broadcast()` and `server.to(room).send()`. */
 export interface BroadcastOptions {

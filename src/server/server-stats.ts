@@ -1,4 +1,4 @@
-import { DROP_CAUSES, type DropCause } from './drop-cause.js';
+import { DROP_CAUSES, type DropCause } from './termination-cause.js';
 
 /** A snapshot of what the server has done since it started; see `HeartlineServer#stats()`. */
 export interface ServerStatsSnapshot {

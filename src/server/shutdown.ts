@@ -1,8 +1,8 @@
 import { Timers } from '../common/timers.js';
 import { formatRetryAfter } from '../protocol/close-codes.js';
+import type { ServerClient } from './client/server-client.js';
 import { kEnd } from './client-symbols.js';
 import type { ShutdownSettings } from './options.js';
-import type { ServerClient } from './server-client.js';
 
 /**
  * The retry hint one client gets at shutdown: uniform over [0, window), drawn per client, so

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryReplayLog } from '../../src/server/replay-log.js';
+import { MemoryReplayLog } from '../../src/server/engine/replay-log.js';
 
 const all = { kind: 'all' } as const;
 const log = (o: Partial<{ maxMessages: number; maxBytes: number; maxAge: number }> = {}) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AdapterHost } from '../../src/server/adapter.js';
-import { MemoryAdapter } from '../../src/server/memory-adapter.js';
-import { type PreparedMessage, prepareMessage } from '../../src/server/outgoing-message.js';
+import { type PreparedMessage, prepareMessage } from '../../src/server/client/outgoing-message.js';
+import type { AdapterHost } from '../../src/server/engine/engine.js';
+import { MemoryAdapter } from '../../src/server/engine/memory-rooms.js';
 
 function setup(ids: string[]) {
   const delivered: { id: string; message: PreparedMessage; volatile: boolean }[] = [];

@@ -4,7 +4,7 @@ import {
   isAllowedOrigin,
   normalizeOrigin,
   resolveOriginPolicy,
-} from '../../src/server/origin-policy.js';
+} from '../../src/server/upgrade/origin-policy.js';
 
 const request = (host = 'app.example.com') => ({ headers: { host } }) as unknown as IncomingMessage;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareMessage } from '../../src/server/outgoing-message.js';
+import { prepareMessage } from '../../src/server/client/outgoing-message.js';
 
 describe('prepareMessage', () => {
   it('encodes text as UTF-8 and wraps binary data without copying', () => {

@@ -4,7 +4,7 @@ import {
   negotiateProtocol,
   parseProtocolHeader,
   resolveProtocolPolicy,
-} from '../../src/server/protocol-policy.js';
+} from '../../src/server/upgrade/protocol-policy.js';
 
 const request = {} as IncomingMessage;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../src/server/rate-limiter.js';
+import { RateLimiter } from '../../src/server/client/rate-limiter.js';
 
 describe('RateLimiter#take', () => {
   it('allows a burst of `messages`, then refills at messages per interval', () => {

@@ -1,17 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { CallbackError, ClientViolationError } from '../common/errors.js';
-import { type ConnectFrame, FrameError } from '../protocol/frames.js';
-import type { Room } from './adapter.js';
-import { kFlushAck, kResume, kSession } from './client-symbols.js';
-import type { ResolvedServerOptions, ResumeSettings } from './options.js';
-import { type PreparedMessage, sessionFrame } from './outgoing-message.js';
-import { type Audience, MemoryReplayLog, type ReplayLog } from './replay-log.js';
-import { safeEmit } from './safe-emit.js';
-import type { ServerClient } from './server-client.js';
-import type { ServerStats } from './server-stats.js';
-import { awaitConnect, sendHello } from './session-handshake.js';
-import { SessionLink } from './session-link.js';
+import { CallbackError, ClientViolationError } from '../../common/errors.js';
+import { type ConnectFrame, FrameError } from '../../protocol/frames.js';
+import { type PreparedMessage, sessionFrame } from '../client/outgoing-message.js';
+import type { ServerClient } from '../client/server-client.js';
+import { kFlushAck, kResume, kSession } from '../client-symbols.js';
+import type { Room } from '../engine/engine.js';
+import { type Audience, MemoryReplayLog, type ReplayLog } from '../engine/replay-log.js';
+import type { ResolvedServerOptions, ResumeSettings } from '../options.js';
+import { safeEmit } from '../safe-emit.js';
+import type { ServerStats } from '../server-stats.js';
+import { awaitConnect, sendHello } from './handshake.js';
+import { SessionLink } from './server-session.js';
 import { createToken, type ResumeRefusal, SessionStore } from './session-store.js';
 
 /** What the server lends its session manager. */

@@ -1,4 +1,4 @@
-import type { PreparedMessage } from './outgoing-message.js';
+import type { PreparedMessage } from '../client/outgoing-message.js';
 
 /** A room name: any non-empty string the app chooses (`'room:42'`, `'user:7'`). */
 export type Room = string;

@@ -1,5 +1,5 @@
-import type { Adapter, AdapterHost, BroadcastTarget, Room } from './adapter.js';
-import type { PreparedMessage } from './outgoing-message.js';
+import type { PreparedMessage } from '../client/outgoing-message.js';
+import type { Adapter, AdapterHost, BroadcastTarget, Room } from './engine.js';
 
 const EMPTY: ReadonlySet<never> = new Set<never>();
 

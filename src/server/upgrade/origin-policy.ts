@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { invalid } from '../common/validate.js';
+import { invalid } from '../../common/validate.js';
 
 /** Decides for one request whether its `Origin` is allowed; `origin` is already normalised. */
 export type OriginCheck = (origin: string, request: IncomingMessage) => boolean;

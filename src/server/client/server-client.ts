@@ -1,18 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
-import { now as clock } from '../common/clock.js';
-import { CallbackError, ClientViolationError, SocketError } from '../common/errors.js';
-import { invalid } from '../common/validate.js';
+import { now as clock } from '../../common/clock.js';
+import { CallbackError, ClientViolationError, SocketError } from '../../common/errors.js';
+import { invalid } from '../../common/validate.js';
 import {
   CloseCode,
   canSendCloseCode,
   closeReasonFits,
   describeClose,
   MAX_CLOSE_REASON_BYTES,
-} from '../protocol/close-codes.js';
-import type { Adapter, Room } from './adapter.js';
-import { createClientId } from './client-id.js';
-import { ClientLiveness } from './client-liveness.js';
+} from '../../protocol/close-codes.js';
 import {
   kClient,
   kDeliver,
@@ -28,10 +25,17 @@ import {
   kPing,
   kResume,
   kSession,
-} from './client-symbols.js';
-import { causeOfReadError, type DropCause } from './drop-cause.js';
-import type { HeartbeatSweeper } from './heartbeat-sweeper.js';
-import type { ResolvedServerOptions } from './options.js';
+} from '../client-symbols.js';
+import type { Adapter, Room } from '../engine/engine.js';
+import type { Audience } from '../engine/replay-log.js';
+import type { HeartbeatSweeper } from '../heartbeat-sweeper.js';
+import type { ResolvedServerOptions } from '../options.js';
+import { safeEmit } from '../safe-emit.js';
+import type { ServerStats } from '../server-stats.js';
+import type { SessionFrameHooks, SessionLink } from '../session/server-session.js';
+import { causeOfReadError, type DropCause } from '../termination-cause.js';
+import { createClientId } from './client-id.js';
+import { ClientLiveness } from './client-liveness.js';
 import {
   type MessageData,
   type PreparedMessage,
@@ -39,10 +43,6 @@ import {
   sessionFrame,
 } from './outgoing-message.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { Audience } from './replay-log.js';
-import { safeEmit } from './safe-emit.js';
-import type { ServerStats } from './server-stats.js';
-import type { SessionFrameHooks, SessionLink } from './session-link.js';
 
 /** The events of a `ServerClient`, as `EventEmitter` argument lists. */
 export interface ServerClientEvents {

@@ -6,7 +6,7 @@ import {
   type HelloFrame,
   PROTOCOL_VERSION,
   parseFrame,
-} from '../protocol/frames.js';
+} from '../../protocol/frames.js';
 
 const noop = () => {};
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { invalid } from '../common/validate.js';
-import { PLAIN_MARKER, SESSION_PROTOCOL } from '../protocol/frames.js';
+import { invalid } from '../../common/validate.js';
+import { PLAIN_MARKER, SESSION_PROTOCOL } from '../../protocol/frames.js';
 
 /**
  * Picks one of the sub-protocols a client offered, or `false`/`undefined` for none. Returning

@@ -1,4 +1,4 @@
-import { invalid } from '../common/validate.js';
+import { invalid } from '../../common/validate.js';
 
 /** What the server can send: text, or binary data in any of Node's and the web's shapes. */
 export type MessageData = string | Buffer | ArrayBuffer | ArrayBufferView;

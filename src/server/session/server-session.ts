@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { encodeControl, type FrameError, parseFrame } from '../protocol/frames.js';
+import { encodeControl, type FrameError, parseFrame } from '../../protocol/frames.js';
 
 /** What a session's frames do to its client. */
 export interface SessionFrameHooks {

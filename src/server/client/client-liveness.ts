@@ -1,5 +1,5 @@
-import { kExpire, kPing } from './client-symbols.js';
-import { firstPingAt, type Liveness } from './heartbeat-sweeper.js';
+import { kExpire, kPing } from '../client-symbols.js';
+import { firstPingAt, type Liveness } from '../heartbeat-sweeper.js';
 
 /**
  * What a liveness record pings and expires: the client, which knows how its link pings. The

@@ -1,6 +1,6 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ResolvedServerOptions } from './options.js';
+import type { ResolvedServerOptions } from '../options.js';
 import { isAllowedOrigin } from './origin-policy.js';
 import { negotiateProtocol } from './protocol-policy.js';
 

@@ -1,10 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { Timers } from '../common/timers.js';
-import type { ConnectFrame } from '../protocol/frames.js';
-import type { Room } from './adapter.js';
-import { kExpireSession, kSession } from './client-symbols.js';
-import type { LogEntry, ReplayLog } from './replay-log.js';
-import type { ServerClient } from './server-client.js';
+import { Timers } from '../../common/timers.js';
+import type { ConnectFrame } from '../../protocol/frames.js';
+import type { ServerClient } from '../client/server-client.js';
+import { kExpireSession, kSession } from '../client-symbols.js';
+import type { Room } from '../engine/engine.js';
+import type { LogEntry, ReplayLog } from '../engine/replay-log.js';
 
 /** Why a resume was refused; the client gets it as `hello.reason` (PROTOCOL.md). */
 export type ResumeRefusal = 'unknown' | 'token' | 'expired' | 'epoch' | 'gap';

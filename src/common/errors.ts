@@ -22,6 +22,8 @@ export const ErrorCode = {
    * UTF-8 (1007), a malformed frame (1002), over the rate limit (1008), too slow to read (4507).
    */
   ClientViolation: 'HL_ERR_CLIENT_VIOLATION',
+  /** Server: the engine (where sessions, rooms and the log live) failed an operation. */
+  Engine: 'HL_ERR_ENGINE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -106,6 +108,17 @@ export class ClientViolationError extends HeartlineError {
     super(ErrorCode.ClientViolation, message, { cause });
     this.clientId = clientId;
     this.closeCode = closeCode;
+  }
+}
+
+/**
+ * Server: the engine failed (a shared store unreachable, a script refused); the operation's
+ * error is the `cause`. What the failure means for clients is said where it is reported.
+ */
+export class EngineError extends HeartlineError {
+  override readonly name = 'EngineError' as const;
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.Engine, message, { cause });
   }
 }
 

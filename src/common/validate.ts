@@ -89,3 +89,24 @@ export function checkKnownKeys(
     }
   }
 }
+
+/**
+ * The shared first steps of resolving one group of options: `raw` must be an object (or
+ * undefined) with only the keys `defaults` has, and each key it leaves `undefined` takes the
+ * default (as a spread of user options would mean).
+ *
+ * @example
+ * const h = withDefaults('heartbeat', { interval: 5_000, timeout: undefined }, DEFAULTS.heartbeat);
+ * // { ...DEFAULTS.heartbeat, interval: 5_000 }
+ */
+export function withDefaults<D extends object>(
+  name: string,
+  raw: unknown,
+  defaults: D,
+): D & Record<string, unknown> {
+  const o = checkObject(name, raw);
+  checkKnownKeys(name, o, Object.keys(defaults));
+  const merged: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(o)) if (value !== undefined) merged[key] = value;
+  return merged as D & Record<string, unknown>;
+}

@@ -1,5 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
-import type { DropCause } from './termination-cause.js';
+import type { TerminationCause } from './termination-cause.js';
 
 /** Published on `heartline:server:connection` when a client is accepted. */
 export interface ConnectionMessage {
@@ -13,9 +13,17 @@ export interface DropMessage {
   readonly clientId: string;
   readonly code: number;
   readonly reason: string;
-  readonly cause: DropCause;
+  readonly cause: TerminationCause;
   /** How long the connection lasted, in ms. */
   readonly duration: number;
+}
+
+/** Published on `heartline:server:resume` when a session resumes on this server. */
+export interface ResumeMessage {
+  readonly clientId: string;
+  /** Whether the session came from another server process (a new client object here). */
+  readonly moved: boolean;
+  readonly remoteAddress: string | undefined;
 }
 
 /** Published on `heartline:server:close` when a server has closed. */
@@ -37,5 +45,6 @@ export interface CloseMessage {
 export const channels = {
   connection: diagnostics.channel('heartline:server:connection'),
   drop: diagnostics.channel('heartline:server:drop'),
+  resume: diagnostics.channel('heartline:server:resume'),
   close: diagnostics.channel('heartline:server:close'),
 } as const;

@@ -1,5 +1,6 @@
 import { now as clock } from '../common/clock.js';
 import { Timers } from '../common/timers.js';
+import { ClientLiveness, type LivenessOwner } from './client/client-liveness.js';
 
 /** Heartbeat timing of the server. */
 export interface ServerHeartbeatOptions {
@@ -10,8 +11,8 @@ export interface ServerHeartbeatOptions {
 }
 
 /**
- * The liveness record of one client. The sweeper reads and writes the times; the client
- * stamps `lastSeen` on every inbound frame and clears `pingSentAt` on a pong.
+ * The liveness record of one client. The sweeper writes the ping times; the record's own
+ * `heard()`/`ponged()` stamp what arrives.
  */
 export interface Liveness {
   /** When the last frame of any kind arrived (monotonic ms). */
@@ -87,8 +88,8 @@ export function firstPingAt(
  * One timer for every client (not one per socket), which pings clients when due and
  * terminates the ones that stayed silent for `timeout` after their ping.
  *
- * Two guards keep an event-loop stall from killing healthy clients (research §3.3: the ws
- * README recipe killed 229–406 of 500 after one 1.5 s stall):
+ * Two guards keep an event-loop stall from killing healthy clients (the ws README recipe, one
+ * timer per socket, killed 229–406 of 500 healthy clients after one 1.5 s stall in our runs):
  * 1. The kill decision runs in `setImmediate`, after the poll phase. After a stall libuv runs
  *    the timers phase before it reads the sockets, so pongs that arrived during the stall are
  *    still unread when the sweep fires; the check phase sees them.
@@ -121,12 +122,24 @@ export class HeartbeatSweeper {
     return this.#stalls;
   }
 
+  /**
+   * Starts watching one link: makes its liveness record, whose first ping falls at a random
+   * point of the first interval. `pingWhenBusy` pings every interval even when frames arrive
+   * (session links: the ping carries the ack).
+   */
+  track(owner: LivenessOwner, pingWhenBusy: boolean): ClientLiveness {
+    const record = new ClientLiveness(owner, clock(), this.#options.interval, pingWhenBusy);
+    this.add(record);
+    return record;
+  }
+
   add(target: Liveness): void {
     if (this.#stopped) return;
     this.#targets.add(target);
     if (!this.#timers.has('sweep')) this.#arm(clock());
   }
 
+  /** Stops watching a link (it ended, or was replaced). */
   delete(target: Liveness): void {
     this.#targets.delete(target);
   }

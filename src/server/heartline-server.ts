@@ -1,19 +1,21 @@
 import { EventEmitter } from 'node:events';
-import http, { type Server as HttpServer, type IncomingMessage } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
-import { CallbackError } from '../common/errors.js';
+import { type ServerOptions, WebSocketServer } from 'ws';
+import { CallbackError, EngineError } from '../common/errors.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import { SESSION_PROTOCOL } from '../protocol/frames.js';
 import { channels } from './channels.js';
+import type { ClientHost } from './client/client-host.js';
+import { createClientId } from './client/client-id.js';
 import { type MessageData, prepareMessage } from './client/outgoing-message.js';
-import { type ClientHost, ServerClient } from './client/server-client.js';
-import { kDeliver } from './client-symbols.js';
-import type { Adapter, Room } from './engine/engine.js';
-import type { Audience } from './engine/replay-log.js';
+import { type ClientInit, kConnection, ServerClient } from './client/server-client.js';
+import type { Audience, Engine, EngineHost, Room } from './engine/engine.js';
+import { memoryEngine } from './engine/memory-engine.js';
 import { HeartbeatSweeper } from './heartbeat-sweeper.js';
 import {
+  DEFAULTS,
   type HeartlineServerOptions,
   type ResolvedServerOptions,
   resolveOptions,
@@ -22,29 +24,26 @@ import {
 } from './options.js';
 import { type BroadcastOptions, type RoomHost, RoomTarget, toRooms } from './room-target.js';
 import { safeEmit } from './safe-emit.js';
-import { canTransition, type ServerState } from './server-state.js';
+import { canMove, type ServerState } from './server-state.js';
 import { ServerStats, type ServerStatsSnapshot } from './server-stats.js';
+import { AckBatcher } from './session/acks.js';
 import { SessionManager } from './session/manager.js';
-import type { SessionLink } from './session/server-session.js';
-import type { ResumeRefusal } from './session/session-store.js';
 import { drainClients } from './shutdown.js';
-import type { DropCause } from './termination-cause.js';
-import {
-  checkUpgrade,
-  matchesPath,
-  rejectUpgrade,
-  type UpgradeRejection,
-} from './upgrade/upgrade-gate.js';
+import { type Attached, attach } from './upgrade/attachment.js';
+import { checkCapacity, checkUpgrade, rejectUpgrade } from './upgrade/upgrade-gate.js';
 
 /** The events of a `HeartlineServer`, as `EventEmitter` argument lists. */
 export interface HeartlineServerEvents {
-  /** A client passed every upgrade check and is connected. */
+  /**
+   * A client passed every upgrade check and is connected; or, in a cluster, a session resumed
+   * here from another server process (`client.resumed === true`, the same `client.id`).
+   */
   connection: [client: ServerClient, request: IncomingMessage];
   /**
    * Something went wrong. With a `client`: that client misbehaved (`ClientViolationError`, and
    * it was closed) or an app listener threw (`CallbackError`; the client stays). Without: the
-   * server itself failed (listening on `port`). Client errors are dropped silently when no
-   * `error` listener exists; server errors then throw, as for any `EventEmitter`.
+   * server itself failed (listening on `port`, the engine). Client errors are dropped silently
+   * when no `error` listener exists; server errors then throw, as for any `EventEmitter`.
    */
   error: [error: Error, client: ServerClient | undefined];
   /** With `port`: the server is listening. */
@@ -52,8 +51,6 @@ export interface HeartlineServerEvents {
   /** `close()` finished: every client, socket and timer is gone. */
   close: [];
 }
-
-const secondsOf = (ms: number) => String(Math.max(1, Math.ceil(ms / 1_000)));
 
 /**
  * A WebSocket server on `ws` that keeps only live clients, checks every upgrade before
@@ -73,17 +70,18 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   readonly #wss: WebSocketServer;
   readonly #clients = new Map<string, ServerClient>();
   readonly #stats = new ServerStats();
-  readonly #adapter: Adapter;
+  readonly #engine: Engine;
   readonly #sweeper: HeartbeatSweeper | undefined;
-  readonly #http: HttpServer | HttpsServer | undefined;
-  readonly #host: ClientHost;
+  readonly #acks: AckBatcher | undefined;
+  /** Session mode; undefined with `resume: false`. */
+  readonly #sessions: SessionManager | undefined;
+  readonly #clientHost: ClientHost;
+  readonly #attached: Attached;
   readonly #protocols = new WeakMap<IncomingMessage, string>();
   #state: ServerState = 'running';
   #drainRetryAfter = 0;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
-  /** Session mode; undefined with `resume: false`. */
-  readonly #sessions: SessionManager | undefined;
 
   /**
    * @param options exactly one of `port`, `server` or `noServer: true`, plus any of the
@@ -104,58 +102,39 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
         this.#protocols.get(request) ?? false,
     } as ServerOptions & { closeTimeout: number });
     this.#sweeper = o.heartbeat ? new HeartbeatSweeper(o.heartbeat) : undefined;
-    const { textPing, textPong } = o.heartbeat || {};
-    this.#adapter = o.adapter({
-      deliver: (id, message, volatile) => this.#clients.get(id)?.[kDeliver](message, volatile),
-      clientIds: () => this.#clients.keys(),
-    });
-    if (o.resume) {
-      this.#sessions = new SessionManager(o.resume, {
-        options: o,
-        stats: this.#stats,
-        roomsOf: (id) => this.#adapter.roomsOf(id),
-        running: () => this.#state === 'running',
-        report: (error, client) => this.#report(error, client),
-        accept: (ws, request, appProtocol, session, refusal) =>
-          this.#accept(ws, request, appProtocol, session, refusal),
-      });
-    }
-    this.#host = {
+    this.#engine = o.engine ?? memoryEngine();
+    this.#engine.attach(this.#engineHost, o.resume || DEFAULTS.resume);
+    const report = (error: Error, client?: ServerClient) => this.#report(error, client);
+    this.#acks = o.resume ? new AckBatcher(this.#engine, report) : undefined;
+    this.#sessions = o.resume
+      ? new SessionManager({
+          options: o,
+          stats: this.#stats,
+          engine: this.#engine,
+          running: () => this.#state === 'running',
+          report,
+          local: (id) => this.#clients.get(id),
+          admit: (init, request, greet) => this.#admit(init, request, greet),
+        })
+      : undefined;
+    this.#clientHost = {
       options: o,
       stats: this.#stats,
-      adapter: this.#adapter,
+      engine: this.#engine,
       sweeper: this.#sweeper,
-      textPing: textPing ? Buffer.from(textPing) : undefined,
-      textPong: textPing && textPong !== undefined ? prepareMessage(textPong) : undefined,
-      report: (error, client) => this.#report(error, client),
-      linkEnded: (client, code, reason, cause) => this.#linkEnded(client, code, reason, cause),
+      acks: this.#acks,
+      report,
       ended: (client) => this.#ended(client),
-      append: (audience, message) => this.#sessions!.append(audience, message),
       detached: (client) => this.#sessions?.detached(client),
-      ackLater: (client) => this.#sessions?.ackLater(client),
     };
-    const a = o.attachment;
-    if (a.kind === 'port') {
-      this.#http = http.createServer((_request, response) => {
-        const body = 'Upgrade Required';
-        response.writeHead(426, {
-          'Content-Type': 'text/plain',
-          'Content-Length': body.length,
-          Connection: 'close',
-        });
-        response.end(body);
-      });
-      this.#http.on('upgrade', this.#onUpgrade);
-      this.#http.on('error', (error) => this.emit('error', error, undefined));
-      this.#http.listen(a.port, a.host, () =>
+    this.#attached = attach(o.attachment, o.paths, {
+      upgrade: (request, socket, head) => this.handleUpgrade(request, socket, head),
+      error: (error) => this.emit('error', error, undefined),
+      listening: () =>
         safeEmit(this, 'listening', [], (error) =>
-          this.#report(new CallbackError("A 'listening' listener threw", error), undefined),
+          report(new CallbackError("A 'listening' listener threw", error)),
         ),
-      );
-    } else if (a.kind === 'server') {
-      this.#http = a.server;
-      a.server.on('upgrade', this.#onUpgrade);
-    }
+    });
   }
 
   /** `'running'`, `'draining'` once `close()` began, `'closed'` when it finished. */
@@ -163,7 +142,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     return this.#state;
   }
 
-  /** The connected clients by id. */
+  /** The clients of this process by id: connected, or sessions waiting for a resume. */
   get clients(): ReadonlyMap<string, ServerClient> {
     return this.#clients;
   }
@@ -173,7 +152,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
    * @example (server.address() as AddressInfo).port
    */
   address(): AddressInfo | string | null {
-    return this.#http?.address() ?? null;
+    return this.#attached.address();
   }
 
   /**
@@ -194,7 +173,18 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       );
       verdict = { ok: false, status: 500, message: 'Internal Server Error' };
     }
-    if (verdict.ok) verdict = this.#checkCapacity() ?? verdict;
+    if (verdict.ok) {
+      const { limit, retryAfter } = this.options.maxConnections;
+      verdict =
+        checkCapacity({
+          running: this.#state === 'running',
+          drainRetryAfter: this.#drainRetryAfter,
+          connections: this.#stats.connections,
+          pending: this.#sessions?.pending ?? 0,
+          limit,
+          retryAfter,
+        }) ?? verdict;
+    }
     if (!verdict.ok) {
       this.#stats.reject(verdict.status);
       rejectUpgrade(socket, verdict);
@@ -205,7 +195,15 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       if (protocol === SESSION_PROTOCOL && this.#sessions) {
         void this.#sessions.handshake(ws, request, appProtocol);
-      } else this.#accept(ws, request, appProtocol);
+      } else {
+        const init = {
+          id: createClientId(),
+          ws,
+          protocol: appProtocol,
+          remoteAddress: request.socket.remoteAddress,
+        };
+        this.#admit(init, request);
+      }
     });
   }
 
@@ -226,11 +224,11 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   }
 
   /**
-   * The names of the rooms that have members.
+   * The names of the rooms that have members on this process.
    * @example server.rooms() // ['lobby', 'room:42']
    */
   rooms(): Room[] {
-    return [...this.#adapter.rooms()];
+    return [...this.#engine.rooms()];
   }
 
   /**
@@ -239,7 +237,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
    * @example server.stats().terminations.heartbeat_timeout
    */
   stats(): ServerStatsSnapshot {
-    return this.#stats.snapshot(this.#adapter.roomCount, this.#sweeper?.stalls ?? 0);
+    return this.#stats.snapshot(this.#engine.roomCount, this.#sweeper?.stalls ?? 0);
   }
 
   /**
@@ -247,8 +245,8 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
    * every client is closed with `code` and a reason carrying `retry-after=<ms>`, where the ms
    * are drawn uniformly from [0, `retryAfter`) for each client, so that clients come back
    * spread over that window rather than in one burst; clients still connected after
-   * `deadline` ms are terminated. Resolves when every socket and timer is gone. Idempotent: later calls return the
-   * same promise (and ignore their options).
+   * `deadline` ms are terminated. Resolves when every socket and timer is gone. Idempotent:
+   * later calls return the same promise (and ignore their options).
    *
    * @example
    * process.on('SIGTERM', () => server.close({ retryAfter: 10_000 }));
@@ -266,27 +264,33 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     return this.#closing;
   }
 
-  readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    // Another upgrade handler on the same server may own this path (several endpoints).
-    if (
-      !matchesPath(request, this.options.paths) &&
-      (this.#http?.listenerCount('upgrade') ?? 0) > 1
-    )
-      return;
-    this.handleUpgrade(request, socket, head);
-  };
-
   readonly #roomHost: RoomHost = {
     broadcastTo: (rooms, data, options) => this.#broadcast(rooms, data, options),
     membersOf: (rooms) => {
       const ids = new Set<string>();
-      for (const room of rooms) for (const id of this.#adapter.members(room)) ids.add(id);
+      for (const room of rooms) for (const id of this.#engine.members(room)) ids.add(id);
       return [...ids].flatMap((id) => this.#clients.get(id) ?? []);
     },
     countOf: (rooms) =>
       rooms.length === 1
-        ? this.#adapter.members(rooms[0]!).size
+        ? this.#engine.members(rooms[0]!).size
         : this.#roomHost.membersOf(rooms).length,
+  };
+
+  readonly #engineHost: EngineHost = {
+    deliver: (id, message, volatile) =>
+      this.#clients.get(id)?.[kConnection].deliver(message, volatile),
+    clientIds: () => this.#clients.keys(),
+    report: (error) => this.#report(error, undefined),
+    invalidate: (reason) => {
+      this.#report(new EngineError(`Sessions can no longer resume: ${reason}`), undefined);
+      for (const client of [...this.#clients.values()]) {
+        if (client.mode === 'session') {
+          client[kConnection].end(CloseCode.ResumeRejected, 'Session lost', 'server_close', false);
+        }
+      }
+    },
+    moved: (id) => this.#clients.get(id)?.[kConnection].moved(),
   };
 
   #broadcast(
@@ -300,57 +304,30 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       except === undefined
         ? undefined
         : new Set(except instanceof ServerClient ? [except.id] : [...except].map((c) => c.id));
-    const volatile = options?.volatile === true;
-    if (!volatile && this.#sessions && this.#sessions.size > 0) {
-      // One append whatever the audience's size; sessions that were not there get nothing.
-      const exceptIds = ids && [...ids];
-      const audience: Audience = rooms
-        ? { kind: 'rooms', rooms, except: exceptIds }
-        : { kind: 'all', except: exceptIds };
-      message.offset = this.#host.append(audience, message);
-    }
-    this.#adapter.broadcast(message, { rooms, except: ids, volatile });
+    const audience: Audience = rooms
+      ? { kind: 'rooms', rooms, except: ids }
+      : { kind: 'all', except: ids };
+    this.#engine.publish(message, audience, options?.volatile === true);
   }
 
-  #checkCapacity(): UpgradeRejection | undefined {
-    if (this.#state !== 'running') {
-      const headers = { 'Retry-After': secondsOf(this.#drainRetryAfter) };
-      return { ok: false, status: 503, message: 'Server is shutting down', headers };
-    }
-    const { limit, retryAfter } = this.options.maxConnections;
-    if (this.#stats.connections + (this.#sessions?.pending ?? 0) >= limit) {
-      const headers = { 'Retry-After': secondsOf(retryAfter) };
-      return { ok: false, status: 503, message: 'Too many connections', headers };
-    }
-    return undefined;
-  }
-
-  #accept(
-    ws: WebSocket,
-    request: IncomingMessage,
-    protocol: string,
-    session?: SessionLink,
-    refusal?: ResumeRefusal,
-  ): ServerClient {
-    const client = new ServerClient(
-      ws,
-      protocol,
-      request.socket.remoteAddress,
-      this.#host,
-      session,
-    );
+  /** Makes, registers and announces a client; `greet` writes the session's hello first. */
+  #admit(init: ClientInit, request: IncomingMessage, greet?: (client: ServerClient) => void): void {
+    const client = new ServerClient(init, this.#clientHost);
     this.#clients.set(client.id, client);
-    this.#stats.connections++;
-    this.#stats.accepted++;
+    greet?.(client);
     if (channels.connection.hasSubscribers) {
       channels.connection.publish({
         clientId: client.id,
-        protocol,
+        protocol: client.protocol,
         remoteAddress: client.remoteAddress,
       });
     }
-    if (session) {
-      this.#sessions!.started(ws, client, refusal);
+    if (init.resumed && channels.resume.hasSubscribers) {
+      channels.resume.publish({
+        clientId: client.id,
+        moved: true,
+        remoteAddress: client.remoteAddress,
+      });
     }
     safeEmit(this, 'connection', [client, request], (error) =>
       this.#report(
@@ -358,26 +335,11 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
         client,
       ),
     );
-    return client;
-  }
-
-  #linkEnded(client: ServerClient, code: number, reason: string, cause: DropCause): void {
-    this.#stats.connections--;
-    this.#stats.terminations[cause]++;
-    if (channels.drop.hasSubscribers) {
-      channels.drop.publish({
-        clientId: client.id,
-        code,
-        reason,
-        cause,
-        duration: Date.now() - client.connectedAt,
-      });
-    }
   }
 
   #ended(client: ServerClient): void {
     if (!this.#clients.delete(client.id)) return;
-    this.#adapter.leaveAll(client.id);
+    this.#engine.forget(client.id);
     this.#sessions?.ended(client);
     if (this.#clients.size === 0) this.#drained?.();
   }
@@ -385,15 +347,16 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   #report(error: Error, client: ServerClient | undefined): void {
     if (this.listenerCount('error') === 0) {
       // Misbehaving clients are routine; a throwing app listener is a bug worth a warning.
-      if (error instanceof CallbackError) process.emitWarning(error);
+      if (error instanceof CallbackError || error instanceof EngineError)
+        process.emitWarning(error);
       return;
     }
     safeEmit(this, 'error', [error, client], (e) => process.emitWarning(e as Error));
   }
 
   #setState(to: ServerState): void {
-    if (!canTransition(this.#state, to))
-      throw new Error(`HeartlineServer: illegal move ${this.#state} → ${to}`);
+    if (!canMove(this.#state, to))
+      throw new Error(`Heartline bug: illegal server state move ${this.#state} → ${to}`);
     this.#state = to;
   }
 
@@ -406,26 +369,14 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       this.#drained = resolve;
     });
     const { drained, terminated } = await drainClients(this.#clients, s, lastGone);
-    await this.#adapter.close();
-    await this.#detach();
+    this.#acks?.close();
+    await this.#engine.close();
+    await this.#attached.detach();
+    this.#wss.close();
     this.#setState('closed');
     if (channels.close.hasSubscribers) channels.close.publish({ drained, terminated });
     safeEmit(this, 'close', [], (error) =>
       this.#report(new CallbackError("A 'close' listener threw", error), undefined),
     );
-  }
-
-  async #detach(): Promise<void> {
-    const a = this.options.attachment;
-    if (a.kind === 'server') a.server.off('upgrade', this.#onUpgrade);
-    this.#wss.close();
-    if (a.kind === 'port' && this.#http) {
-      const server = this.#http;
-      // The callback also runs (with ERR_SERVER_NOT_RUNNING) when listen() had failed.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    }
   }
 }

@@ -10,6 +10,7 @@
 export {
   CallbackError,
   ClientViolationError,
+  EngineError,
   ErrorCode,
   HeartlineError,
   InvalidOptionError,
@@ -27,18 +28,31 @@ export {
   type ConnectionMessage,
   channels,
   type DropMessage,
+  type ResumeMessage,
 } from './channels.js';
+export type { ClientState } from './client/client-state.js';
 export type { MessageData, PreparedMessage } from './client/outgoing-message.js';
 export type { RateLimitOptions } from './client/rate-limiter.js';
-export { type SendOptions, ServerClient, type ServerClientEvents } from './client/server-client.js';
+export {
+  type SendOptions,
+  ServerClient,
+  type ServerClientEvents,
+} from './client/server-client.js';
 export type {
-  Adapter,
-  AdapterFactory,
-  AdapterHost,
-  BroadcastTarget,
+  Audience,
+  Engine,
+  EngineHost,
+  EngineSettings,
+  ReplayBatch,
+  ReplayCursor,
+  ResumeRefusal,
+  ResumeRequest,
+  ResumeResult,
+  Resumption,
   Room,
+  SessionInit,
 } from './engine/engine.js';
-export { MemoryAdapter } from './engine/memory-rooms.js';
+export { MemoryEngine, memoryEngine } from './engine/memory-engine.js';
 export { HeartlineServer, type HeartlineServerEvents } from './heartline-server.js';
 export {
   type Attachment,
@@ -47,11 +61,12 @@ export {
   type HeartbeatSettings,
   type HeartlineServerOptions,
   type ResolvedServerOptions,
+  type ResumeSettings,
   type ShutdownSettings,
 } from './options.js';
 export { type BroadcastOptions, RoomTarget } from './room-target.js';
 export type { ServerState } from './server-state.js';
 export type { ServerStatsSnapshot } from './server-stats.js';
-export { DROP_CAUSES, type DropCause } from './termination-cause.js';
+export { TERMINATION_CAUSES, type TerminationCause } from './termination-cause.js';
 export type { OriginCheck, OriginsOption } from './upgrade/origin-policy.js';
 export type { ProtocolSelector, ProtocolsOption } from './upgrade/protocol-policy.js';

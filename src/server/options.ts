@@ -1,13 +1,19 @@
+/**
+ * The server's options: what `new HeartlineServer(options)` accepts, every default in one
+ * `DEFAULTS` object, and the one `resolveOptions()` that validates and freezes them. Nothing
+ * else in the server reads raw options. The options table in docs/server.md and the
+ * `@default` tags below are checked against `DEFAULTS` by a test.
+ */
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import {
   checkBoolean,
   checkDelay,
-  checkFunction,
   checkKnownKeys,
   checkNumber,
   checkObject,
   invalid,
+  withDefaults,
 } from '../common/validate.js';
 import {
   CloseCode,
@@ -15,9 +21,10 @@ import {
   formatRetryAfter,
   isAppCloseCode,
 } from '../protocol/close-codes.js';
+import { type PreparedMessage, prepareMessage } from './client/outgoing-message.js';
 import type { RateLimitOptions } from './client/rate-limiter.js';
-import type { AdapterFactory } from './engine/engine.js';
-import { MemoryAdapter } from './engine/memory-rooms.js';
+import type { Engine } from './engine/engine.js';
+import { type AttachmentOptions, resolveAttachment, resolvePaths } from './upgrade/attachment.js';
 import {
   type OriginPolicy,
   type OriginsOption,
@@ -31,9 +38,9 @@ import {
 
 /** Heartbeat settings of the server. */
 export interface HeartbeatSettings {
-  /** ms between protocol pings to each client. @default 25_000 */
+  /** ms between protocol pings to each client. @default 25000 */
   readonly interval: number;
-  /** ms a client may stay silent after a ping before it is terminated. @default 10_000 */
+  /** ms a client may stay silent after a ping before it is terminated. @default 10000 */
   readonly timeout: number;
   /** Text message of classic-snippet clients answered with `textPong`; `false` = none. @default 'ping' */
   readonly textPing: string | false;
@@ -47,9 +54,9 @@ export interface ShutdownSettings {
   readonly code: number;
   /** Close reason text, before the `; retry-after=<ms>` hint. @default 'Service restart' */
   readonly reason: string;
-  /** ms over which clients' retry-after hints are spread uniformly. @default 5_000 */
+  /** ms over which clients' retry-after hints are spread uniformly. @default 5000 */
   readonly retryAfter: number;
-  /** ms after which clients that have not closed are terminated. @default 10_000 */
+  /** ms after which clients that have not closed are terminated. @default 10000 */
   readonly deadline: number;
 }
 
@@ -57,8 +64,20 @@ export interface ShutdownSettings {
 export interface ConnectionLimit {
   /** Most clients at once; more get HTTP 503. @default Infinity */
   readonly limit: number;
-  /** ms sent as `Retry-After` (in whole seconds) with that 503. @default 5_000 */
+  /** ms sent as `Retry-After` (in whole seconds) with that 503. @default 5000 */
   readonly retryAfter: number;
+}
+
+/** Session mode's settings. */
+export interface ResumeSettings {
+  /** ms a session is kept after its link dropped, for the client to resume it. @default 120000 */
+  readonly window: number;
+  /** Reliable messages the replay log keeps at most (shared by every session of the process). @default 10000 */
+  readonly maxMessages: number;
+  /** Payload bytes the replay log keeps at most. @default 16777216 */
+  readonly maxBytes: number;
+  /** ms a `heartline.v1` link may take to send its `connect` frame. @default 10000 */
+  readonly handshakeTimeout: number;
 }
 
 /**
@@ -74,9 +93,9 @@ export interface HeartlineServerOptions {
   host?: string;
   /** Attach to this existing `http`/`https` server; `close()` leaves it listening. */
   server?: HttpServer | HttpsServer;
-  /** Attach to nothing: pass upgrades in with `handleUpgrade(request, socket, head)`. @default false */
+  /** Attach to nothing: pass upgrades in with `handleUpgrade(request, socket, head)`. */
   noServer?: boolean;
-  /** Accept upgrades only on this path or these paths (query ignored); any path when absent. @default undefined */
+  /** Accept upgrades only on this path or these paths (query ignored); any path when absent. */
   path?: string | readonly string[];
   /**
    * Allowed `Origin`s: `'same-origin'`, `'*'`, a list (wildcards allowed) or a function.
@@ -102,13 +121,12 @@ export interface HeartlineServerOptions {
   requireProtocol?: boolean;
   /**
    * Heartbeat settings, a number as the interval, or `false` for none.
-   * @default { interval: 25_000, timeout: 10_000, textPing: 'ping', textPong: 'pong' }
    * @example heartbeat: { interval: 15_000, timeout: 5_000 }
    */
   heartbeat?: Partial<HeartbeatSettings> | number | false;
-  /** Largest message accepted, in bytes; larger ones close the client with 1009. @default 1_048_576 */
+  /** Largest message accepted, in bytes; larger ones close the client with 1009. @default 1048576 */
   maxPayload?: number;
-  /** Bytes a client's send buffer may hold before it is closed with 4507 (slow consumer). @default 1_048_576 */
+  /** Bytes a client's send buffer may hold before it is closed with 4507 (slow consumer). @default 1048576 */
   highWaterMark?: number;
   /**
    * Per-client inbound message limit (over it: close 1008), a number per second, or `false`.
@@ -116,39 +134,36 @@ export interface HeartlineServerOptions {
    * @example rateLimit: { messages: 20, interval: 1_000 }
    */
   rateLimit?: Partial<RateLimitOptions> | number | false;
-  /** The connection cap, or a number as its limit. @default { limit: Infinity, retryAfter: 5_000 } */
+  /** The connection cap, or a number as its limit. */
   maxConnections?: Partial<ConnectionLimit> | number;
-  /** ms a closing handshake may take before the socket is destroyed. @default 5_000 */
+  /** ms a closing handshake may take before the socket is destroyed. @default 5000 */
   closeTimeout?: number;
-  /** Defaults for `close()`. @default { code: 1012, reason: 'Service restart', retryAfter: 5_000, deadline: 10_000 } */
+  /** Defaults for `close()`. */
   shutdown?: Partial<ShutdownSettings>;
-  /** Builds the room adapter. @default (host) => new MemoryAdapter(host) */
-  adapter?: AdapterFactory;
+  /**
+   * Where rooms, fan-out, the replay log and the sessions live: this process's memory by
+   * default (`memoryEngine()`), or a cluster's shared store (`redisEngine()` from
+   * `heartline/redis`). One engine serves one server.
+   * @example engine: redisEngine({ client: redis, prefix: 'chat' })
+   */
+  engine?: Engine;
   /**
    * Session mode (`heartline.v1`, PROTOCOL.md): how long a session outlives its dropped link,
    * and the bounds of the log its missed messages are replayed from; `false` serves plain mode
    * only.
-   * @default { window: 120_000, maxMessages: 10_000, maxBytes: 16_777_216 }
    * @example resume: { window: 30_000 }
    */
   resume?: Partial<ResumeSettings> | false;
 }
 
-/** Session mode's bounds. */
-export interface ResumeSettings {
-  /** ms a session is kept after its link dropped, for the client to resume it. */
-  readonly window: number;
-  /** Reliable messages the replay log keeps at most (shared by every session of the process). */
-  readonly maxMessages: number;
-  /** Payload bytes the replay log keeps at most. */
-  readonly maxBytes: number;
-}
-
 /** Where the server gets its connections from. */
-export type Attachment =
-  | { readonly kind: 'port'; readonly port: number; readonly host: string | undefined }
-  | { readonly kind: 'server'; readonly server: HttpServer | HttpsServer }
-  | { readonly kind: 'noServer' };
+export type Attachment = AttachmentOptions;
+
+/** The heartbeat's text ping as bytes and its answer, prepared once. */
+export interface TextPing {
+  readonly ping: Buffer;
+  readonly pong: PreparedMessage;
+}
 
 export interface ResolvedServerOptions {
   readonly attachment: Attachment;
@@ -158,23 +173,25 @@ export interface ResolvedServerOptions {
   readonly protocols: ProtocolPolicy;
   readonly requireProtocol: boolean;
   readonly heartbeat: HeartbeatSettings | false;
+  /** `heartbeat.textPing` and `textPong`, encoded once; undefined when off. */
+  readonly textPing: TextPing | undefined;
   readonly maxPayload: number;
   readonly highWaterMark: number;
   readonly rateLimit: RateLimitOptions | false;
   readonly maxConnections: ConnectionLimit;
   readonly closeTimeout: number;
   readonly shutdown: ShutdownSettings;
-  readonly adapter: AdapterFactory;
+  readonly engine: Engine | undefined;
   readonly resume: ResumeSettings | false;
 }
 
 const MiB = 1024 * 1024;
 
 /**
- * Every default of the server in one place; the options table in docs/server.md is checked
- * against this object. The values follow research/server-anchors.md §4.5: a 25 s ping stays
- * below the 55–60 s idle cut of proxies and balancers, a 10 s timeout bounds detection to
- * about 35 s, and 1 MiB bounds both directions (ws's own 100 MiB `maxPayload` is too lax).
+ * Every default of the server in one place. A 25 s ping stays below the 55–60 s idle cut of
+ * common proxies and balancers (nginx `proxy_read_timeout`, AWS ALB), a 10 s timeout bounds
+ * detection to about 35 s, and 1 MiB bounds both directions (`ws`'s own 100 MiB `maxPayload`
+ * lets one client hold 100 MiB of a server's memory).
  *
  * @example
  * DEFAULTS.heartbeat.interval // 25_000
@@ -188,7 +205,7 @@ export const DEFAULTS = Object.freeze({
   heartbeat: Object.freeze({
     interval: 25_000,
     timeout: 10_000,
-    textPing: 'ping',
+    textPing: 'ping' as string | false,
     textPong: 'pong',
   }),
   maxPayload: MiB,
@@ -199,15 +216,20 @@ export const DEFAULTS = Object.freeze({
   maxConnections: Object.freeze({ limit: Number.POSITIVE_INFINITY, retryAfter: 5_000 }),
   closeTimeout: 5_000,
   shutdown: Object.freeze({
-    code: CloseCode.ServiceRestart,
+    code: CloseCode.ServiceRestart as number,
     reason: 'Service restart',
     retryAfter: 5_000,
     deadline: 10_000,
   }),
-  adapter: ((host) => new MemoryAdapter(host)) as AdapterFactory,
-  resume: Object.freeze({ window: 120_000, maxMessages: 10_000, maxBytes: 16 * MiB }),
+  resume: Object.freeze({
+    window: 120_000,
+    maxMessages: 10_000,
+    maxBytes: 16 * MiB,
+    handshakeTimeout: 10_000,
+  }),
 } as const);
 
+/** The top-level option names, tied to the options interface so that neither can drift. */
 const TOP_KEYS = [
   'port',
   'host',
@@ -225,72 +247,21 @@ const TOP_KEYS = [
   'maxConnections',
   'closeTimeout',
   'shutdown',
-  'adapter',
+  'engine',
   'resume',
-] as const;
-
-/** `{ interval: undefined }` means "the default", as it would with a spread of user options. */
-function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(o)) if (value !== undefined) out[key] = value;
-  return out;
-}
-
-function resolveAttachment(o: Record<string, unknown>): Attachment {
-  const given = (['port', 'server', 'noServer'] as const).filter((k) =>
-    k === 'noServer' ? o.noServer === true : o[k] !== undefined,
-  );
-  if (given.length !== 1) {
-    invalid(
-      'options',
-      'an object with exactly one of `port`, `server` or `noServer: true`',
-      given.length ? given.join(' and ') : 'none',
-    );
-  }
-  if (o.noServer !== undefined) checkBoolean('noServer', o.noServer);
-  if (o.host !== undefined && (typeof o.host !== 'string' || o.port === undefined)) {
-    invalid('host', 'a string, given with `port`', o.host);
-  }
-  if (given[0] === 'port') {
-    const port = checkNumber('port', o.port, { min: 0, max: 65_535, integer: true });
-    return Object.freeze({ kind: 'port', port, host: o.host as string | undefined });
-  }
-  if (given[0] === 'server') {
-    const server = o.server as { on?: unknown; listeners?: unknown };
-    if (
-      typeof server !== 'object' ||
-      typeof server.on !== 'function' ||
-      typeof server.listeners !== 'function'
-    ) {
-      invalid('server', 'an http.Server or https.Server', o.server);
-    }
-    return Object.freeze({ kind: 'server', server: o.server as HttpServer });
-  }
-  return Object.freeze({ kind: 'noServer' });
-}
-
-function resolvePaths(value: unknown): ReadonlySet<string> | undefined {
-  if (value === undefined) return undefined;
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0)
-    invalid('path', 'a path or a non-empty array of paths', value);
-  list.forEach((p: unknown, i) => {
-    if (typeof p !== 'string' || !p.startsWith('/') || /[?#\s]/.test(p)) {
-      invalid(
-        typeof value === 'string' ? 'path' : `path[${i}]`,
-        'a path starting with "/" (no query)',
-        p,
-      );
-    }
-  });
-  return Object.freeze(new Set(list as string[]));
-}
+] as const satisfies readonly (keyof HeartlineServerOptions)[];
+// …and the other way round: every option has a key above.
+type Missing = Exclude<keyof HeartlineServerOptions, (typeof TOP_KEYS)[number]>;
+const everyOptionListed: [Missing] extends [never] ? true : Missing = true;
+void everyOptionListed;
 
 function resolveHeartbeat(raw: unknown): HeartbeatSettings | false {
   if (raw === false) return false;
-  const o = typeof raw === 'number' ? { interval: raw } : checkObject('heartbeat', raw);
-  checkKnownKeys('heartbeat', o, Object.keys(DEFAULTS.heartbeat));
-  const h: Record<string, unknown> = { ...DEFAULTS.heartbeat, ...definedOnly(o) };
+  const h = withDefaults(
+    'heartbeat',
+    typeof raw === 'number' ? { interval: raw } : raw,
+    DEFAULTS.heartbeat,
+  );
   if (h.textPing !== false && (typeof h.textPing !== 'string' || h.textPing === '')) {
     invalid('heartbeat.textPing', 'a non-empty string or false', h.textPing);
   }
@@ -298,16 +269,18 @@ function resolveHeartbeat(raw: unknown): HeartbeatSettings | false {
   return Object.freeze({
     interval: checkDelay('heartbeat.interval', h.interval, 1),
     timeout: checkDelay('heartbeat.timeout', h.timeout, 1),
-    textPing: h.textPing as string | false,
-    textPong: h.textPong as string,
+    textPing: h.textPing,
+    textPong: h.textPong,
   });
 }
 
 function resolveRateLimit(raw: unknown): RateLimitOptions | false {
   if (raw === false) return false;
-  const o = typeof raw === 'number' ? { messages: raw } : checkObject('rateLimit', raw);
-  checkKnownKeys('rateLimit', o, Object.keys(DEFAULTS.rateLimitSettings));
-  const r = { ...DEFAULTS.rateLimitSettings, ...definedOnly(o) };
+  const r = withDefaults(
+    'rateLimit',
+    typeof raw === 'number' ? { messages: raw } : raw,
+    DEFAULTS.rateLimitSettings,
+  );
   return Object.freeze({
     messages: checkNumber('rateLimit.messages', r.messages, { min: 1, integer: true }),
     interval: checkDelay('rateLimit.interval', r.interval, 1),
@@ -315,9 +288,11 @@ function resolveRateLimit(raw: unknown): RateLimitOptions | false {
 }
 
 function resolveMaxConnections(raw: unknown): ConnectionLimit {
-  const o = typeof raw === 'number' ? { limit: raw } : checkObject('maxConnections', raw);
-  checkKnownKeys('maxConnections', o, Object.keys(DEFAULTS.maxConnections));
-  const m = { ...DEFAULTS.maxConnections, ...definedOnly(o) };
+  const m = withDefaults(
+    'maxConnections',
+    typeof raw === 'number' ? { limit: raw } : raw,
+    DEFAULTS.maxConnections,
+  );
   return Object.freeze({
     limit: checkNumber('maxConnections.limit', m.limit, {
       min: 0,
@@ -336,7 +311,7 @@ export function resolveShutdown(
 ): ShutdownSettings {
   const o = checkObject(name, raw);
   checkKnownKeys(name, o, Object.keys(DEFAULTS.shutdown));
-  const s = { ...base, ...definedOnly(o) };
+  const s = withDefaults(name, o, base);
   if (
     typeof s.code !== 'number' ||
     (!isAppCloseCode(s.code) && s.code !== 1001 && s.code !== 1012 && s.code !== 1013)
@@ -361,20 +336,33 @@ export function resolveShutdown(
 
 function resolveResume(raw: unknown): ResumeSettings | false {
   if (raw === false) return false;
-  const o = checkObject('resume', raw);
-  checkKnownKeys('resume', o, Object.keys(DEFAULTS.resume));
-  const r = { ...DEFAULTS.resume, ...definedOnly(o) };
+  const r = withDefaults('resume', raw, DEFAULTS.resume);
   return Object.freeze({
     window: checkDelay('resume.window', r.window, 1),
     maxMessages: checkNumber('resume.maxMessages', r.maxMessages, { min: 1, integer: true }),
     maxBytes: checkNumber('resume.maxBytes', r.maxBytes, { min: 1, integer: true }),
+    handshakeTimeout: checkDelay('resume.handshakeTimeout', r.handshakeTimeout, 1),
   });
+}
+
+/** An engine is recognised by what it can do (another copy of the package may have made it). */
+function resolveEngine(value: unknown): Engine | undefined {
+  if (value === undefined) return undefined;
+  const e = value as Partial<Record<keyof Engine, unknown>>;
+  const methods = ['attach', 'ready', 'publish', 'join', 'leave', 'resume', 'close'] as const;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    methods.some((m) => typeof e[m] !== 'function')
+  ) {
+    invalid('engine', 'an engine such as memoryEngine() or redisEngine({ client })', value);
+  }
+  return value as Engine;
 }
 
 /**
  * Merges user options over DEFAULTS, expands shorthands (`false`, a bare number), validates
- * every field through the shared helpers and returns a frozen object. Nothing else in the
- * server reads raw options.
+ * every field through the shared helpers and returns a frozen object.
  *
  * @example
  * resolveOptions({ port: 0, heartbeat: 10_000 }).heartbeat // { interval: 10000, timeout: 10000, … }
@@ -382,7 +370,7 @@ function resolveResume(raw: unknown): ResumeSettings | false {
 export function resolveOptions(options: HeartlineServerOptions | undefined): ResolvedServerOptions {
   const o = checkObject('options', options);
   checkKnownKeys('', o, TOP_KEYS);
-  if (o.adapter !== undefined) checkFunction('adapter', o.adapter);
+  const heartbeat = resolveHeartbeat(o.heartbeat ?? DEFAULTS.heartbeat);
   return Object.freeze({
     attachment: resolveAttachment(o),
     paths: resolvePaths(o.path),
@@ -393,7 +381,14 @@ export function resolveOptions(options: HeartlineServerOptions | undefined): Res
     ),
     protocols: resolveProtocolPolicy(o.protocols ?? DEFAULTS.protocols),
     requireProtocol: checkBoolean('requireProtocol', o.requireProtocol ?? DEFAULTS.requireProtocol),
-    heartbeat: resolveHeartbeat(o.heartbeat ?? DEFAULTS.heartbeat),
+    heartbeat,
+    textPing:
+      heartbeat && heartbeat.textPing !== false
+        ? Object.freeze({
+            ping: Buffer.from(heartbeat.textPing),
+            pong: prepareMessage(heartbeat.textPong),
+          })
+        : undefined,
     maxPayload: checkNumber('maxPayload', o.maxPayload ?? DEFAULTS.maxPayload, {
       min: 1,
       integer: true,
@@ -406,7 +401,7 @@ export function resolveOptions(options: HeartlineServerOptions | undefined): Res
     maxConnections: resolveMaxConnections(o.maxConnections ?? DEFAULTS.maxConnections),
     closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
     shutdown: resolveShutdown(o.shutdown, DEFAULTS.shutdown),
-    adapter: (o.adapter as AdapterFactory | undefined) ?? DEFAULTS.adapter,
+    engine: resolveEngine(o.engine),
     resume: resolveResume(o.resume),
   });
 }

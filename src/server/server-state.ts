@@ -2,7 +2,7 @@
 export type ServerState = 'running' | 'draining' | 'closed';
 
 /** The legal moves, as plain data: the one writer (`HeartlineServer#setState`) checks them. */
-export const NEXT_STATE = {
+export const NEXT = {
   running: ['draining'],
   draining: ['closed'],
   closed: [],
@@ -12,9 +12,9 @@ export const NEXT_STATE = {
  * Whether the server may move from `from` to `to`.
  *
  * @example
- * canTransition('running', 'draining') // true
- * canTransition('closed', 'running') // false
+ * canMove('running', 'draining') // true
+ * canMove('closed', 'running') // false
  */
-export function canTransition(from: ServerState, to: ServerState): boolean {
-  return (NEXT_STATE[from] as readonly ServerState[]).includes(to);
+export function canMove(from: ServerState, to: ServerState): boolean {
+  return (NEXT[from] as readonly ServerState[]).includes(to);
 }

@@ -1,4 +1,4 @@
-import { DROP_CAUSES, type DropCause } from './termination-cause.js';
+import { TERMINATION_CAUSES, type TerminationCause } from './termination-cause.js';
 
 /** A snapshot of what the server has done since it started; see `HeartlineServer#stats()`. */
 export interface ServerStatsSnapshot {
@@ -21,7 +21,7 @@ export interface ServerStatsSnapshot {
   /** Heartbeat sweeps that found the event loop stalled and so terminated no one. */
   readonly stalls: number;
   /** Ended connections by cause. */
-  readonly terminations: Readonly<Record<DropCause, number>>;
+  readonly terminations: Readonly<Record<TerminationCause, number>>;
 }
 
 /** The mutable counters behind `stats()`: plain additions, nothing allocated per message. */
@@ -34,8 +34,8 @@ export class ServerStats {
   messagesOut = 0;
   volatileDropped = 0;
   readonly rejected = new Map<number, number>();
-  readonly terminations = Object.fromEntries(DROP_CAUSES.map((c) => [c, 0])) as Record<
-    DropCause,
+  readonly terminations = Object.fromEntries(TERMINATION_CAUSES.map((c) => [c, 0])) as Record<
+    TerminationCause,
     number
   >;
 

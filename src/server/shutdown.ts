@@ -1,7 +1,6 @@
 import { Timers } from '../common/timers.js';
 import { formatRetryAfter } from '../protocol/close-codes.js';
-import type { ServerClient } from './client/server-client.js';
-import { kEnd } from './client-symbols.js';
+import { kConnection, type ServerClient } from './client/server-client.js';
 import type { ShutdownSettings } from './options.js';
 
 /**
@@ -33,13 +32,18 @@ export async function drainClients(
   if (drained === 0) return { drained, terminated };
   const { code, reason, retryAfter, deadline } = settings;
   for (const client of [...clients.values()]) {
-    client[kEnd](code, formatRetryAfter(reason, retryDelay(retryAfter)), 'shutdown', false);
+    client[kConnection].end(
+      code,
+      formatRetryAfter(reason, retryDelay(retryAfter)),
+      'shutdown',
+      false,
+    );
   }
   const timers = new Timers<'deadline'>({ unref: true });
   timers.set('deadline', deadline, () => {
     for (const client of clients.values()) {
       terminated++;
-      client[kEnd](code, '', 'shutdown', true);
+      client[kConnection].end(code, '', 'shutdown', true);
     }
   });
   try {

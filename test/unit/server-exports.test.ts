@@ -18,26 +18,28 @@ describe('heartline/server exports', () => {
     );
   });
 
-  it('exports the server, its adapter and its errors', () => {
+  it('exports the server, its engines and its errors', () => {
     expect(Object.keys(server).sort()).toEqual(
       [
         'CallbackError',
         'ClientViolationError',
         'CloseCode',
         'DEFAULTS',
-        'DROP_CAUSES',
+        'EngineError',
         'ErrorCode',
         'HeartlineError',
         'HeartlineServer',
         'InvalidOptionError',
-        'MemoryAdapter',
+        'MemoryEngine',
         'RoomTarget',
         'ServerClient',
         'SocketError',
+        'TERMINATION_CAUSES',
         'channels',
         'describeClose',
         'formatRetryAfter',
         'isHeartlineError',
+        'memoryEngine',
         'parseRetryAfter',
       ].sort(),
     );

@@ -80,11 +80,40 @@ describe('docs/server.md', () => {
     const render = (v: unknown): string => {
       if (typeof v === 'string') return `\`'${v}'\``;
       if (Array.isArray(v)) return `\`${JSON.stringify(v)}\``;
-      if (typeof v === 'function') return '`MemoryAdapter`';
       return `\`${String(v)}\``;
     };
     for (const [key, value] of expected) {
       expect(rows.get(key), `row for ${key}`).toBe(render(value));
     }
+  });
+});
+
+describe('the JSDoc of HeartlineServerOptions', () => {
+  it('states the same @default values as DEFAULTS', () => {
+    const source = readFileSync(new URL('../../src/server/options.ts', import.meta.url), 'utf8');
+    const defaults = DEFAULTS as unknown as Record<string, Record<string, unknown> | unknown>;
+    // Each `@default` belongs to the field declared after its comment, inside an interface.
+    const interfaces: Record<string, string> = {
+      HeartbeatSettings: 'heartbeat',
+      ShutdownSettings: 'shutdown',
+      ConnectionLimit: 'maxConnections',
+      ResumeSettings: 'resume',
+      HeartlineServerOptions: '',
+    };
+    let checked = 0;
+    for (const [name, group] of Object.entries(interfaces)) {
+      const body = new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`).exec(source)![1]!;
+      for (const m of body.matchAll(/@default (.+?)(?: \*\/|\n)[\s\S]*?(?:readonly )?(\w+)\??:/g)) {
+        const [, text, field] = m;
+        const value = group
+          ? (defaults[group] as Record<string, unknown>)[field!]
+          : defaults[field!];
+        const rendered =
+          typeof value === 'string' ? `'${value}'` : Array.isArray(value) ? '[]' : String(value);
+        expect(text!.trim(), `@default of ${group ? `${group}.` : ''}${field}`).toBe(rendered);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(15);
   });
 });

@@ -1,5 +1,4 @@
-import type { PreparedMessage } from '../client/outgoing-message.js';
-import type { Adapter, AdapterHost, BroadcastTarget, Room } from './engine.js';
+import type { Room } from './engine.js';
 
 const EMPTY: ReadonlySet<never> = new Set<never>();
 
@@ -10,48 +9,48 @@ const EMPTY: ReadonlySet<never> = new Set<never>();
  * that were used once.
  *
  * @example
- * const adapter = new MemoryAdapter(host);
- * adapter.join(client.id, 'room:42');
- * adapter.members('room:42').size // 1
+ * const rooms = new MemoryRooms();
+ * rooms.join(client.id, 'room:42');
+ * rooms.members('room:42').size // 1
  */
-export class MemoryAdapter implements Adapter {
-  readonly #host: AdapterHost;
+export class MemoryRooms {
   readonly #rooms = new Map<Room, Set<string>>();
   readonly #memberships = new Map<string, Set<Room>>();
 
-  constructor(host: AdapterHost) {
-    this.#host = host;
-  }
-
-  join(clientId: string, room: Room): void {
-    const members = this.#rooms.get(room);
-    if (members) members.add(clientId);
-    else this.#rooms.set(room, new Set([clientId]));
-    const rooms = this.#memberships.get(clientId);
+  /** Adds `id` to `room`; false when it was already a member. */
+  join(id: string, room: Room): boolean {
+    const rooms = this.#memberships.get(id);
+    if (rooms?.has(room)) return false;
     if (rooms) rooms.add(room);
-    else this.#memberships.set(clientId, new Set([room]));
+    else this.#memberships.set(id, new Set([room]));
+    const members = this.#rooms.get(room);
+    if (members) members.add(id);
+    else this.#rooms.set(room, new Set([id]));
+    return true;
   }
 
-  leave(clientId: string, room: Room): void {
-    const rooms = this.#memberships.get(clientId);
-    if (!rooms?.delete(room)) return;
-    if (rooms.size === 0) this.#memberships.delete(clientId);
-    this.#removeMember(room, clientId);
+  /** Removes `id` from `room`; false when it was not a member. */
+  leave(id: string, room: Room): boolean {
+    const rooms = this.#memberships.get(id);
+    if (!rooms?.delete(room)) return false;
+    if (rooms.size === 0) this.#memberships.delete(id);
+    this.#removeMember(room, id);
+    return true;
   }
 
-  leaveAll(clientId: string): void {
-    const rooms = this.#memberships.get(clientId);
+  leaveAll(id: string): void {
+    const rooms = this.#memberships.get(id);
     if (!rooms) return;
-    this.#memberships.delete(clientId);
-    for (const room of rooms) this.#removeMember(room, clientId);
+    this.#memberships.delete(id);
+    for (const room of rooms) this.#removeMember(room, id);
   }
 
   members(room: Room): ReadonlySet<string> {
     return this.#rooms.get(room) ?? EMPTY;
   }
 
-  roomsOf(clientId: string): ReadonlySet<Room> {
-    return this.#memberships.get(clientId) ?? EMPTY;
+  roomsOf(id: string): ReadonlySet<Room> {
+    return this.#memberships.get(id) ?? EMPTY;
   }
 
   rooms(): Iterable<Room> {
@@ -62,38 +61,38 @@ export class MemoryAdapter implements Adapter {
     return this.#rooms.size;
   }
 
-  broadcast(message: PreparedMessage, target: BroadcastTarget): void {
-    const { rooms, except, volatile } = target;
-    const send = (id: string) => {
-      if (!except?.has(id)) this.#host.deliver(id, message, volatile);
-    };
-    if (rooms === undefined) {
-      for (const id of this.#host.clientIds()) send(id);
-    } else if (rooms.length === 1) {
-      for (const id of this.members(rooms[0]!)) send(id);
-    } else {
-      // A client in several of the rooms gets the message once.
-      const seen = new Set<string>();
-      for (const room of rooms) {
-        for (const id of this.members(room)) {
-          if (!seen.has(id)) {
-            seen.add(id);
-            send(id);
-          }
-        }
+  /**
+   * Calls `fn` once for every member of any of `rooms` (a client in several of them once), but
+   * not for the ids in `except`.
+   */
+  forEachMember(
+    rooms: readonly Room[],
+    except: ReadonlySet<string> | undefined,
+    fn: (id: string) => void,
+  ): void {
+    if (rooms.length === 1) {
+      for (const id of this.members(rooms[0]!)) if (!except?.has(id)) fn(id);
+      return;
+    }
+    const seen = new Set<string>();
+    for (const room of rooms) {
+      for (const id of this.members(room)) {
+        if (seen.has(id) || except?.has(id)) continue;
+        seen.add(id);
+        fn(id);
       }
     }
   }
 
-  close(): void {
+  clear(): void {
     this.#rooms.clear();
     this.#memberships.clear();
   }
 
-  #removeMember(room: Room, clientId: string): void {
+  #removeMember(room: Room, id: string): void {
     const members = this.#rooms.get(room);
     if (!members) return;
-    members.delete(clientId);
+    members.delete(id);
     if (members.size === 0) this.#rooms.delete(room);
   }
 }

@@ -1,48 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { now } from '../../common/clock.js';
+import type { PreparedMessage } from '../client/outgoing-message.js';
+import type { Audience } from './engine.js';
 
-/** Who a log entry is for: one session, the members of rooms, or everyone; `except` leaves ids out. */
-export type Audience =
-  | { readonly kind: 'session'; readonly id: string }
-  | {
-      readonly kind: 'rooms';
-      readonly rooms: readonly string[];
-      readonly except?: readonly string[];
-    }
-  | { readonly kind: 'all'; readonly except?: readonly string[] };
-
-/** One reliable server → client message, stored once whatever its audience's size. */
+/** One reliable server → client message, stored once whatever the size of its audience. */
 export interface LogEntry {
   readonly offset: number;
   readonly audience: Audience;
-  /** The payload bytes (UTF-8 for text), shared with the message that was sent live. */
-  readonly data: Buffer;
-  /** Whether it goes out as a binary message. */
-  readonly binary: boolean;
-  /** When it was appended (`Date.now()`), for trimming by age. */
+  /** The message as it was sent live; its session frame is built once and shared. */
+  readonly message: PreparedMessage;
+  /** When it was appended (monotonic ms), for trimming by age. */
   readonly at: number;
-  /** UTF-8 or binary length, for trimming by size. */
-  readonly bytes: number;
-}
-
-/**
- * The ordered log of reliable server → client messages (PROTOCOL.md "Server → client"). Each
- * server process appends to its own log, named by its `epoch`, and assigns offsets
- * synchronously on the send path, and answers for its own epoch synchronously too, so a
- * resume replays exactly what was appended before the session's new link takes live
- * messages. A log shared between processes (Redis) names each process's log by its epoch.
- */
-export interface ReplayLog {
-  /** Names this log; a client holding another epoch cannot resume from it. */
-  readonly epoch: string;
-  /** The offset of the last entry appended (0 before any). Offsets start at 1. */
-  readonly last: number;
-  /** Appends an entry and returns its offset. */
-  append(audience: Audience, data: Buffer, binary: boolean): number;
-  /**
-   * Every entry after `offset`, oldest first, or `null` when some were trimmed (or the epoch
-   * is not this log's): a resume is then impossible, never partial.
-   */
-  since(epoch: string, offset: number): LogEntry[] | null;
 }
 
 /** Bounds of the in-memory log. */
@@ -55,11 +23,21 @@ export interface MemoryReplayLogOptions {
   readonly maxAge: number;
 }
 
+/** What one `read()` found: the matching entries, and the offset it scanned up to. */
+export interface LogRead {
+  readonly entries: PreparedMessage[];
+  /** The offset of the last entry examined (`after` when there was none). */
+  readonly scanned: number;
+}
+
 /**
- * The default log: a bounded ring in this process's memory, trimmed by count, bytes and age.
- * Its epoch is random, so a restarted server refuses every old position (reason `epoch`).
+ * The in-memory log of reliable server → client messages (PROTOCOL.md "Server → client"): a
+ * ring trimmed by count, bytes and age, whose epoch is random, so that a restarted server
+ * refuses every old position (reason `epoch`). Offsets start at 1 and increase by one per
+ * append. Reads never copy payloads and never return a partial answer: when an entry after
+ * the position asked for was trimmed, `read()` says so.
  */
-export class MemoryReplayLog implements ReplayLog {
+export class MemoryReplayLog {
   readonly epoch = randomBytes(9).toString('base64url');
   readonly #options: MemoryReplayLogOptions;
   #entries: LogEntry[] = [];
@@ -71,6 +49,7 @@ export class MemoryReplayLog implements ReplayLog {
     this.#options = options;
   }
 
+  /** The offset of the last entry appended (0 before any). */
   get last(): number {
     return this.#last;
   }
@@ -88,21 +67,46 @@ export class MemoryReplayLog implements ReplayLog {
     return this.#bytes;
   }
 
-  append(audience: Audience, data: Buffer, binary: boolean): number {
+  /** Appends `message` for `audience`, sets `message.offset` and returns it. */
+  append(audience: Audience, message: PreparedMessage): number {
     const offset = ++this.#last;
-    const bytes = data.byteLength;
-    const at = Date.now();
-    this.#entries.push({ offset, audience, data, binary, at, bytes });
-    this.#bytes += bytes;
+    message.offset = offset;
+    const at = now();
+    this.#entries.push({ offset, audience, message, at });
+    this.#bytes += message.data.byteLength;
     this.#trim(at);
     return offset;
   }
 
-  since(epoch: string, offset: number): LogEntry[] | null {
-    if (epoch !== this.epoch || offset > this.#last) return null;
-    this.#trim(Date.now());
-    if (offset + 1 < this.first) return null; // something after `offset` is gone
-    // Entries are in offset order: binary-search the first one after `offset`.
+  /**
+   * Up to `max` entries after offset `after` that `wanted` accepts, examining at most `scan`
+   * entries; or `null` when entries after `after` were trimmed (the caller decides whether
+   * that matters). Continue from `scanned`.
+   */
+  read(
+    after: number,
+    max: number,
+    wanted: (entry: LogEntry) => boolean,
+    scan = max * 64,
+  ): LogRead | null {
+    this.#trim(now());
+    if (after + 1 < this.first) return null;
+    const entries: PreparedMessage[] = [];
+    let scanned = after;
+    const list = this.#entries;
+    for (let i = this.#indexAfter(after); i < list.length && scan > 0; i++, scan--) {
+      const entry = list[i]!;
+      scanned = entry.offset;
+      if (wanted(entry)) {
+        entries.push(entry.message);
+        if (entries.length >= max) break;
+      }
+    }
+    return { entries, scanned };
+  }
+
+  /** The index of the first entry with an offset above `offset` (entries are in offset order). */
+  #indexAfter(offset: number): number {
     let lo = this.#head;
     let hi = this.#entries.length;
     while (lo < hi) {
@@ -110,22 +114,23 @@ export class MemoryReplayLog implements ReplayLog {
       if (this.#entries[mid]!.offset <= offset) lo = mid + 1;
       else hi = mid;
     }
-    return this.#entries.slice(lo);
+    return lo;
   }
 
-  #trim(now: number): void {
+  #trim(at: number): void {
     const { maxMessages, maxBytes, maxAge } = this.#options;
     const entries = this.#entries;
     while (
       this.#head < entries.length &&
       (entries.length - this.#head > maxMessages ||
         this.#bytes > maxBytes ||
-        now - entries[this.#head]!.at > maxAge)
+        at - entries[this.#head]!.at > maxAge)
     ) {
-      this.#bytes -= entries[this.#head]!.bytes;
+      this.#bytes -= entries[this.#head]!.message.data.byteLength;
       entries[this.#head] = undefined as unknown as LogEntry;
       this.#head++;
     }
+    // The same head-indexed compaction as the client's Outbox: amortised O(1) per entry.
     if (this.#head > 1024 && this.#head * 2 > entries.length) {
       this.#entries = entries.slice(this.#head);
       this.#head = 0;

@@ -1,57 +1,104 @@
 import type { WebSocket } from 'ws';
-import {
-  type ConnectFrame,
-  encodeControl,
-  FrameError,
-  type HelloFrame,
-  PROTOCOL_VERSION,
-  parseFrame,
-} from '../../protocol/frames.js';
+import { type ConnectFrame, FrameError, parseFrame } from '../../protocol/frames.js';
+
+/** A frame as `ws` hands it over: the bytes, and whether it came as a binary message. */
+export type RawFrame = readonly [data: Buffer, isBinary: boolean];
+
+/** The client's `connect` frame, and whatever it sent right after it. */
+export interface Connect {
+  readonly frame: ConnectFrame;
+  /**
+   * Stops holding frames and returns those that arrived after `connect` while the session was
+   * being looked up (in order): the caller handles them first, so nothing a client sent after
+   * its `connect` is lost, even in the same TCP segment.
+   */
+  take(): RawFrame[];
+}
+
+/** Why a handshake did not produce a `connect` frame. */
+export type HandshakeFailure =
+  /** The first frame was not a valid `connect`, or none came in time (close with `code`). */
+  | FrameError
+  /** `ws` failed to read the client's frames (too big, bad UTF-8…); it closed the socket. */
+  | { readonly readError: Error & { code?: string } }
+  /** The socket closed first. */
+  | null;
+
+/** Bounds on what a client may send between `connect` and its session being ready. */
+export interface HandshakeLimits {
+  /** ms to wait for the `connect` frame. */
+  readonly timeout: number;
+  /** Frames held after `connect`; more close the link with 1008. */
+  readonly maxFrames: number;
+}
 
 const noop = () => {};
 
 /**
- * Waits for the first frame of a `heartline.v1` link, which must be `connect` (PROTOCOL.md).
- * Resolves with the frame; with a `FrameError` for anything else or nothing within
- * `timeout` ms; with `null` when the socket closed first. Leaves no listener or timer behind.
+ * Waits for the first frame of a `heartline.v1` link, which must be `connect` (PROTOCOL.md),
+ * and from then on holds every later frame until `take()`. Resolves with the frame, or with
+ * why there is none; leaves no timer behind, and no listener once settled and taken.
  */
 export function awaitConnect(
   ws: WebSocket,
-  timeout: number,
-): Promise<ConnectFrame | FrameError | null> {
+  limits: HandshakeLimits,
+): Promise<Connect | HandshakeFailure> {
   return new Promise((resolve) => {
-    const done = (result: ConnectFrame | FrameError | null) => {
+    let held: RawFrame[] | undefined;
+    const stop = () => {
       clearTimeout(timer);
       ws.off('message', onMessage);
       ws.off('close', onClose);
-      ws.off('error', noop);
-      resolve(result);
+      ws.off('error', onError);
+    };
+    const fail = (failure: HandshakeFailure) => {
+      stop();
+      resolve(failure);
     };
     const onMessage = (data: Buffer, isBinary: boolean) => {
+      if (held) {
+        if (held.length < limits.maxFrames) held.push([data, isBinary]);
+        else ws.close(1008, 'Too many frames before hello');
+        return;
+      }
+      let frame: ReturnType<typeof parseFrame>;
       try {
-        const frame = parseFrame(isBinary ? data : data.toString('utf8'));
-        done(
-          frame.t === 'connect'
-            ? frame
-            : new FrameError(`expected a connect frame first, got ${frame.t}`),
-        );
+        frame = parseFrame(isBinary ? data : data.toString('utf8'));
       } catch (error) {
-        done(error as FrameError);
+        fail(error as FrameError);
+        return;
+      }
+      if (frame.t !== 'connect') {
+        fail(new FrameError(`expected a connect frame first, got ${frame.t}`));
+        return;
+      }
+      clearTimeout(timer);
+      held = [];
+      resolve({
+        frame,
+        take: () => {
+          stop();
+          ws.on('error', noop); // until the connection attaches its own listener
+          const frames = held ?? [];
+          held = undefined;
+          return frames;
+        },
+      });
+    };
+    const onClose = () => (held ? undefined : fail(null));
+    const onError = (error: Error & { code?: string }) => {
+      // ws closes the socket itself after a read error; report it as what the client did.
+      if (!held && typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) {
+        fail({ readError: error });
       }
     };
-    const onClose = () => done(null);
     const timer = setTimeout(
-      () => done(new FrameError(`no connect frame within ${timeout} ms`)),
-      timeout,
+      () => fail(new FrameError(`no connect frame within ${limits.timeout} ms`)),
+      limits.timeout,
     );
     timer.unref();
     ws.on('message', onMessage);
     ws.on('close', onClose);
-    ws.on('error', noop); // errors end in 'close'; ws throws on an 'error' nobody listens to
+    ws.on('error', onError);
   });
-}
-
-/** Sends the hello (PROTOCOL.md "hello"). */
-export function sendHello(ws: WebSocket, fields: Omit<HelloFrame, 't' | 'v'>): void {
-  ws.send(encodeControl({ t: 'hello', v: PROTOCOL_VERSION, ...fields }));
 }

@@ -1,62 +1,58 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CallbackError, ClientViolationError } from '../../common/errors.js';
-import { type ConnectFrame, FrameError } from '../../protocol/frames.js';
-import { type PreparedMessage, sessionFrame } from '../client/outgoing-message.js';
-import type { ServerClient } from '../client/server-client.js';
-import { kFlushAck, kResume, kSession } from '../client-symbols.js';
-import type { Room } from '../engine/engine.js';
-import { type Audience, MemoryReplayLog, type ReplayLog } from '../engine/replay-log.js';
-import type { ResolvedServerOptions, ResumeSettings } from '../options.js';
+import {
+  type ConnectFrame,
+  encodeControl,
+  FrameError,
+  type HelloFrame,
+  PROTOCOL_VERSION,
+} from '../../protocol/frames.js';
+import { createClientId } from '../client/client-id.js';
+import { type ClientInit, kConnection, type ServerClient } from '../client/server-client.js';
+import type { Engine, ResumeRefusal } from '../engine/engine.js';
+import type { ResolvedServerOptions } from '../options.js';
 import { safeEmit } from '../safe-emit.js';
 import type { ServerStats } from '../server-stats.js';
-import { awaitConnect, sendHello } from './handshake.js';
-import { SessionLink } from './server-session.js';
-import { createToken, type ResumeRefusal, SessionStore } from './session-store.js';
+import { causeOfReadError } from '../termination-cause.js';
+import { awaitConnect, type Connect, type HandshakeFailure, type RawFrame } from './handshake.js';
+import { createToken, SessionStore } from './session-store.js';
 
 /** What the server lends its session manager. */
 export interface SessionHost {
   readonly options: ResolvedServerOptions;
   readonly stats: ServerStats;
-  roomsOf(id: string): ReadonlySet<Room>;
+  readonly engine: Engine;
   running(): boolean;
   report(error: Error, client: ServerClient | undefined): void;
-  /** Accepts a new session (the hello is the manager's, through `hello()`). */
-  accept(
-    ws: WebSocket,
-    request: IncomingMessage,
-    appProtocol: string,
-    session: SessionLink,
-    refusal: ResumeRefusal | undefined,
-  ): void;
+  /** The client object of session `id` on this process, if any. */
+  local(id: string): ServerClient | undefined;
+  /**
+   * Makes and registers the client object of a session, lets `greet` write the hello on its
+   * link, then announces it with `connection`.
+   */
+  admit(init: ClientInit, request: IncomingMessage, greet: (client: ServerClient) => void): void;
 }
 
+/** Frames a client may send between its `connect` and its session being ready. */
+const HELD_FRAMES = 1_024;
+
 /**
- * Session mode for one server (PROTOCOL.md): the replay log, the sessions, the `connect`
- * handshake of every `heartline.v1` link, resumes, and the acks batched once per event-loop
- * turn. `HeartlineServer` owns one when `resume` is not `false`.
+ * Session mode for one server (PROTOCOL.md): the `connect` handshake of every `heartline.v1`
+ * link, new sessions and resumes through the engine, the hello, and the local sessions
+ * waiting for their client. `HeartlineServer` owns one when `resume` is not `false`.
  */
 export class SessionManager {
-  readonly log: ReplayLog;
-  readonly #store: SessionStore;
   readonly #host: SessionHost;
-  readonly #settings: ResumeSettings;
-  /** heartline.v1 links still waiting for their connect frame. */
+  readonly #store: SessionStore<{ readonly id: string; expire(): void }>;
+  /** heartline.v1 links still in their handshake, counted against the connection cap. */
   readonly #handshakes = new Set<WebSocket>();
-  /** Sessions owed a cumulative ack, sent once per event-loop turn. */
-  readonly #acks = new Set<ServerClient>();
-  #ackFlush: ReturnType<typeof setImmediate> | undefined;
 
-  constructor(settings: ResumeSettings, host: SessionHost) {
-    this.#settings = settings;
+  constructor(host: SessionHost) {
     this.#host = host;
-    this.log = new MemoryReplayLog({ ...settings, maxAge: settings.window });
-    this.#store = new SessionStore(settings.window);
-  }
-
-  /** Sessions alive, attached or waiting for their client. */
-  get size(): number {
-    return this.#store.size;
+    const resume = host.options.resume;
+    if (!resume) throw new Error('Heartline bug: a SessionManager without resume settings');
+    this.#store = new SessionStore(resume.window);
   }
 
   /** Links in their handshake, counted against the connection cap. */
@@ -64,112 +60,181 @@ export class SessionManager {
     return this.#handshakes.size;
   }
 
-  append(audience: Audience, message: PreparedMessage): number {
-    return this.log.append(audience, message.data, message.binary);
+  /** Sessions waiting for their client. */
+  get waiting(): number {
+    return this.#store.size;
   }
 
   /** A heartline.v1 link: wait for its connect frame, then start or resume a session. */
   async handshake(ws: WebSocket, request: IncomingMessage, appProtocol: string): Promise<void> {
+    const host = this.#host;
     this.#handshakes.add(ws);
-    const { heartbeat, shutdown } = this.#host.options;
-    const frame = await awaitConnect(ws, heartbeat ? heartbeat.timeout : 10_000);
-    this.#handshakes.delete(ws);
-    if (frame === null || ws.readyState !== ws.OPEN) return;
-    if (!this.#host.running()) {
-      ws.close(shutdown.code, shutdown.reason);
-      return;
+    try {
+      const resume = host.options.resume as { handshakeTimeout: number };
+      const connect = await awaitConnect(ws, {
+        timeout: resume.handshakeTimeout,
+        maxFrames: HELD_FRAMES,
+      });
+      if (!connect || !('frame' in connect)) return this.#failed(ws, request, connect);
+      await host.engine.ready();
+      if (ws.readyState !== ws.OPEN) return;
+      if (!host.running()) {
+        const { code, reason } = host.options.shutdown;
+        ws.close(code, reason);
+        return;
+      }
+      const frame = connect.frame;
+      const refusal =
+        frame.sid === undefined ? undefined : await this.#resume(ws, request, frame, connect);
+      if (refusal === null || ws.readyState !== ws.OPEN) return; // resumed, or gone meanwhile
+      this.#start(ws, request, appProtocol, connect, refusal);
+    } finally {
+      this.#handshakes.delete(ws);
     }
-    if (frame instanceof FrameError) {
-      const who = request.socket.remoteAddress ?? 'unknown address';
-      const message = `A heartline.v1 client (${who}) ${frame.message}; closed with ${frame.code}`;
-      this.#host.report(new ClientViolationError(message, '', frame.code), undefined);
-      this.#host.stats.reject(400);
-      ws.close(frame.code, 'Protocol error');
-      return;
-    }
-    const refusal = frame.sid === undefined ? undefined : this.#resume(ws, request, frame);
-    if (refusal === null) return; // resumed
-    this.#host.accept(ws, request, appProtocol, new SessionLink(createToken()), refusal);
   }
 
-  /** A new session was accepted: register it and greet it. */
-  started(ws: WebSocket, client: ServerClient, refusal: ResumeRefusal | undefined): void {
-    this.#store.add(client);
-    this.#hello(ws, client, { resumed: false, offset: this.log.last, reason: refusal });
-  }
-
+  /** The link of a session dropped: its resume window starts. */
   detached(client: ServerClient): void {
-    this.#store.detached(client);
+    this.#store.detached({ id: client.id, expire: () => client[kConnection].expireSession() });
   }
 
+  /** The session ended for good here. */
   ended(client: ServerClient): void {
-    this.#store.delete(client);
-    this.#acks.delete(client);
-  }
-
-  ackLater(client: ServerClient): void {
-    this.#acks.add(client);
-    this.#ackFlush ??= setImmediate(() => {
-      this.#ackFlush = undefined;
-      for (const c of this.#acks) c[kFlushAck]();
-      this.#acks.clear();
-    });
+    this.#store.delete(client.id);
   }
 
   /** Shutdown: links still in their handshake are closed, and every timer stops. */
   close(code: number, reason: string): void {
     this.#store.close();
     for (const ws of this.#handshakes) ws.close(code, reason);
-    if (this.#ackFlush) clearImmediate(this.#ackFlush);
-    this.#ackFlush = undefined;
-    this.#acks.clear();
+  }
+
+  #failed(ws: WebSocket, request: IncomingMessage, failure: HandshakeFailure): void {
+    if (failure === null) return;
+    const host = this.#host;
+    const who = request.socket.remoteAddress ?? 'unknown address';
+    if (failure instanceof FrameError) {
+      const message = `A heartline.v1 client (${who}) ${failure.message}; closed with ${failure.code}`;
+      host.report(new ClientViolationError(message, '', failure.code), undefined);
+      host.stats.terminations.protocol_error++;
+      if (ws.readyState === ws.OPEN) ws.close(failure.code, 'Protocol error');
+      return;
+    }
+    // ws closed the socket itself, with the code of its read error.
+    const error = failure.readError;
+    const { closeCode, cause } = causeOfReadError(error);
+    const message = `A heartline.v1 client (${who}) broke the rules before its session started: ${error.message}; closed with ${closeCode}`;
+    host.report(new ClientViolationError(message, '', closeCode, error), undefined);
+    host.stats.terminations[cause]++;
+  }
+
+  /** A fresh session, asked for or after a refused resume (`refusal` says why). */
+  #start(
+    ws: WebSocket,
+    request: IncomingMessage,
+    protocol: string,
+    connect: Connect,
+    refusal: ResumeRefusal | undefined,
+  ): void {
+    const host = this.#host;
+    const id = createClientId();
+    const token = createToken();
+    host.engine.createSession({ id, token, protocol });
+    const init: ClientInit = {
+      id,
+      ws,
+      protocol,
+      remoteAddress: request.socket.remoteAddress,
+      session: { token, lastSeq: 0 },
+    };
+    host.admit(init, request, (client) =>
+      this.#hello(client, { resumed: false, offset: host.engine.position, reason: refusal }),
+    );
+    this.#held(id, connect.take());
   }
 
   /** Resumes the session `frame` names and returns null, or returns why it cannot. */
-  #resume(ws: WebSocket, request: IncomingMessage, frame: ConnectFrame): ResumeRefusal | null {
-    const verdict = this.#store.check(frame, this.log, (id) => this.#host.roomsOf(id));
-    if (!verdict.ok) return verdict.reason;
-    const { client, replay } = verdict;
-    this.#store.attached(client);
-    client[kResume](ws, request.socket.remoteAddress);
-    const stats = this.#host.stats;
-    stats.connections++;
-    stats.accepted++;
-    client[kSession]!.resumed();
-    this.#hello(ws, client, { resumed: true, offset: frame.offset! });
-    // Replayed before any live message: the link only now belongs to the session.
-    for (const entry of replay) {
-      ws.send(sessionFrame({ data: entry.data, binary: entry.binary, offset: entry.offset }), {
-        binary: entry.binary,
-      });
+  async #resume(
+    ws: WebSocket,
+    request: IncomingMessage,
+    frame: ConnectFrame,
+    connect: Connect,
+  ): Promise<ResumeRefusal | null> {
+    const host = this.#host;
+    const id = frame.sid!;
+    const result = await host.engine.resume({
+      id,
+      token: frame.token!,
+      epoch: frame.epoch!,
+      offset: frame.offset!,
+    });
+    if (!result.ok) return result.reason;
+    const local = host.local(id);
+    if (ws.readyState !== ws.OPEN || (local && !local[kConnection].resumable)) {
+      // Gone meanwhile, or the app is ending this session for good at this very moment.
+      result.replay.close();
+      return ws.readyState === ws.OPEN ? 'unknown' : null;
     }
-    safeEmit(client, 'resume', [], (error) =>
-      this.#host.report(
-        new CallbackError(`A 'resume' listener of client ${client.id} threw`, error),
-        client,
-      ),
-    );
+    const offset = frame.offset!;
+    const remoteAddress = request.socket.remoteAddress;
+    let client: ServerClient;
+    if (local) {
+      client = local;
+      this.#store.delete(id);
+      local[kConnection].resume(ws, remoteAddress);
+      this.#hello(local, { resumed: true, offset });
+      safeEmit(local, 'resume', [], (error) =>
+        host.report(new CallbackError(`A 'resume' listener of client ${id} threw`, error), local),
+      );
+    } else {
+      // Resumed here from another process: a new object, announced as `connection`.
+      const init: ClientInit = {
+        id,
+        ws,
+        protocol: result.protocol,
+        remoteAddress,
+        session: { token: frame.token!, lastSeq: result.lastSeq },
+        resumed: true,
+      };
+      let made: ServerClient | undefined;
+      host.admit(init, request, (c) => {
+        made = c;
+        this.#hello(c, { resumed: true, offset });
+      });
+      client = made!;
+    }
+    void client[kConnection].replay(result.replay);
+    this.#held(id, connect.take());
     return null;
   }
 
+  /** Hands the frames held since `connect` to the session's connection. */
+  #held(id: string, frames: RawFrame[]): void {
+    if (frames.length > 0) this.#host.local(id)?.[kConnection].receiveHeld(frames);
+  }
+
   #hello(
-    ws: WebSocket,
     client: ServerClient,
     fields: { resumed: boolean; offset: number; reason?: ResumeRefusal | undefined },
   ): void {
-    const hb = this.#host.options.heartbeat || { interval: 0, timeout: 0 };
-    const session = client[kSession]!;
-    sendHello(ws, {
+    const { heartbeat, resume } = this.#host.options;
+    const connection = client[kConnection];
+    const hello: HelloFrame = {
+      t: 'hello',
+      v: PROTOCOL_VERSION,
       sid: client.id,
-      token: session.token,
-      epoch: this.log.epoch,
+      token: connection.session!.token,
+      epoch: this.#host.engine.epoch,
       offset: fields.offset,
       resumed: fields.resumed,
       ...(fields.reason ? { reason: fields.reason } : {}),
-      ack: session.lastSeq,
+      ack: connection.session!.persistedSeq,
       protocol: client.protocol,
-      heartbeat: { interval: hb.interval, timeout: hb.timeout },
-      window: this.#settings.window,
-    });
+      heartbeat: heartbeat
+        ? { interval: heartbeat.interval, timeout: heartbeat.timeout }
+        : { interval: 0, timeout: 0 },
+      window: resume ? resume.window : 0,
+    };
+    connection.write(encodeControl(hello));
   }
 }

@@ -1,92 +1,98 @@
-import type { WebSocket } from 'ws';
 import { encodeControl, type FrameError, parseFrame } from '../../protocol/frames.js';
+import type { AckBatcher } from './acks.js';
 
-/** What a session's frames do to its client. */
-export interface SessionFrameHooks {
-  /** An application message, once (reliable) or as it came (volatile). */
-  deliver(payload: string | Buffer, isBinary: boolean): void;
-  /** A reliable message was handled or recognised as a duplicate: ack it this turn. */
-  ackLater(): void;
-  /** A pong answered the server's ping. */
-  rtt(): void;
-  /** The client broke the protocol: close with `code`. */
+/** What a session's frames need from the link they arrive on (its `ClientConnection`). */
+export interface SessionWire {
+  /** Writes a control frame through the link's one bounded write; false when not written. */
+  write(frame: string): boolean;
+  /** Hands an application message to the app: reliable (`seq`) or volatile. */
+  handle(payload: string | Buffer, isBinary: boolean, seq: number | undefined): void;
+  /** The client broke the protocol: close the link with `code`. */
   violate(code: number, what: string): void;
+  /** A pong answered the server's ping. */
+  ponged(): void;
 }
 
 /**
  * The server's half of one `heartline.v1` session (PROTOCOL.md): its secret token, the last
- * client message handled (for dedupe and acks), the last log offset addressed to it (so a
- * quiet session can resume after others' messages were trimmed), and how its last link ended.
+ * client message handled (for dedupe and acks), and how its last link ended. It outlives its
+ * links; `ClientConnection` feeds it the frames of the current one.
  */
-export class SessionLink {
-  /** The resume token: 128 random bits, base64url; compared in constant time. */
+export class ServerSession {
+  readonly id: string;
+  /** The resume token: 128 random bits, base64url; the engine compares it in constant time. */
   readonly token: string;
   /** The number of the last client message handed to the app. */
-  lastSeq = 0;
-  /** The offset of the last log entry whose audience included this session. */
-  lastAddressed = 0;
+  lastSeq: number;
+  /** The last number the engine has persisted, and so may be acknowledged (`AckBatcher` writes it). */
+  persistedSeq: number;
   /** How the last link ended, for the `close` event if the session expires. */
   lastDrop: { code: number; reason: string } | undefined;
-  #ackSent = 0;
+  readonly #wire: SessionWire;
+  readonly #acks: AckBatcher;
+  #ackSent: number;
 
-  constructor(token: string) {
+  constructor(id: string, token: string, lastSeq: number, wire: SessionWire, acks: AckBatcher) {
+    this.id = id;
     this.token = token;
-  }
-
-  addressed(offset: number): void {
-    if (offset > this.lastAddressed) this.lastAddressed = offset;
+    this.lastSeq = lastSeq;
+    this.persistedSeq = lastSeq;
+    this.#ackSent = lastSeq;
+    this.#wire = wire;
+    this.#acks = acks;
   }
 
   /** Handles one frame of the session's link (the connect frame was handled before). */
-  receive(ws: WebSocket, data: Buffer, isBinary: boolean, hooks: SessionFrameHooks): void {
+  receive(data: Buffer, isBinary: boolean): void {
     let frame: ReturnType<typeof parseFrame>;
     try {
       frame = parseFrame(isBinary ? data : data.toString('utf8'));
     } catch (error) {
       const e = error as FrameError;
-      hooks.violate(e.code, `broke heartline.v1: ${e.message}`);
+      this.#wire.violate(e.code, `broke heartline.v1: ${e.message}`);
       return;
     }
     switch (frame.t) {
       case 'data': {
         const payload = frame.payload as string | Buffer;
-        if (frame.n === undefined) hooks.deliver(payload, isBinary);
+        if (frame.n === undefined) this.#wire.handle(payload, isBinary, undefined);
         else {
           // Exactly once, in order: a number at or below the last one is a resent duplicate.
           if (frame.n > this.lastSeq) {
             this.lastSeq = frame.n;
-            hooks.deliver(payload, isBinary);
+            this.#wire.handle(payload, isBinary, frame.n);
           }
-          hooks.ackLater();
+          this.#acks.later(this);
         }
         return;
       }
       case 'ping':
-        ws.send(encodeControl({ t: 'pong', ts: frame.ts }));
+        this.#wire.write(encodeControl({ t: 'pong', ts: frame.ts }));
         return;
       case 'pong':
-        hooks.rtt();
+        this.#wire.ponged();
         return;
       default:
-        hooks.violate(1002, `sent an unexpected ${frame.t} frame on a live session`);
+        this.#wire.violate(1002, `sent an unexpected ${frame.t} frame on a live session`);
     }
   }
 
-  /** The heartbeat's ping, carrying the cumulative ack. */
-  ping(ws: WebSocket): void {
-    this.#ackSent = this.lastSeq;
-    ws.send(encodeControl({ t: 'ping', ts: Date.now(), ack: this.lastSeq }));
+  /** The heartbeat's ping, carrying the cumulative ack of what is persisted. */
+  ping(): void {
+    const ack = this.persistedSeq;
+    this.#ackSent = Math.max(this.#ackSent, ack);
+    this.#wire.write(encodeControl({ t: 'ping', ts: Date.now(), ack }));
   }
 
-  /** Sends the cumulative ack if anything was handled since the last one. */
-  flushAck(ws: WebSocket): void {
-    if (this.lastSeq <= this.#ackSent) return;
-    this.#ackSent = this.lastSeq;
-    ws.send(encodeControl({ t: 'ack', seq: this.lastSeq }));
+  /** Sends the cumulative ack up to `seq` (persisted) if it is news to the client. */
+  ack(seq: number): void {
+    if (seq <= this.#ackSent) return;
+    this.#ackSent = seq;
+    this.#wire.write(encodeControl({ t: 'ack', seq }));
   }
 
   /** A new link starts acknowledging from the hello's `ack`. */
-  resumed(): void {
-    this.#ackSent = this.lastSeq;
+  attached(): void {
+    this.#ackSent = this.persistedSeq;
   }
 }

@@ -77,6 +77,43 @@ export function checkUpgrade(
   return { ok: true, protocol: verdict.protocol, appProtocol: verdict.appProtocol };
 }
 
+/** What the capacity check needs to know about the server at the moment of an upgrade. */
+export interface Load {
+  /** Whether the server is running (not draining or closed). */
+  readonly running: boolean;
+  /** The retry hint, in ms, of a draining server. */
+  readonly drainRetryAfter: number;
+  /** Links open now, and links in their session handshake. */
+  readonly connections: number;
+  readonly pending: number;
+  readonly limit: number;
+  /** ms sent as `Retry-After` with a 503 for the cap. */
+  readonly retryAfter: number;
+}
+
+const secondsOf = (ms: number) => String(Math.max(1, Math.ceil(ms / 1_000)));
+
+/**
+ * The checks that depend on the server's state: 503 with `Retry-After` while draining, and at
+ * the connection cap (links in their handshake count, so a flood of half-made sessions cannot
+ * pass it).
+ *
+ * @example
+ * checkCapacity({ running: true, drainRetryAfter: 0, connections: 100, pending: 0, limit: 100, retryAfter: 5_000 })
+ * // { ok: false, status: 503, message: 'Too many connections', headers: { 'Retry-After': '5' } }
+ */
+export function checkCapacity(load: Load): UpgradeRejection | undefined {
+  if (!load.running) {
+    const headers = { 'Retry-After': secondsOf(load.drainRetryAfter) };
+    return { ok: false, status: 503, message: 'Server is shutting down', headers };
+  }
+  if (load.connections + load.pending >= load.limit) {
+    const headers = { 'Retry-After': secondsOf(load.retryAfter) };
+    return { ok: false, status: 503, message: 'Too many connections', headers };
+  }
+  return undefined;
+}
+
 /**
  * Answers an upgrade request with a plain HTTP error and closes the socket; the WebSocket is
  * never accepted, so a browser sees a failed handshake, never an open-then-closed socket.

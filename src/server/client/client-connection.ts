@@ -1,0 +1,410 @@
+import type { WebSocket } from 'ws';
+import { now as clock } from '../../common/clock.js';
+import { CallbackError, ClientViolationError, SocketError } from '../../common/errors.js';
+import { CloseCode, describeClose } from '../../protocol/close-codes.js';
+import { channels } from '../channels.js';
+import type { ReplayCursor } from '../engine/engine.js';
+import { safeEmit } from '../safe-emit.js';
+import type { ServerStats } from '../server-stats.js';
+import type { RawFrame } from '../session/handshake.js';
+import { ServerSession, type SessionWire } from '../session/server-session.js';
+import {
+  causeOfReadError,
+  describeReadError,
+  keepsSession,
+  type TerminationCause,
+} from '../termination-cause.js';
+import type { ClientHost } from './client-host.js';
+import type { ClientLiveness, LivenessOwner } from './client-liveness.js';
+import { type ClientState, canMove } from './client-state.js';
+import { LinkWriter, type WriterHost } from './link-writer.js';
+import type { PreparedMessage } from './outgoing-message.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { ServerClient } from './server-client.js';
+import { listenTo, type SocketOwner } from './socket-events.js';
+
+/** How a link is ending, decided by whoever ended it first. */
+interface Ending {
+  readonly code: number;
+  readonly reason: string;
+  readonly cause: TerminationCause;
+}
+
+/**
+ * The engine behind one `ServerClient`: it owns the client's current `ws` socket and its
+ * listeners, the one bounded write every outbound frame goes through, the inbound path (limits,
+ * text pings, session frames), liveness, and the lifecycle as one state with one writer. In
+ * session mode it outlives its links: `resume()` gives it the next one, and the replay of what
+ * the session missed streams under the same high-water mark as live traffic.
+ */
+export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner, WriterHost {
+  readonly #client: ServerClient;
+  readonly #host: ClientHost;
+  /** Session mode's state; undefined for a plain client. */
+  readonly session: ServerSession | undefined;
+  readonly #limiter: RateLimiter | undefined;
+  #state: ClientState = 'open';
+  #ws: WebSocket | null = null;
+  #remoteAddress: string | undefined;
+  #ending: Ending | undefined;
+  #liveness: ClientLiveness | undefined;
+  #rtt: number | undefined;
+  /** What goes out on the current link. */
+  #writer: LinkWriter | undefined;
+
+  constructor(
+    client: ServerClient,
+    host: ClientHost,
+    ws: WebSocket,
+    remoteAddress: string | undefined,
+    session?: { readonly token: string; readonly lastSeq: number },
+  ) {
+    this.#client = client;
+    this.#host = host;
+    const { rateLimit } = host.options;
+    if (rateLimit) this.#limiter = new RateLimiter(rateLimit, clock());
+    if (session) {
+      this.session = new ServerSession(client.id, session.token, session.lastSeq, this, host.acks!);
+    }
+    this.#attach(ws, remoteAddress);
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#remoteAddress;
+  }
+
+  get rtt(): number | undefined {
+    return this.#rtt;
+  }
+
+  get bufferedAmount(): number {
+    return this.#writer?.bufferedAmount ?? 0;
+  }
+
+  /** Whether a resume may take this session over: it is not ending for good. */
+  get resumable(): boolean {
+    const e = this.#ending;
+    return (
+      this.#state === 'detached' ||
+      (this.#state === 'open' && !e) ||
+      (this.#state === 'closing' && e !== undefined && keepsSession(e.cause, e.code, false))
+    );
+  }
+
+  // ── outbound ───────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A message for this client, from a direct send or a fan-out. Returns whether it was written
+   * or, in session mode, kept in the log for the next link.
+   */
+  deliver(message: PreparedMessage, volatile: boolean): boolean {
+    if (this.#state === 'open' && this.#writer) return this.#writer.deliver(message, volatile);
+    return this.#state === 'detached' && message.offset !== undefined;
+  }
+
+  /** A control frame (hello, ack, ping, pong), through the same bounded write. */
+  write(frame: string): boolean {
+    return this.#state === 'open' && this.#writer !== undefined && this.#writer.control(frame);
+  }
+
+  /**
+   * Streams the replay of a resumed session on the current link. One the log can no longer
+   * complete ends the link with 4410: the client will be told `resumed: false` next time.
+   */
+  async replay(cursor: ReplayCursor): Promise<void> {
+    const writer = this.#writer;
+    if (!writer) return cursor.close();
+    if ((await writer.replay(cursor)) === 'gap' && writer === this.#writer) {
+      this.end(CloseCode.ResumeRejected, 'Replay no longer possible', 'server_close', false);
+    }
+  }
+
+  // WriterHost: what the link's writer needs.
+  get stats(): ServerStats {
+    return this.#host.stats;
+  }
+
+  get highWaterMark(): number {
+    return this.#host.options.highWaterMark;
+  }
+
+  /** The writer's report of a reader too slow for the high-water mark. */
+  slow(buffered: number): void {
+    const { highWaterMark } = this.#host.options;
+    this.#violate(
+      CloseCode.SlowConsumer,
+      'Slow consumer',
+      'slow_consumer',
+      `reads too slowly: ${buffered} bytes wait in its send buffer (highWaterMark ${highWaterMark})`,
+    );
+  }
+
+  // ── inbound ────────────────────────────────────────────────────────────────────────────────
+
+  onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+    if (ws !== this.#ws) return;
+    const t = clock();
+    this.#liveness?.heard(t);
+    if (this.#state !== 'open') return;
+    const { stats, options } = this.#host;
+    stats.messagesIn++;
+    stats.bytesIn += data.length;
+    if (this.#limiter && !this.#limiter.take(t)) {
+      const { messages, interval } = options.rateLimit as { messages: number; interval: number };
+      this.#violate(
+        CloseCode.PolicyViolation,
+        'Rate limit exceeded',
+        'rate_limit',
+        `sent more than ${messages} messages per ${interval} ms`,
+      );
+      return;
+    }
+    if (this.session) {
+      this.session.receive(data, isBinary);
+      return;
+    }
+    const text = options.textPing;
+    if (!isBinary && text?.ping.equals(data)) {
+      this.deliver(text.pong, false);
+      return;
+    }
+    this.#emitMessage(isBinary ? data : data.toString('utf8'), isBinary);
+  }
+
+  /** Frames a session's client sent right after its `connect`, held by the handshake. */
+  receiveHeld(frames: readonly RawFrame[]): void {
+    const ws = this.#ws;
+    if (ws) for (const [data, isBinary] of frames) this.onMessage(ws, data, isBinary);
+  }
+
+  onPong(ws: WebSocket): void {
+    if (ws === this.#ws) this.ponged();
+  }
+
+  /** A ping from the client (ws has answered it) proves life too. */
+  onPing(ws: WebSocket): void {
+    if (ws === this.#ws) this.#liveness?.heard(clock());
+  }
+
+  onError(ws: WebSocket, error: Error & { code?: string }): void {
+    if (ws !== this.#ws) return;
+    if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) {
+      // ws has already started the close with the same code (websocket.js receiverOnError).
+      const { closeCode, cause } = causeOfReadError(error);
+      const what = describeReadError(error, this.#host.options.maxPayload);
+      this.#violate(closeCode, '', cause, what, error);
+      return;
+    }
+    this.#host.report(
+      new SocketError(`Client ${this.#client.id}: ${error.message}`, error),
+      this.#client,
+    );
+  }
+
+  onClose(ws: WebSocket, code: number, reasonBytes: Buffer): void {
+    if (ws !== this.#ws) return; // a replaced link was already counted
+    const ending: Ending = this.#ending ?? {
+      code,
+      reason: reasonBytes.toString(),
+      cause: code === CloseCode.AbnormalClosure ? 'connection_lost' : 'client_close',
+    };
+    this.#unlink(ending);
+    const session = this.session;
+    if (!session || !keepsSession(ending.cause, ending.code, false)) {
+      this.#finish(ending.code, ending.reason, 'closed');
+      return;
+    }
+    session.lastDrop = { code: ending.code, reason: ending.reason };
+    this.#setState('detached');
+    this.#host.engine.detach(this.#client.id);
+    this.#host.detached(this.#client);
+    this.#emit('drop', [ending.code, ending.reason]);
+  }
+
+  // ── SessionWire ────────────────────────────────────────────────────────────────────────────
+
+  /** A session's application message: reliable ones exactly once, in order. */
+  handle(payload: string | Buffer, isBinary: boolean, _seq: number | undefined): void {
+    this.#emitMessage(payload, isBinary);
+  }
+
+  violate(code: number, what: string): void {
+    this.#violate(code, 'Protocol error', 'protocol_error', what);
+  }
+
+  ponged(): void {
+    const rtt = this.#liveness?.ponged(clock());
+    if (rtt !== undefined) this.#rtt = rtt;
+  }
+
+  // ── liveness (LivenessOwner) ───────────────────────────────────────────────────────────────
+
+  ping(record: ClientLiveness): void {
+    const ws = this.#ws;
+    if (!ws || record !== this.#liveness) return;
+    if (this.session) this.session.ping();
+    else ws.ping();
+  }
+
+  expire(record: ClientLiveness): void {
+    if (record !== this.#liveness || !this.#ws) return;
+    this.end(CloseCode.HeartbeatTimeout, 'Heartbeat timeout', 'heartbeat_timeout', true);
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Ends the link with a closing handshake (or at once with `terminate`), and the client with
+   * it unless the session outlives the link; a detached session ends at once.
+   */
+  end(code: number, reason: string, cause: TerminationCause, terminate: boolean): void {
+    if (this.#state === 'closed') return;
+    const ws = this.#ws;
+    if (!ws) {
+      this.#finish(code, reason, 'closed');
+      return;
+    }
+    if (terminate && this.#ending) {
+      ws.terminate(); // a close under way that must not wait any longer (shutdown deadline)
+      return;
+    }
+    this.#ending ??= { code, reason, cause };
+    this.#setState('closing');
+    this.#dropLiveness();
+    if (terminate) ws.terminate();
+    else ws.close(code, reason);
+  }
+
+  /** Session mode: the resume window passed without the client. */
+  expireSession(): void {
+    const last = this.session?.lastDrop ?? { code: CloseCode.AbnormalClosure, reason: '' };
+    this.#finish(last.code, last.reason, 'expired');
+  }
+
+  /**
+   * Session mode: the session resumed on another server process. A link still open here is
+   * half-open (the client already left it): it is terminated, and the client object ends with
+   * 4000 Reconnecting, the code that says its session continues elsewhere.
+   */
+  moved(): void {
+    const ws = this.#ws;
+    if (ws) {
+      this.#unlink({ code: CloseCode.AbnormalClosure, reason: '', cause: 'replaced' });
+      ws.terminate();
+    }
+    this.#finish(CloseCode.Reconnecting, 'Session resumed on another server', 'moved');
+  }
+
+  /**
+   * Session mode: the client is back on `ws`. A link that still looks open (half-open) is
+   * terminated and counted as replaced. The caller sends the hello, then the replay.
+   */
+  resume(ws: WebSocket, remoteAddress: string | undefined): void {
+    const old = this.#ws;
+    if (old) {
+      this.#unlink(
+        this.#ending ?? {
+          code: CloseCode.AbnormalClosure,
+          reason: 'replaced by a resumed link',
+          cause: 'replaced',
+        },
+      );
+      old.terminate();
+      this.#setState('detached');
+    }
+    this.#setState('open');
+    this.session!.attached();
+    this.#attach(ws, remoteAddress);
+  }
+
+  /** The one writer of the state, checked against the table. */
+  #setState(to: ClientState): void {
+    const from = this.#state;
+    if (from === to) return;
+    if (!canMove(from, to))
+      throw new Error(`Heartline bug: illegal client state move ${from} → ${to}`);
+    this.#state = to;
+  }
+
+  #attach(ws: WebSocket, remoteAddress: string | undefined): void {
+    this.#ws = ws;
+    this.#remoteAddress = remoteAddress;
+    this.#writer = new LinkWriter(ws, this, this.session !== undefined);
+    this.#liveness = this.#host.sweeper?.track(this, this.session !== undefined);
+    const stats = this.#host.stats;
+    stats.connections++;
+    stats.accepted++;
+    listenTo(ws, this);
+  }
+
+  /** The current link is gone: counted, and forgotten. */
+  #unlink(ending: Ending): void {
+    this.#dropLiveness();
+    this.#ws = null;
+    this.#ending = undefined;
+    this.#writer?.close();
+    this.#writer = undefined;
+    const stats = this.#host.stats;
+    stats.connections--;
+    stats.terminations[ending.cause]++;
+    if (channels.drop.hasSubscribers) {
+      channels.drop.publish({
+        clientId: this.#client.id,
+        code: ending.code,
+        reason: ending.reason,
+        cause: ending.cause,
+        duration: Date.now() - this.#client.connectedAt,
+      });
+    }
+  }
+
+  #dropLiveness(): void {
+    if (this.#liveness) this.#host.sweeper?.delete(this.#liveness);
+    this.#liveness = undefined;
+  }
+
+  /** The client ends for good: it leaves the server, then `close` fires once. */
+  #finish(code: number, reason: string, why: 'closed' | 'expired' | 'moved'): void {
+    if (this.#state === 'closed') return;
+    this.#setState('closed');
+    if (this.session && why !== 'moved') this.#host.engine.end(this.#client.id, why);
+    this.#host.ended(this.#client);
+    this.#emit('close', [code, reason]);
+  }
+
+  #violate(
+    code: number,
+    reason: string,
+    cause: TerminationCause,
+    what: string,
+    wsError?: Error,
+  ): void {
+    const ws = this.#ws;
+    if (this.#ending || !ws) return;
+    this.#ending = { code, reason, cause };
+    this.#setState('closing');
+    const client = this.#client;
+    const message = `Client ${client.id} (${this.#remoteAddress ?? 'unknown address'}) ${what}; closed with ${code} ${describeClose(code).name}`;
+    this.#host.report(new ClientViolationError(message, client.id, code, wsError), client);
+    // Closing (not terminating) lets the client read why; `closeTimeout` bounds the wait.
+    if (!wsError) ws.close(code, reason);
+  }
+
+  #emitMessage(data: string | Buffer, isBinary: boolean): void {
+    this.#emit('message', [data, isBinary]);
+  }
+
+  #emit(event: 'message' | 'close' | 'drop', args: readonly unknown[]): void {
+    const client = this.#client;
+    safeEmit(client, event, args, (error) =>
+      this.#host.report(
+        new CallbackError(`A '${event}' listener of client ${client.id} threw`, error),
+        client,
+      ),
+    );
+  }
+}

@@ -33,9 +33,10 @@ describe('HeartlineServer rooms', () => {
     clients[1]!.join('r');
     server.to('r').send('to r');
     server.to('r').send('not to 0', { except: clients[0]! });
-    await waitFor(() => inboxes[0]!.length === 1 && inboxes[1]!.length === 2);
-    await delay(20);
-    expect(inboxes).toEqual([['to r'], ['to r', 'not to 0'], []]);
+    // A barrier: each socket receives in order, so once it has this, it has everything before.
+    server.broadcast('barrier');
+    await waitFor(() => inboxes.every((inbox) => inbox.at(-1) === 'barrier'));
+    expect(inboxes).toEqual([['to r', 'barrier'], ['to r', 'not to 0', 'barrier'], ['barrier']]);
   });
 
   it('sends once to a client in several of the target rooms', async () => {
@@ -45,9 +46,12 @@ describe('HeartlineServer rooms', () => {
     clients[1]!.join('b');
     expect(server.to('a').to('b').size).toBe(2);
     server.to(['a', 'b']).send('once');
-    await waitFor(() => inboxes[1]!.length === 1);
-    await delay(20);
-    expect(inboxes).toEqual([['once'], ['once']]);
+    server.broadcast('barrier');
+    await waitFor(() => inboxes.every((inbox) => inbox.at(-1) === 'barrier'));
+    expect(inboxes).toEqual([
+      ['once', 'barrier'],
+      ['once', 'barrier'],
+    ]);
   });
 
   it('broadcasts to everyone, except whom it is told to skip', async () => {

@@ -23,7 +23,10 @@ describe('HeartlineServer upgrade checks', () => {
     for (const origin of ['https://APP.example.com:443', 'https://eu.cdn.example.org']) {
       const ws = connectWs(url, [], { origin });
       await waitForEvent(ws, 'open');
+      expect(ws.readyState, origin).toBe(ws.OPEN);
     }
+    const refused = await refusal(connectWs(url, [], { origin: 'https://example.org' }));
+    expect(refused.status).toBe(403); // the wildcard needs a label before .example.org
   });
 
   it('accepts a request without Origin by default: a non-browser client', async () => {

@@ -34,21 +34,27 @@ describe('startServer', () => {
     const replies = collect<Buffer>(ws, 'message');
     ws.send('hello');
     ws.send('ping');
-    await waitFor(() => replies.events.length === 1);
-    await delay(50);
-    expect(replies.events.map(String)).toEqual(['pong']);
+    ws.send('ping'); // a barrier: an echo of "hello" would arrive before the second pong
+    await waitFor(() => replies.events.length === 2);
+    expect(replies.events.map(String)).toEqual(['pong', 'pong']);
   });
 
   it('honors the `silent` option: no echo, no pong, no protocol pong', async () => {
     const server = await startServer({ silent: true });
+    const accepted = server.nextConnection();
     const ws = connect(server.url);
     await waitForEvent(ws, 'open');
+    const { socket } = await accepted;
     const messages = collect(ws, 'message');
     const pongs = collect(ws, 'pong');
+    const seen = waitForEvent(socket, 'ping');
     ws.send('ping');
     ws.ping();
-    await delay(200);
-    expect(messages.events).toEqual([]);
+    await seen;
+    // A barrier from the server's side: a reply to either would have been written before it.
+    socket.send('barrier');
+    await waitFor(() => messages.events.length === 1);
+    expect(messages.events.map(String)).toEqual(['barrier']);
     expect(pongs.events).toEqual([]);
   });
 

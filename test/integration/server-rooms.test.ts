@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { HeartlineServer, ServerClient } from '../../src/server/index.js';
 import { connectWs, startHeartline } from '../support/server-fixtures.js';
-import { collect, delay, waitFor, waitForEvent } from '../support/wait.js';
+import { collect, waitFor, waitForEvent } from '../support/wait.js';
 
 async function join(
   server: HeartlineServer,

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
 import { startServer } from '../support/servers.js';
-import { collect, delay, waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
+import { collect, waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
 
 function connect(url: string, protocols?: string[]): WebSocket {
   const ws = new WebSocket(url, protocols);

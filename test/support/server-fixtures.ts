@@ -82,7 +82,11 @@ export function clientFrame(opcode: number, payload: Buffer, { fin = true } = {}
  * the test resumes it, so the server's writes pile up as they would for a client that stopped
  * reading.
  */
-export async function rawWebSocket(port: number, path = '/'): Promise<net.Socket> {
+export async function rawWebSocket(
+  port: number,
+  path = '/',
+  protocols: readonly string[] = [],
+): Promise<net.Socket> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   socket.on('error', () => {});
   onTestFinished(() => {
@@ -92,7 +96,9 @@ export async function rawWebSocket(port: number, path = '/'): Promise<net.Socket
   const key = randomBytes(16).toString('base64');
   socket.write(
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+      (protocols.length > 0 ? `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n` : '') +
+      '\r\n',
   );
   const expected = createHash('sha1')
     .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)

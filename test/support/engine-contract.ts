@@ -134,6 +134,15 @@ function session(t: EngineUnderTest, label: string) {
   return { id, token, since: t.engine.position };
 }
 
+/** Asks to resume `s` from `offset` (its start by default), with its own token. */
+function resumeOf(
+  t: EngineUnderTest,
+  s: { id: string; token: string; since: number },
+  offset = s.since,
+) {
+  return t.engine.resume({ id: s.id, token: s.token, epoch: t.engine.epoch, offset });
+}
+
 /**
  * The shared suite. `factory` makes a new, unattached engine for each test; `close` runs after
  * each (the engine's own `close()` is always called).
@@ -256,12 +265,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         expect(await ask({})).toEqual({ ok: false, reason: 'expired' });
         const other = session(t, 'closed');
         t.engine.end(other.id, 'closed');
-        const closed = await t.engine.resume({
-          id: other.id,
-          token: other.token,
-          epoch: t.engine.epoch,
-          offset: other.since,
-        });
+        const closed = await resumeOf(t, other);
         expect(closed).toEqual({ ok: false, reason: 'unknown' });
       }),
     );
@@ -273,12 +277,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         await t.engine.persist([{ id: s.id, seq: 7 }]);
         await t.engine.persist([{ id: s.id, seq: 9 }]);
         t.engine.detach(s.id);
-        const r = await t.engine.resume({
-          id: s.id,
-          token: s.token,
-          epoch: t.engine.epoch,
-          offset: s.since,
-        });
+        const r = await resumeOf(t, s);
         expect(r.ok && { lastSeq: r.lastSeq, protocol: r.protocol }).toEqual({
           lastSeq: 9,
           protocol: 'chat.v1',
@@ -310,12 +309,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         t.engine.leave(s.id, 'early');
         t.send('to early, after it left', { kind: 'rooms', rooms: ['early'] });
         await t.settle(other.id);
-        const r = await t.engine.resume({
-          id: s.id,
-          token: s.token,
-          epoch: t.engine.epoch,
-          offset: position,
-        });
+        const r = await resumeOf(t, s, position);
         expect(r.ok).toBe(true);
         if (!r.ok) return;
         expect(await t.drain(r.replay)).toEqual([
@@ -336,12 +330,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
           const s = session(t, 's');
           t.engine.detach(s.id);
           for (let i = 0; i < 12; i++) t.send(`m${i}`, { kind: 'client', id: s.id });
-          const r = await t.engine.resume({
-            id: s.id,
-            token: s.token,
-            epoch: t.engine.epoch,
-            offset: s.since,
-          });
+          const r = await resumeOf(t, s);
           const refused = !r.ok ? r.reason : await t.drain(r.replay);
           expect(refused === 'gap' || refused === null).toBe(true);
           if (r.ok) r.replay.close();
@@ -359,12 +348,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
           t.engine.detach(s.id);
           for (let i = 0; i < 12; i++) t.send(`m${i}`, { kind: 'client', id: other.id });
           await t.settle(other.id);
-          const r = await t.engine.resume({
-            id: s.id,
-            token: s.token,
-            epoch: t.engine.epoch,
-            offset: s.since,
-          });
+          const r = await resumeOf(t, s);
           expect(r.ok).toBe(true);
           if (r.ok) {
             expect(await t.drain(r.replay)).toEqual([]);
@@ -386,12 +370,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
           t.host.deliveries.find((d) => d.text === 'old')!.offset!,
         );
         t.engine.detach(s.id);
-        const r = await t.engine.resume({
-          id: s.id,
-          token: s.token,
-          epoch: t.engine.epoch,
-          offset: s.since,
-        });
+        const r = await resumeOf(t, s);
         expect(r.ok && (await t.drain(r.replay))).toEqual([]);
         if (r.ok) r.replay.close();
       }),

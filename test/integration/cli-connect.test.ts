@@ -37,6 +37,74 @@ describe('heartline connect', () => {
     expect(second.stderr()).toMatch(/\+ \S+ from 127\.0\.0\.1/);
   });
 
+  it('sends -H headers and --auth with the upgrade, as wscat does', async () => {
+    const server = await startServer();
+    const seen = server.nextConnection();
+    const run = await runCli([
+      'connect',
+      server.url,
+      '--no-session',
+      '-H',
+      'X-Token: abc 123',
+      '--header',
+      'X-Team:  core',
+      '--auth',
+      'ada:s3cret',
+      '-x',
+      'hello',
+      '-w',
+      '0.2',
+    ]);
+    const { request } = await seen;
+    expect(request.headers['x-token']).toBe('abc 123');
+    expect(request.headers['x-team']).toBe('core');
+    expect(request.headers.authorization).toBe(
+      `Basic ${Buffer.from('ada:s3cret').toString('base64')}`,
+    );
+    expect(run).toMatchObject({ code: 0, stdout: 'hello\n' });
+  });
+
+  it('sends -x messages once connected, prints replies for -w, then exits 0 without reading stdin', async () => {
+    const { url } = await startServe();
+    const cli = startCli(['connect', url, '-x', 'one', '-x', 'two', '-w', '300ms']);
+    // stdin stays open: -x does not read it.
+    const exit = await cli.exit(5_000);
+    expect(exit).toMatchObject({ code: 0 });
+    expect(cli.stdout()).toBe('one\ntwo\n');
+  });
+
+  it('refuses a bad -H and a -w without -x with 2', async () => {
+    const bad = await runCli(['connect', 'ws://127.0.0.1:1/', '-H', 'no colon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Expected a header such as 'Authorization: Bearer abc'");
+    const wait = await runCli(['connect', 'ws://127.0.0.1:1/', '-w', '2']);
+    expect(wait.code).toBe(2);
+    expect(wait.stderr).toContain('-w/--wait goes with -x/--execute');
+  });
+
+  it('exits 0 at once when stdin ends while the link is down and nothing is queued (issue #12)', async () => {
+    const served = await startServe(['--retry-spread', '200ms']);
+    const client = startCli(['connect', served.url]);
+    client.write('one\n');
+    await client.waitForStdout(/^one\n/);
+    served.cli.kill('SIGTERM');
+    await client.waitForStderr(/connection lost: 1012/);
+    const ended = performance.now();
+    client.end();
+    expect(await client.exit(5_000)).toMatchObject({ code: 0 });
+    expect(performance.now() - ended).toBeLessThan(3_000);
+    expect(client.stderr()).toContain('input ended and nothing is left to send');
+  });
+
+  it('prints a failed reconnect attempt on the countdown line, not as an error line of its own', async () => {
+    const served = await startServe(['--retry-spread', '100ms']);
+    const client = startCli(['connect', served.url]);
+    await client.waitForStderr(/connected to/);
+    served.cli.kill('SIGTERM');
+    await client.waitForStderr(/last attempt: connect ECONNREFUSED/, 10_000);
+    expect(client.stderr()).not.toMatch(/^error: /m);
+  });
+
   it('exits with 2 for a bad URL, naming what it expected', async () => {
     const run = await runCli(['connect', 'ftp://127.0.0.1/']);
     expect(run.code).toBe(2);

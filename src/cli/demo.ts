@@ -19,7 +19,8 @@ export interface DemoOptions {
 /**
  * Runs `heartline demo` until SIGINT or SIGTERM: the chat page and its `HeartlineServer` on
  * one port. The page's URL goes to stdout, the log to stderr. The first signal closes every
- * session with 1012 (the pages come back within 2 s of a restart), a second one exits at once.
+ * session with 1012 (the pages come back by themselves once it is started again), a second one
+ * exits at once.
  */
 export async function runDemo(o: DemoOptions): Promise<number> {
   const term = new Terminal(process.stderr, { quiet: o.quiet });

@@ -289,16 +289,17 @@ export class ConnectSession {
       const hint = event.serverHint ? ' as the server asked' : '';
       const last = this.#lastError ? paint.dim(` · last attempt: ${this.#lastError}`) : '';
       const text = (left: number) =>
-        left >= 50
-          ? `reconnecting in ${seconds(left)} (attempt ${event.attempt})${hint}`
-          : `reconnecting… (attempt ${event.attempt})`;
+        `reconnecting in ${seconds(left)} (attempt ${event.attempt})${hint}`;
       if (!c.live) {
         c.info(`${text(event.delay)}${last}`);
         return;
       }
       // On a terminal the line counts down in place until the attempt starts.
       const tick = () => {
-        c.status(paint.yellow(text(due - performance.now())) + last);
+        const left = due - performance.now();
+        c.status(
+          paint.yellow(left >= 50 ? text(left) : `reconnecting… (attempt ${event.attempt})`) + last,
+        );
         this.#timers.set('countdown', 100, tick);
       };
       tick();

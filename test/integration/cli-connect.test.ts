@@ -1,4 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { startServer } from '../support/servers.js';
 import { freePort, runCli, startCli, startServe } from './cli-fixtures.js';
 
@@ -73,6 +80,15 @@ describe('heartline connect', () => {
     expect(cli.stdout()).toBe('one\ntwo\n');
   });
 
+  it("prints the server's protocol-level pings with -P", async () => {
+    const { url } = await startServe(['--heartbeat-interval', '200ms']);
+    const cli = startCli(['connect', url, '-P', '--no-session', '--heartbeat', 'off']);
+    await cli.waitForStderr(/^< ping/m);
+    cli.kill('SIGINT');
+    expect(await cli.exit()).toMatchObject({ code: 0 });
+    expect(cli.stdout()).toBe(''); // diagnostics, not data
+  });
+
   it('refuses a bad -H and a -w without -x with 2', async () => {
     const bad = await runCli(['connect', 'ws://127.0.0.1:1/', '-H', 'no colon']);
     expect(bad.code).toBe(2);
@@ -103,6 +119,48 @@ describe('heartline connect', () => {
     served.cli.kill('SIGTERM');
     await client.waitForStderr(/last attempt: connect ECONNREFUSED/, 10_000);
     expect(client.stderr()).not.toMatch(/^error: /m);
+  });
+
+  it('reaches a wss: server with a self-signed certificate with --ca or --no-check, and not without', async () => {
+    // A certificate for 127.0.0.1, made for this test by openssl.
+    const dir = mkdtempSync(path.join(tmpdir(), 'heartline-tls-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1'],
+        ...['-keyout', key, '-out', cert],
+        ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      ],
+      { stdio: 'ignore', timeout: 20_000 },
+    );
+    const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) });
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (socket) => socket.on('message', (data) => socket.send(String(data))));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      for (const client of wss.clients) client.terminate();
+      server.close();
+    });
+    const url = `wss://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const refused = await runCli(['connect', url]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('self-signed certificate');
+    for (const trust of [['--ca', cert], ['--no-check']]) {
+      const run = await runCli([
+        'connect',
+        url,
+        '--no-session',
+        ...trust,
+        '-x',
+        'over tls',
+        '-w',
+        '0.2',
+      ]);
+      expect(run, trust.join(' ')).toMatchObject({ code: 0, stdout: 'over tls\n' });
+    }
   });
 
   it('exits with 2 for a bad URL, naming what it expected', async () => {

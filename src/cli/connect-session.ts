@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   CloseCode,
   describeClose,
@@ -7,41 +6,18 @@ import {
   isHeartlineError,
 } from '../client/index.js';
 import { Timers } from '../common/timers.js';
+import {
+  type ConnectOptions,
+  FRESH_REASONS,
+  formatMessage,
+  readCa,
+  requestHeaders,
+} from './connect-options.js';
 import { formatDuration } from './duration.js';
 import { CliError, ExitCode } from './exit-code.js';
 import { type Console, openConsole } from './prompt.js';
 import { onSignal } from './signals.js';
 import { cliWebSocket } from './web-socket.js';
-
-export interface ConnectOptions {
-  readonly protocol?: string[];
-  /** Heartbeat interval in ms, or `false` for none; the client's default when absent. */
-  readonly heartbeat?: number | false;
-  readonly ping?: string;
-  readonly pong?: string;
-  readonly origin?: string;
-  /** Request headers (`-H`), by name. */
-  readonly header?: Readonly<Record<string, string>>;
-  /** An `Authorization` value (`--auth user:pass` makes it Basic). */
-  readonly auth?: string;
-  /** Messages to send once connected instead of reading stdin (`-x`). */
-  readonly execute?: string[];
-  /** With `execute`: ms to keep printing replies, then close (`-w`). */
-  readonly wait?: number;
-  /** Print the server's protocol-level pings and pongs (`-P`). */
-  readonly showPingPong?: boolean;
-  /** `false`: accept any TLS certificate (`--no-check`). */
-  readonly check?: boolean;
-  /** A PEM file of certificate authorities to trust (`--ca`). */
-  readonly ca?: string;
-  readonly reconnect: boolean;
-  readonly session: boolean;
-  readonly connectTimeout?: number;
-  /** ms to keep printing after stdin ended and everything was sent; `Infinity` = stay. */
-  readonly linger: number;
-  readonly binary: 'hex' | 'base64';
-  readonly quiet: boolean;
-}
 
 /** How long queued lines may wait for a link after stdin ended before the CLI gives up. */
 export const DRAIN_TIMEOUT = 30_000;
@@ -59,32 +35,6 @@ const UNREACHED: ReadonlySet<number> = new Set([
 ]);
 /** PROTOCOL.md: the sub-protocol of session mode, as the underlying socket reports it. */
 const SESSION_PROTOCOL = 'heartline.v1';
-
-/** Why a fresh session started instead of a resume (PROTOCOL.md, `hello.reason`), in words. */
-const FRESH_REASONS: Readonly<Record<string, string>> = {
-  unknown: 'the server no longer knew the old one',
-  expired: 'the old one expired while the link was down',
-  token: 'the server refused the resume token',
-  epoch: 'the server restarted',
-  gap: 'too much was missed to replay',
-};
-
-/** One received message as one line: text as it is, binary as hex or base64. */
-export function formatMessage(data: unknown, binary: 'hex' | 'base64'): string {
-  if (typeof data === 'string') return data;
-  let bytes: Buffer;
-  if (data instanceof ArrayBuffer) bytes = Buffer.from(data);
-  else if (ArrayBuffer.isView(data))
-    bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  else bytes = Buffer.from(String(data));
-  return bytes.toString(binary);
-}
-
-/** The request headers of `-H`, `--auth` (an `Authorization` of its own wins over `-H`'s). */
-function requestHeaders(o: ConnectOptions): Record<string, string> | undefined {
-  if (!o.header && !o.auth) return undefined;
-  return { ...o.header, ...(o.auth ? { Authorization: o.auth } : {}) };
-}
 
 const seconds = (ms: number) => `${(Math.max(0, ms) / 1_000).toFixed(1)} s`;
 
@@ -426,15 +376,5 @@ export class ConnectSession {
       else this.#console.error(message);
     }
     this.#resolve(code);
-  }
-}
-
-function readCa(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new CliError(`cannot read --ca ${file}: ${(error as Error).message}`, ExitCode.Usage, {
-      cause: error,
-    });
   }
 }

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { parseAuth, parseHeader, parseOrigin, parseProtocol, parseUrl } from './arguments.js';
-import { type ConnectOptions, ConnectSession } from './connect-session.js';
+import type { ConnectOptions } from './connect-options.js';
+import { ConnectSession } from './connect-session.js';
 import {
   DURATION_HELP,
   parseDuration,
@@ -9,7 +10,8 @@ import {
 } from './duration.js';
 import { CliError, ExitCode, exitCodesHelp } from './exit-code.js';
 
-export { type ConnectOptions, DRAIN_TIMEOUT, formatMessage } from './connect-session.js';
+export { type ConnectOptions, formatMessage } from './connect-options.js';
+export { DRAIN_TIMEOUT } from './connect-session.js';
 
 /** `-w`'s seconds, as wscat reads them (a bare number is seconds), or any duration. */
 function parseWait(text: string): number {

@@ -2,13 +2,15 @@
 //
 // What it shows: the status of the link (connected / reconnecting in N s / offline, the last
 // RTT, whether the session resumed), why a link dropped (a banner with the close code in plain
-// words), and the life of each message you send: pending (in the client's outbox), sent (the
-// server acknowledged it) and delivered (the room's copy came back, in the server's order).
+// words), who in the room is away (their link is down), and the life of each message you send:
+// pending (not on the server yet), sent ✓ (the server has it) and delivered ✓✓ (the room's
+// copy came back, in the server's order). A restarted server leaves a divider in the list.
 //
 // The chat protocol (JSON over one HeartlineSocket; see src/cli/demo-chat.ts):
 //   → { type: 'join', name }            → { type: 'say', id, text }
 //   ← { type: 'history', messages }     ← { type: 'said', id, from, text, at, seq, run }
-//   ← { type: 'members', names }        ← { type: 'error', reason }
+//   ← { type: 'received', id }          ← { type: 'members', names, away }
+//   ← { type: 'error', reason }
 import { describeClose, HeartlineSocket } from './heartline.min.js';
 
 const NAME_KEY = 'heartline-demo:name';
@@ -94,6 +96,24 @@ const shown = new Map();
 const runs = [];
 let retry = null; // { at, attempt } while a reconnection is scheduled
 let ticker = 0;
+/** The last members message, kept to redraw who is "(you)". */
+let lastMembers = { names: [], away: [] };
+
+/**
+ * Resolves at once when the browser is online, else on its next `online` event. Used as the
+ * URL function, it holds every attempt while offline: no connection that cannot succeed is
+ * dialled (each would fail with a console error), and the client's own `online` handling
+ * retries at once when the network is back.
+ */
+function whenOnline() {
+  if (navigator.onLine) return Promise.resolve();
+  return new Promise((resolve) => addEventListener('online', () => resolve(), { once: true }));
+}
+
+async function onlineUrl() {
+  await whenOnline();
+  return WS_URL;
+}
 
 // ── the link ────────────────────────────────────────────────────────────────────────────────
 
@@ -102,7 +122,7 @@ function connect() {
   // page put in the back/forward cache keeps it (persisted), and the client resumes it.
   // Registered before the socket's own listener, so it runs first.
   addEventListener('pagehide', onPageHide);
-  ws = new HeartlineSocket(WS_URL, [], {
+  ws = new HeartlineSocket(onlineUrl, [], {
     heartbeat: { interval: 5_000, timeout: 3_000 },
     reconnect: { minDelay: 500, maxDelay: 10_000 },
   });
@@ -118,7 +138,10 @@ function connect() {
     retry = { at: performance.now() + event.delay, attempt: event.attempt };
     renderConn();
   });
-  ws.addEventListener('drop', showBanner);
+  ws.addEventListener('drop', (event) => {
+    showBanner(event);
+    renderRtt(undefined); // the last RTT belongs to the link that is gone
+  });
   ws.addEventListener('resume', (event) => {
     renderSession(event.resumed, event.reason);
     // A fresh session does not know who we are: the server forgot (restarted) or gave up.
@@ -174,8 +197,14 @@ function onServerMessage(data) {
     case 'history':
       for (const m of Array.isArray(message.messages) ? message.messages : []) addDelivered(m);
       return;
+    case 'received':
+      return setState(String(message.id), 'sent');
     case 'members':
-      return renderMembers(Array.isArray(message.names) ? message.names : []);
+      lastMembers = {
+        names: Array.isArray(message.names) ? message.names.map(String) : [],
+        away: Array.isArray(message.away) ? message.away.map(String) : [],
+      };
+      return renderMembers();
     case 'error':
       return console.warn('the server ignored a message:', message.reason);
   }
@@ -235,10 +264,12 @@ const STATE_TEXT = {
   delivered: 'delivered',
   failed: 'not sent (outbox full)',
 };
+/** States only move forward: a late "sent" never undoes "delivered". */
+const STATE_RANK = { pending: 0, failed: 1, sent: 2, delivered: 3 };
 
 function setState(id, state) {
   const entry = shown.get(id);
-  if (!entry || entry.state === 'delivered' || entry.state === state) return;
+  if (!entry || STATE_RANK[entry.state] >= STATE_RANK[state]) return;
   entry.state = state;
   entry.li.dataset.state = state;
   const label = entry.li.querySelector('.state');
@@ -247,8 +278,33 @@ function setState(id, state) {
 
 function runIndex(run) {
   let i = runs.indexOf(run);
-  if (i < 0) i = runs.push(run) - 1;
+  if (i < 0) {
+    i = runs.push(run) - 1;
+    if (i > 0) addDivider(i);
+  }
   return i;
+}
+
+/**
+ * Marks where a restarted server's messages begin: what is above came from a server process
+ * that is gone (it kept them in memory only), so a reload would no longer show them.
+ */
+function addDivider(run) {
+  const li = document.createElement('li');
+  li.className = 'divider';
+  li.dataset.run = String(run);
+  li.setAttribute('role', 'separator');
+  li.textContent = 'The server restarted · messages above are from before';
+  // After the last delivered message: every message of the new run goes below it.
+  let last = null;
+  for (let el = ui.messages.lastElementChild; el; el = el.previousElementSibling) {
+    if (el.classList.contains('divider') || shown.get(el.dataset.id)?.state === 'delivered') {
+      last = el;
+      break;
+    }
+  }
+  if (!last) return; // nothing from before to set apart
+  last.after(li);
 }
 
 const before = (a, b) => a.run < b.run || (a.run === b.run && a.seq < b.seq);
@@ -272,7 +328,10 @@ function addDelivered(m) {
   // Walk up from the bottom past pending messages and later ones; new messages land last.
   let after = null;
   for (let el = ui.messages.lastElementChild; el; el = el.previousElementSibling) {
-    const other = shown.get(el.dataset.id);
+    // A divider sorts before the first message of its run.
+    const other = el.classList.contains('divider')
+      ? { state: 'delivered', key: { run: Number(el.dataset.run), seq: 0 } }
+      : shown.get(el.dataset.id);
     if (other?.state === 'delivered' && before(other.key, key)) {
       after = el;
       break;
@@ -307,6 +366,10 @@ function group(li) {
 function trim() {
   while (ui.messages.childElementCount > MAX_MESSAGES) {
     const first = ui.messages.firstElementChild;
+    if (first.classList.contains('divider')) {
+      first.remove();
+      continue;
+    }
     if (shown.get(first.dataset.id)?.state !== 'delivered') break;
     shown.delete(first.dataset.id);
     first.remove();
@@ -350,7 +413,11 @@ function renderConn() {
   let kind;
   let text;
   const state = ws?.state;
-  if (state === 'open') {
+  if (state === 'open' && !navigator.onLine) {
+    // The browser says offline but the link has not failed yet: the heartbeat is checking.
+    kind = 'checking';
+    text = 'offline? checking the link…';
+  } else if (state === 'open') {
     kind = 'connected';
     text = 'connected';
   } else if (state === 'closed' || state === 'closing') {
@@ -379,8 +446,10 @@ function renderConn() {
   if (ui.connText.textContent !== text) ui.connText.textContent = text;
 }
 
+/** `undefined`: no live link, so no current RTT. */
 function renderRtt(rtt) {
-  ui.rtt.textContent = `RTT ${rtt < 10 ? rtt.toFixed(1) : Math.round(rtt)} ms`;
+  ui.rtt.textContent =
+    rtt === undefined ? 'RTT —' : `RTT ${rtt < 10 ? rtt.toFixed(1) : Math.round(rtt)} ms`;
 }
 
 // Why a session could not be resumed (PROTOCOL.md, `hello.reason`), in words.
@@ -416,19 +485,41 @@ function hideBanner() {
   ui.banner.hidden = true;
 }
 
-function renderMembers(names) {
+function renderMembers() {
+  const { names, away } = lastMembers;
   ui.members.replaceChildren(
     ...names.map((name) => {
       const li = document.createElement('li');
-      li.append(avatar(String(name)));
+      const isAway = away.includes(name);
+      li.classList.toggle('away', isAway);
+      li.title = isAway ? `${name} is away: their link is down, their session waits` : name;
+      li.append(avatar(name));
       const label = document.createElement('span');
-      label.textContent = name === myName ? `${name} (you)` : String(name);
+      label.className = 'member-name';
+      label.textContent = name === myName ? `${name} (you)` : name;
       li.append(label);
+      if (isAway) {
+        const tag = document.createElement('span');
+        tag.className = 'away-tag';
+        tag.textContent = 'away';
+        li.append(tag);
+      }
       return li;
     }),
   );
   ui.memberCount.textContent = String(names.length);
+  renderMemberScroll();
 }
+
+/** On a phone the members are one scrolling row: fade the edge that has more behind it. */
+function renderMemberScroll() {
+  const list = ui.members;
+  const more = list.scrollWidth - list.clientWidth - list.scrollLeft > 1;
+  list.dataset.more = more ? 'end' : '';
+  if (list.scrollLeft > 1) list.dataset.more += ' start';
+}
+ui.members.addEventListener('scroll', renderMemberScroll, { passive: true });
+new ResizeObserver(renderMemberScroll).observe(ui.members);
 
 // ── screens ─────────────────────────────────────────────────────────────────────────────────
 
@@ -451,8 +542,9 @@ function leaveRoom() {
   runs.length = 0;
   ui.messages.replaceChildren();
   ui.members.replaceChildren();
+  lastMembers = { names: [], away: [] };
   ui.memberCount.textContent = '0';
-  ui.rtt.textContent = 'RTT —';
+  renderRtt(undefined);
   hideBanner();
   renderEmpty();
   ui.me.hidden = true;
@@ -485,7 +577,10 @@ function renderSend() {
 ui.textInput.addEventListener('input', renderSend);
 ui.leave.addEventListener('click', leaveRoom);
 addEventListener('online', renderConn);
-addEventListener('offline', renderConn);
+addEventListener('offline', () => {
+  renderRtt(undefined);
+  renderConn();
+});
 
 renderSend();
 const remembered = stored.get(NAME_KEY);

@@ -1,5 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 
+/** RFC 9110 §5.6.2: header names and sub-protocols (RFC 6455 §4.1) are tokens. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /**
  * Parses a WebSocket URL argument the way the WHATWG constructor reads it: `ws:` and `wss:`,
  * with `http:`/`https:` meaning the same, and no fragment. A URL without a scheme
@@ -52,7 +55,7 @@ export function integerIn(min: number, max: number): (text: string) => number {
 
 /** RFC 6455 §4.1: a sub-protocol is an RFC 2616 token. */
 export function parseProtocol(text: string, previous: string[] | undefined): string[] {
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(text))
+  if (!TOKEN.test(text))
     throw new InvalidArgumentError(
       `Expected a sub-protocol name (letters, digits and !#$%&'*+-.^_\`|~), got '${text}'.`,
     );
@@ -81,4 +84,36 @@ export function parseOrigin(text: string): string {
       `Expected an origin (scheme://host[:port], no path), got '${text}'.`,
     );
   return url.origin;
+}
+
+/**
+ * A request header, `Name: value`, as curl and wscat take it (`-H`), collected into an
+ * object; a repeated name keeps the last value.
+ *
+ * @example parseHeader('Authorization: Bearer abc', {}) // { Authorization: 'Bearer abc' }
+ */
+export function parseHeader(
+  text: string,
+  previous: Record<string, string> | undefined,
+): Record<string, string> {
+  const colon = text.indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon).trim() : '';
+  const value = colon > 0 ? text.slice(colon + 1).trim() : '';
+  if (!TOKEN.test(name))
+    throw new InvalidArgumentError(
+      `Expected a header such as 'Authorization: Bearer abc', got '${text}'.`,
+    );
+  if (/[\r\n\0]/.test(value))
+    throw new InvalidArgumentError(`A header value cannot hold a line break: '${text}'.`);
+  return { ...previous, [name]: value };
+}
+
+/**
+ * `user:password` for HTTP Basic authentication (RFC 7617), as wscat's `--auth` takes it.
+ *
+ * @example parseAuth('ada:secret') // 'Basic YWRhOnNlY3JldA=='
+ */
+export function parseAuth(text: string): string {
+  if (!text.includes(':')) throw new InvalidArgumentError(`Expected user:password, got '${text}'.`);
+  return `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;
 }

@@ -33,10 +33,11 @@ const program = new Command('heartline')
   .addHelpText(
     'after',
     `
-Data goes to stdout, diagnostics to stderr; colour only on a terminal (never with NO_COLOR).
+Data goes to stdout, diagnostics to stderr; colour only on a terminal (never
+with NO_COLOR).
 
 Examples:
-  $ heartline demo                                   # the chat demo on http://127.0.0.1:8080/
+  $ heartline demo                    # the chat demo on http://127.0.0.1:8080/
   $ heartline serve --port 0
   $ heartline connect ws://127.0.0.1:8080/
   $ heartline probe wss://example.com/feed --max 5m

@@ -11,14 +11,17 @@ import type { HeartlineServer, ServerClient } from '../server/index.js';
  *
  * Server → client:
  * - `{ type: 'history', messages }`: to a new session, the last `history` messages;
+ * - `{ type: 'received', id }`: to the sender, as soon as the room has a `say`, before its
+ *   copy goes to the room (the page's "sent", one tick);
  * - `{ type: 'said', id, from, text, at, seq, run }`: to the whole room, the sender
  *   included, so every page shows the server's one order (`seq` counts up within one `run`,
  *   a random id per server process: a restarted server starts counting again);
- * - `{ type: 'members', names }`: to the whole room, when someone joins or leaves;
+ * - `{ type: 'members', names, away }`: to the whole room, when someone joins, leaves, loses
+ *   the link or comes back; `away` lists the names whose link is down;
  * - `{ type: 'error', reason }`: to the sender of input that was ignored.
  *
- * Membership follows the session, not the link: a session whose link drops and resumes never
- * leaves (`drop` and `resume` are only logged); it leaves on `close`, when the session ends.
+ * Membership follows the session, not the link: a session whose link drops is shown as away
+ * (`drop`) until it resumes (`resume`); it leaves on `close`, when the session ends.
  */
 
 /** Bounds of the chat protocol, in characters (code points). */
@@ -128,6 +131,8 @@ export interface ChatRoomEvents {
 
 interface Member {
   name: string | undefined;
+  /** The session's link is down (between `drop` and `resume`). */
+  away: boolean;
   /** `say`s that came before `join`: see the class comment. */
   waiting: { id: string; text: string }[];
 }
@@ -163,13 +168,25 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
     return [...names];
   }
 
+  /** The names whose every session is away (its link is down, waiting for a resume). */
+  away(): string[] {
+    const here = new Set<string>();
+    const away = new Set<string>();
+    for (const member of this.#members.values()) {
+      if (!member.name) continue;
+      if (member.away) away.add(member.name);
+      else here.add(member.name);
+    }
+    return [...away].filter((name) => !here.has(name));
+  }
+
   /** The messages kept for new sessions, oldest first. */
   history(): readonly ChatMessage[] {
     return this.#history;
   }
 
   #connected(client: ServerClient): void {
-    const member: Member = { name: undefined, waiting: [] };
+    const member: Member = { name: undefined, away: false, waiting: [] };
     this.#members.set(client, member);
     client.join(CHAT_ROOM);
     client.send(JSON.stringify({ type: 'history', messages: this.#history }));
@@ -189,6 +206,9 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
         else this.#refuse(client, `Expected 'join' before more than ${CHAT_LIMITS.waiting} 'say'`);
       } else this.#say(client, member.name, input.id, input.text);
     });
+    // The others see who is cut off: the link dropped, and the session waits for a resume.
+    client.on('drop', () => this.#setAway(member, true));
+    client.on('resume', () => this.#setAway(member, false));
     client.on('close', () => {
       this.#members.delete(client);
       if (member.name === undefined) return;
@@ -196,6 +216,12 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
       // At shutdown every session closes; nobody is left to tell.
       if (this.#server.state === 'running') this.#sendMembers();
     });
+  }
+
+  #setAway(member: Member, away: boolean): void {
+    if (member.away === away) return;
+    member.away = away;
+    if (member.name !== undefined && this.#server.state === 'running') this.#sendMembers();
   }
 
   #join(client: ServerClient, member: Member, name: string): void {
@@ -230,6 +256,9 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
     };
     this.#history.push(message);
     if (this.#history.length > CHAT_LIMITS.history) this.#history.shift();
+    // The sender learns that the room has it before the room's copy goes out: "sent", then
+    // "delivered". The session's own ack comes later (acks are batched per event-loop turn).
+    client.send(JSON.stringify({ type: 'received', id }));
     this.#server.to(CHAT_ROOM).send(JSON.stringify(message));
     this.emit('said', message);
   }
@@ -241,6 +270,8 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
   }
 
   #sendMembers(): void {
-    this.#server.to(CHAT_ROOM).send(JSON.stringify({ type: 'members', names: this.names() }));
+    this.#server
+      .to(CHAT_ROOM)
+      .send(JSON.stringify({ type: 'members', names: this.names(), away: this.away() }));
   }
 }

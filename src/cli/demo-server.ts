@@ -162,6 +162,9 @@ export async function startDemoServer(o: DemoServerOptions): Promise<DemoServer>
     // Terminal clients (`heartline connect ws://…/ws`) send no Origin; browsers always do.
     allowMissingOrigin: true,
     maxPayload: 16 * 1024,
+    // Like the page's heartbeat (5 s + 3 s): a page cut off shows as away to the others
+    // within about 5 s, where the default (25 s + 10 s) would take half a minute.
+    heartbeat: { interval: 3_000, timeout: 2_000 },
     shutdown: { retryAfter: o.retrySpread ?? 2_000 },
   });
   const chat = new ChatRoom(heartline);

@@ -54,6 +54,25 @@ export function parsePositiveDuration(text: string): number {
   return ms;
 }
 
+/**
+ * A heartbeat-like duration that can be switched off: `off` is `false`, anything else a
+ * duration above 0. The error for `0` names `off`, the way to say "none".
+ *
+ * @example parseDurationOrOff('off') // false
+ */
+export function parseDurationOrOff(text: string): number | false {
+  if (text.trim().toLowerCase() === 'off') return false;
+  const ms = parseDuration(text);
+  if (ms < 1)
+    throw new InvalidArgumentError(
+      `Expected a duration above 0, or 'off' for none, got '${text}'.`,
+    );
+  return ms;
+}
+
+/** The help text's note on durations, shared by every command that takes one. */
+export const DURATION_HELP = 'Durations: 1500ms, 90s, 10m, 1m30s; a bare number is milliseconds.';
+
 /** A duration for people: `850 ms`, `1.2 s`, `2 min 05 s`, `1 h 02 min`. */
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)} ms`;

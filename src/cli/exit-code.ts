@@ -31,11 +31,28 @@ export class CliError extends Error {
   }
 }
 
-/** The help text's table of exit codes, shared by every command. */
-export const EXIT_CODES_HELP = `Exit codes:
-  0    done
-  1    runtime failure (port in use, messages left unsent, an unexpected error)
-  2    usage error (unknown option, bad value, bad URL, not a close code)
-  3    could not connect (refused, unreachable, DNS, handshake refused, timeout)
-  4    connect: the server closed the connection for good (e.g. 1008)
-  130  interrupted (Ctrl-C twice, or a probe cut short); 143 likewise for SIGTERM`;
+const EXIT_CODE_LINES: Readonly<Record<ExitCode, string>> = {
+  0: 'done',
+  1: 'runtime failure (port in use, messages left unsent, an unexpected error)',
+  2: 'usage error (unknown option, bad value, bad URL, not a close code)',
+  3: 'could not connect (refused, unreachable, DNS, handshake refused, timeout)',
+  4: 'connect: the server closed the connection for good (e.g. 1008)',
+  130: 'interrupted (Ctrl-C twice, or a probe cut short)',
+  143: 'terminated (SIGTERM twice)',
+};
+
+/**
+ * The help text's table of the exit codes a command can end with; every code by default (the
+ * top-level help).
+ *
+ * @example exitCodesHelp([ExitCode.Ok, ExitCode.Usage]) // 'Exit codes:\n  0    done\n  2    usage error…'
+ */
+export function exitCodesHelp(codes: readonly ExitCode[] = Object.values(ExitCode)): string {
+  return [
+    'Exit codes:',
+    ...codes.map((code) => `  ${String(code).padEnd(4)} ${EXIT_CODE_LINES[code]}`),
+  ].join('\n');
+}
+
+/** The help text's table of every exit code (the top-level help). */
+export const EXIT_CODES_HELP = exitCodesHelp();

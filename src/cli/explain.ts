@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { CloseCode, type CloseDescription, describeClose } from '../client/index.js';
-import { EXIT_CODES_HELP, ExitCode } from './exit-code.js';
+import { ExitCode, exitCodesHelp } from './exit-code.js';
 import { Terminal } from './terminal.js';
 
 const BY_NAME = new Map(
@@ -63,8 +63,9 @@ export function registerExplain(program: Command): void {
     .command('explain')
     .summary('explain a WebSocket close code and whether a client should retry')
     .description(
-      'Explain WebSocket close codes: the name, what it means, and whether a client should\n' +
-        "reconnect (Heartline's default policy). Accepts numbers and catalog names; without a\n" +
+      // One paragraph: commander wraps it to the terminal's width (80 in a pipe).
+      'Explain WebSocket close codes: the name, what it means, and whether a client should ' +
+        "reconnect (Heartline's default policy). Accepts numbers and catalog names; without a " +
         'code, lists the whole catalog.',
     )
     .argument('[codes...]', 'close codes (1008) or names (PolicyViolation)', collectCodes)
@@ -78,7 +79,7 @@ Examples:
   $ heartline explain                      # the whole catalog
   $ heartline explain 1012 --json | jq .retry
 
-${EXIT_CODES_HELP}`,
+${exitCodesHelp([ExitCode.Ok, ExitCode.Usage])}`,
     )
     .action((codes: number[] | undefined, options: ExplainOptions) => {
       process.exitCode = runExplain(codes ?? [], options);

@@ -1,9 +1,10 @@
 import { type Command, Option } from 'commander';
 import type { WebSocket } from 'ws';
-import { CloseCode, describeClose } from '../client/index.js';
+import { CloseCode, DEFAULTS, describeClose } from '../client/index.js';
 import { integerIn, parseOrigin, parseProtocol, parseUrl } from './arguments.js';
-import { formatDuration, parsePositiveDuration } from './duration.js';
-import { CliError, EXIT_CODES_HELP, ExitCode } from './exit-code.js';
+import { DURATION_HELP, formatDuration, parsePositiveDuration } from './duration.js';
+import { CliError, ExitCode, exitCodesHelp } from './exit-code.js';
+import { onSignal } from './signals.js';
 import { Terminal } from './terminal.js';
 import { cliWebSocket } from './web-socket.js';
 
@@ -19,8 +20,10 @@ export interface ProbeOptions {
 
 /** How long each protocol ping may wait for its pong. */
 const PONG_TIMEOUT = 2_000;
-/** How long the RTT connection's closing handshake may take before it is cut. */
+/** How long a closing handshake may take before the connection is cut. */
 const CLOSE_TIMEOUT = 1_000;
+/** HeartlineSocket's default `heartbeat.interval`, which the report measures a path against. */
+const DEFAULT_HEARTBEAT = DEFAULTS.heartbeat.interval;
 
 /** What `probe` found; also its `--json` output. */
 export interface ProbeReport {
@@ -140,7 +143,12 @@ async function closeQuietly(ws: WebSocket): Promise<void> {
  * SIGINT. Server pings are answered (as any client does: the server's own heartbeat is
  * not the path's timeout) and counted, since they keep the path busy.
  */
-function holdIdle(ws: WebSocket, max: number, term: Terminal): Promise<ProbeReport['idle']> {
+function holdIdle(
+  ws: WebSocket,
+  max: number,
+  term: Terminal,
+  interrupts: { on: () => void },
+): Promise<ProbeReport['idle']> {
   const started = performance.now();
   let serverPings = 0;
   let serverMessages = 0;
@@ -161,7 +169,7 @@ function holdIdle(ws: WebSocket, max: number, term: Terminal): Promise<ProbeRepo
     ) => {
       clearInterval(ticker);
       clearTimeout(timer);
-      process.off('SIGINT', onSigint);
+      interrupts.on = () => {};
       ws.off('close', onClose);
       term.clearStatus();
       resolve({ ...idle, error, serverPings, serverMessages });
@@ -171,9 +179,8 @@ function holdIdle(ws: WebSocket, max: number, term: Terminal): Promise<ProbeRepo
       () => finish({ cut: false, after: max, interrupted: false, ...none }),
       max,
     );
-    const onSigint = () =>
+    interrupts.on = () =>
       finish({ cut: false, after: performance.now() - started, interrupted: true, ...none });
-    process.once('SIGINT', onSigint);
     const onClose = (code: number, reason: Buffer) => {
       const d = describeClose(code);
       finish({
@@ -192,6 +199,9 @@ function holdIdle(ws: WebSocket, max: number, term: Terminal): Promise<ProbeRepo
 
 /** Elapsed time for the progress line: tenths of seconds, so the width barely moves. */
 const elapsed = (n: number) => (n < 60_000 ? `${(n / 1_000).toFixed(1)} s` : formatDuration(n));
+
+/** A figure for the report: ms to a tenth, as no clock here is finer than that. */
+const tenth = (n: number) => Math.round(n * 10) / 10;
 
 const ms = (n: number) => (n < 10 ? n.toFixed(1) : String(Math.round(n)));
 
@@ -234,7 +244,9 @@ export function formatReport(r: ProbeReport, paint = new Terminal(process.stdout
     hb === null
       ? i.interrupted
         ? `no cut seen yet; probe longer (--max) to find the idle timeout`
-        : `idle links live at least ${formatDuration(i.after)} here; any heartbeat interval below that works (HeartlineSocket's default is 10 s)`
+        : i.after >= DEFAULT_HEARTBEAT * 1.5
+          ? `no cut within ${formatDuration(i.after)}: HeartlineSocket's default heartbeat (every ${DEFAULT_HEARTBEAT / 1_000} s) keeps links on this path alive`
+          : `no cut within ${formatDuration(i.after)}, too short to judge HeartlineSocket's default heartbeat (every ${DEFAULT_HEARTBEAT / 1_000} s); probe longer (--max 1m) to find this path's idle timeout`
       : `${paint.bold(`every ${hb / 1_000} s or more often`)}: new HeartlineSocket(url, [], { heartbeat: ${hb} }), new HeartlineServer({ heartbeat: { interval: ${hb} } })`,
   ]);
   return lines.map(([label, value]) => `${label.padEnd(10)} ${value}`).join('\n');
@@ -255,22 +267,27 @@ export async function runProbe(url: string, o: ProbeOptions): Promise<number> {
       `holding an idle connection for up to ${formatDuration(o.max)}, sending nothing${term.live ? ' (Ctrl-C to stop)' : ''}…`,
     ),
   );
-  const result = await holdIdle(idle.ws, o.max, term);
-  idle.ws.terminate();
+  // Ctrl-C ends the wait; the report is printed all the same (see SIGNAL_ECHO for npm's echo).
+  const interrupts = { on: () => {} };
+  onSignal(() => interrupts.on(), ['SIGINT']);
+  const result = await holdIdle(idle.ws, o.max, term, interrupts);
+  // A close frame, not a cut: the server must not log a lost link for a probe that is done.
+  await closeQuietly(idle.ws);
 
-  const { samples, lost } = rtt;
+  const { lost } = rtt;
+  const samples = rtt.samples.map(tenth);
   const report: ProbeReport = {
     url,
-    handshake: first.handshake,
+    handshake: tenth(first.handshake),
     protocol,
     rtt: {
       samples,
       lost,
       min: samples.length ? Math.min(...samples) : null,
-      avg: samples.length ? samples.reduce((a, b) => a + b, 0) / samples.length : null,
+      avg: samples.length ? tenth(samples.reduce((a, b) => a + b, 0) / samples.length) : null,
       max: samples.length ? Math.max(...samples) : null,
     },
-    idle: result,
+    idle: { ...result, after: Math.round(result.after) },
     recommendedHeartbeat: result.cut ? recommendHeartbeat(result.after) : null,
   };
   process.stdout.write(
@@ -284,10 +301,11 @@ export function registerProbe(program: Command): void {
     .command('probe')
     .summary("measure a path's handshake, RTT and idle timeout; recommend a heartbeat")
     .description(
-      'Measure the path to a WebSocket server: the opening handshake time, round trips of\n' +
-        'protocol-level pings, then the idle timeout: a second connection that sends nothing\n' +
-        'at all is held until a proxy, a load balancer or the server cuts it, or --max\n' +
-        'passes. Reports after how long and how (close code and reason, or 1006 for a\n' +
+      // One paragraph: commander wraps it to the terminal's width (80 in a pipe).
+      'Measure the path to a WebSocket server: the opening handshake time, round trips of ' +
+        'protocol-level pings, then the idle timeout: a second connection that sends nothing ' +
+        'at all is held until a proxy, a load balancer or the server cuts it, or --max ' +
+        'passes. Reports after how long and how (close code and reason, or 1006 for a ' +
         'dropped TCP connection), and a heartbeat interval that keeps such links alive.',
     )
     .argument('<url>', 'ws:// or wss:// URL (http(s) too; no scheme means ws://)', parseUrl)
@@ -312,20 +330,21 @@ export function registerProbe(program: Command): void {
     .addHelpText(
       'after',
       `
-Durations: 1500ms, 90s, 10m, 1m30s; a bare number is milliseconds.
+${DURATION_HELP}
 
 Output:
-  stdout  the report (or --json); the recommended heartbeat is half the measured idle
-          timeout, rounded down to whole seconds, at least 1 s
-  stderr  progress; on a terminal a live line: "holding an idle connection: 42.0 s / 10 min 00 s"
+  stdout  the report (or --json); the recommended heartbeat is half the
+          measured idle timeout, rounded down to whole seconds, at least 1 s
+  stderr  progress; on a terminal a live line such as
+          "holding an idle connection: 42.0 s / 10 min 00 s"
 
 Ctrl-C ends the wait early and prints what was seen so far (exit 130).
 
 Examples:
   $ heartline probe wss://example.com/feed
-  $ heartline probe ws://127.0.0.1:8080/ --max 2m --json | jq .recommendedHeartbeat
+  $ heartline probe ws://127.0.0.1:8080/ --max 2m --json | jq .idle
 
-${EXIT_CODES_HELP}`,
+${exitCodesHelp([ExitCode.Ok, ExitCode.Failure, ExitCode.Usage, ExitCode.Unreachable, ExitCode.Interrupted])}`,
     )
     .action(async (url: string, options: ProbeOptions) => {
       process.exitCode = await runProbe(url, options);

@@ -1,17 +1,21 @@
-import diagnostics from 'node:diagnostics_channel';
 import type { AddressInfo } from 'node:net';
 import { type Command, Option } from 'commander';
 import {
-  channels,
-  type DropMessage,
   HeartlineServer,
   type HeartlineServerOptions,
   isHeartlineError,
   type ServerClient,
 } from '../server/index.js';
 import { collect, parsePort, parseProtocol } from './arguments.js';
-import { formatDuration, parseDuration, parsePositiveDuration } from './duration.js';
-import { CliError, EXIT_CODES_HELP, ExitCode } from './exit-code.js';
+import {
+  DURATION_HELP,
+  formatDuration,
+  parseDuration,
+  parseDurationOrOff,
+  parsePositiveDuration,
+} from './duration.js';
+import { CliError, ExitCode, exitCodesHelp } from './exit-code.js';
+import { listenFailure, plural, ServerLog, short } from './server-log.js';
 import { untilSignal } from './signals.js';
 import { Terminal } from './terminal.js';
 
@@ -57,10 +61,6 @@ export function serverOptions(o: ServeOptions): HeartlineServerOptions {
   };
 }
 
-const short = (id: string) => id.slice(0, 8);
-const clock = () => new Date().toISOString().slice(11, 23);
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 /**
  * Runs `heartline serve` until SIGINT or SIGTERM: a standalone `HeartlineServer` that echoes
  * or broadcasts, logging every connection and drop to stderr. The first signal starts the
@@ -70,7 +70,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export async function runServe(o: ServeOptions): Promise<number> {
   const term = new Terminal(process.stderr, { quiet: o.quiet });
   const { paint } = term;
-  const log = (text: string) => term.info(`${paint.dim(clock())} ${text}`);
+  const serverLog = new ServerLog(term);
+  const log = (text: string) => serverLog.line(text);
   let server: HeartlineServer;
   try {
     server = new HeartlineServer(serverOptions(o));
@@ -84,8 +85,7 @@ export async function runServe(o: ServeOptions): Promise<number> {
   const listening = new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.on('error', (error, client) => {
-      if (client) log(`${paint.yellow('!')} ${short(client.id)} ${error.message}`);
-      else if (started) term.error(`server error: ${error.message}`);
+      if (client || started) serverLog.error(error, client);
       else reject(error);
     });
   });
@@ -93,17 +93,7 @@ export async function runServe(o: ServeOptions): Promise<number> {
     await listening;
   } catch (error) {
     await server.close().catch(() => {});
-    const code = (error as NodeJS.ErrnoException).code;
-    const where = `${o.host}:${o.port}`;
-    const why =
-      code === 'EADDRINUSE'
-        ? `${where} is already in use (try another --port, or --port 0 for any free port)`
-        : code === 'EACCES'
-          ? `no permission to listen on ${where} (ports below 1024 need privileges)`
-          : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND'
-            ? `${o.host} is not an address of this machine`
-            : `${where}: ${(error as Error).message}`;
-    throw new CliError(`could not listen: ${why}`, ExitCode.Failure, { cause: error });
+    throw listenFailure(error, o.host, o.port);
   }
   started = true;
 
@@ -111,8 +101,8 @@ export async function runServe(o: ServeOptions): Promise<number> {
   const origins = o.origin?.join(', ') ?? 'same-origin';
   // The URL alone on stdout, for scripts (`--port 0`); the same line, with context, on stderr.
   process.stdout.write(`${url}\n`);
-  term.info(
-    `${paint.dim(clock())} listening on ${paint.bold(url)} (${o.mode} mode, ${
+  log(
+    `listening on ${paint.bold(url)} (${o.mode} mode, ${
       o.path ? `paths ${o.path.join(' ')}` : 'any path'
     }, origins ${origins}${o.allowMissingOrigin ? ' or none' : ''})${
       term.live ? paint.dim('; Ctrl-C to stop') : ''
@@ -120,28 +110,22 @@ export async function runServe(o: ServeOptions): Promise<number> {
   );
 
   const connected = () => plural(server.stats().connections, 'client');
-  // One line per link that ends, with why (the drop channel says what no event does).
-  const onDrop = (message: unknown) => {
-    const m = message as DropMessage;
-    const reason = m.reason ? ` ${JSON.stringify(m.reason)}` : '';
-    log(
-      `${paint.red('-')} ${short(m.clientId)} ${m.code}${reason} ${m.cause.replaceAll('_', ' ')} after ${formatDuration(m.duration)} (${connected()})`,
-    );
-  };
-  diagnostics.subscribe(channels.drop.name, onDrop);
+  const stopDrops = serverLog.drops(connected);
   server.on('connection', (client: ServerClient) => {
     const protocol = client.protocol ? `, protocol ${client.protocol}` : '';
     log(
-      `${paint.green('+')} ${short(client.id)} from ${client.remoteAddress ?? '?'} (${client.mode} mode${protocol}; ${connected()})`,
+      `${paint.green('+')} ${paint.dim(short(client.id))} from ${client.remoteAddress ?? '?'} (${client.mode} mode${protocol}; ${connected()})`,
     );
     if (client.mode === 'session') {
       // A session outlives its links: say when it comes back, and when it ends for good.
       client.on('resume', () =>
-        log(`${paint.green('↻')} ${short(client.id)} resumed its session (${connected()})`),
+        log(
+          `${paint.green('↻')} ${paint.dim(short(client.id))} resumed its session (${connected()})`,
+        ),
       );
       client.on('close', (code, reason) =>
         log(
-          `${paint.dim('×')} ${short(client.id)} session ended: ${code}${reason ? ` ${JSON.stringify(reason)}` : ''}`,
+          `${paint.dim('×')} ${paint.dim(short(client.id))} session ended: ${code}${reason ? ` ${JSON.stringify(reason)}` : ''}`,
         ),
       );
     }
@@ -162,7 +146,7 @@ export async function runServe(o: ServeOptions): Promise<number> {
     },
     (message) => term.warn(message),
   );
-  diagnostics.unsubscribe(channels.drop.name, onDrop);
+  stopDrops();
   if (code === ExitCode.Ok) log('closed');
   return code;
 }
@@ -172,9 +156,10 @@ export function registerServe(program: Command): void {
     .command('serve')
     .summary('run a standalone Heartline server (echo or broadcast)')
     .description(
-      'Run a HeartlineServer that echoes each message to its sender or broadcasts it to every\n' +
-        'other client. Logs connections and drops to stderr; prints its URL on stdout.\n' +
-        'SIGINT or SIGTERM starts a graceful shutdown: every client gets 1012 Service Restart\n' +
+      // One paragraph: commander wraps it to the terminal's width (80 in a pipe).
+      'Run a HeartlineServer that echoes each message to its sender or broadcasts it to every ' +
+        'other client. Logs connections and drops to stderr; prints its URL on stdout. ' +
+        'SIGINT or SIGTERM starts a graceful shutdown: every client gets 1012 Service Restart ' +
         'with a retry-after hint spread over --retry-spread; a second signal exits at once.',
     )
     .addOption(
@@ -207,7 +192,7 @@ export function registerServe(program: Command): void {
       new Option(
         '--heartbeat-interval <duration>',
         "ms between protocol pings to each client, or 'off' (default 25s)",
-      ).argParser((text) => (text === 'off' ? false : parsePositiveDuration(text))),
+      ).argParser(parseDurationOrOff),
     )
     .option(
       '--heartbeat-timeout <duration>',
@@ -226,20 +211,22 @@ export function registerServe(program: Command): void {
     .addHelpText(
       'after',
       `
-Durations: 1500ms, 90s, 10m, 1m30s; a bare number is milliseconds.
+${DURATION_HELP}
 
 Output:
   stdout  the URL, once listening: ws://127.0.0.1:8080/
-  stderr  a log line per connection and drop: "+ 3f2a9c1e from 127.0.0.1 (1 client)",
-          "- 3f2a9c1e 1000 client close after 4.2 s (0 clients)"
+  stderr  a log line per connection, drop and session end:
+            + eJu2_sd9 from 127.0.0.1 (session mode; 1 client)
+            - eJu2_sd9 link dropped: 1006 connection lost after 3.0 s (1 client)
+            ↻ eJu2_sd9 resumed its session (1 client)
 
 Examples:
-  $ heartline serve                                  # ws://127.0.0.1:8080/, echo
-  $ heartline serve --port 0 --mode broadcast        # any free port, a chat relay
+  $ heartline serve                            # ws://127.0.0.1:8080/, echo
+  $ heartline serve --port 0 --mode broadcast  # any free port, a chat relay
   $ heartline serve --host 0.0.0.0 --origin https://app.example.com --path /ws
-  $ heartline serve --heartbeat-interval off         # no pings: let a proxy's idle timeout show
+  $ heartline serve --heartbeat-interval off   # no pings: a proxy's cut shows
 
-${EXIT_CODES_HELP}`,
+${exitCodesHelp([ExitCode.Ok, ExitCode.Failure, ExitCode.Usage, ExitCode.Interrupted, ExitCode.Terminated])}`,
     )
     .action(async (options: ServeOptions) => {
       process.exitCode = await runServe(options);

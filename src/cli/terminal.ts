@@ -1,7 +1,7 @@
 /**
  * Diagnostics for people, on stderr: plain lines that work in pipes and logs, colour and a
  * status line redrawn in place only when stderr is a terminal. Data never goes here; it goes
- * to stdout (style rule 20).
+ * to stdout.
  */
 
 /** The part of a stream the terminal writes to; `process.stderr` fits. */
@@ -61,10 +61,14 @@ export class Terminal {
   #status = '';
   readonly #quiet: boolean;
 
-  constructor(stream: OutputStream = process.stderr, options: { quiet?: boolean } = {}) {
+  /** @param options.live whether the status line is drawn; by default, on a TTY. */
+  constructor(
+    stream: OutputStream = process.stderr,
+    options: { quiet?: boolean; live?: boolean } = {},
+  ) {
     this.#stream = stream;
     this.paint = useColour(stream) ? COLOURS : PLAIN;
-    this.live = stream.isTTY === true;
+    this.live = options.live ?? stream.isTTY === true;
     this.#quiet = options.quiet ?? false;
   }
 

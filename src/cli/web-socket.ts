@@ -35,13 +35,25 @@ export function explainRefusals(ws: WebSocket): void {
 export interface CliWebSocketOptions {
   /** An `Origin` header to send. */
   readonly origin?: string;
+  /** More request headers (`-H`, `--auth`), sent with every attempt. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** ms the opening handshake may take (`ws`'s `handshakeTimeout`). */
   readonly handshakeTimeout?: number;
+  /** `false` accepts any TLS certificate (`--no-check`). @default true */
+  readonly rejectUnauthorized?: boolean;
+  /** Certificate authorities to trust instead of Node's (`--ca`, PEM). */
+  readonly ca?: string | Buffer;
+  /** Called on each link's `open` with the sub-protocol the server chose. */
+  readonly onOpen?: (protocol: string) => void;
+  /** Called for each protocol-level ping and pong the server sends (`-P`). */
+  readonly onPing?: (data: Buffer) => void;
+  readonly onPong?: (data: Buffer) => void;
 }
 
 /**
- * `ws`'s WebSocket as the CLI uses it: an optional `Origin`, no compression (nothing is
- * negotiated that could change the timing of a probe), and refusals explained.
+ * `ws`'s WebSocket as the CLI uses it: optional `Origin` and other headers, TLS options, no
+ * compression (nothing is negotiated that could change the timing of a probe), and refusals
+ * explained. The hooks see the underlying socket, which `HeartlineSocket` does not expose.
  */
 export function cliWebSocket(
   options: CliWebSocketOptions = {},
@@ -49,16 +61,23 @@ export function cliWebSocket(
   url: string,
   protocols?: string | string[],
 ) => WebSocket {
+  const { onOpen, onPing, onPong } = options;
   return class CliWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols, {
         perMessageDeflate: false,
         ...(options.origin === undefined ? {} : { origin: options.origin }),
+        ...(options.headers === undefined ? {} : { headers: { ...options.headers } }),
         ...(options.handshakeTimeout === undefined
           ? {}
           : { handshakeTimeout: options.handshakeTimeout }),
+        ...(options.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
       });
       explainRefusals(this);
+      if (onOpen) this.on('open', () => onOpen(this.protocol));
+      if (onPing) this.on('ping', onPing);
+      if (onPong) this.on('pong', onPong);
     }
   };
 }

@@ -29,7 +29,7 @@ async function startDemo(port: number): Promise<{ cli: CliProcess; url: string }
 
 /** Every message the page lists, in order, with its state. */
 function messages(page: Page): Promise<Shown[]> {
-  return page.$$eval('#messages > li', (items) =>
+  return page.$$eval('#messages > li.msg', (items) =>
     items.map((li) => ({
       id: (li as HTMLElement).dataset.id ?? '',
       text: li.querySelector('.text')?.textContent ?? '',
@@ -43,7 +43,7 @@ async function waitForDelivered(page: Page, count: number, timeout = 10_000): Pr
   try {
     await page.waitForFunction(
       (n) => {
-        const items = [...document.querySelectorAll<HTMLElement>('#messages > li')];
+        const items = [...document.querySelectorAll<HTMLElement>('#messages > li.msg')];
         return items.length === n && items.every((li) => li.dataset.state === 'delivered');
       },
       count,
@@ -84,9 +84,59 @@ async function join(page: Page, url: string, proxy: FaultProxy, name: string): P
 }
 
 async function members(page: Page): Promise<string[]> {
-  return page.$$eval('#members li > span:last-child', (items) =>
+  return page.$$eval('#members .member-name', (items) =>
     items.map((span) => span.textContent ?? ''),
   );
+}
+
+/** Names shown as away in the member list. */
+async function away(page: Page): Promise<string[]> {
+  return page.$$eval('#members li.away .member-name', (items) =>
+    items.map((span) => span.textContent ?? ''),
+  );
+}
+
+/** Records every `data-state` each of the page's messages takes, from now on. */
+async function recordStates(page: Page): Promise<() => Promise<Record<string, string[]>>> {
+  await page.evaluate(() => {
+    const seen: Record<string, string[]> = {};
+    (window as unknown as { states: typeof seen }).states = seen;
+    const note = (li: HTMLElement) => {
+      const id = li.dataset.id;
+      const state = li.dataset.state;
+      if (!id || !state) return;
+      seen[id] ??= [];
+      if (seen[id].at(-1) !== state) seen[id].push(state);
+    };
+    new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.type === 'attributes') note(r.target as HTMLElement);
+        for (const node of r.addedNodes) if (node instanceof HTMLElement) note(node);
+      }
+    }).observe(document.getElementById('messages')!, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-state'],
+    });
+  });
+  return () =>
+    page.evaluate(() => (window as unknown as { states: Record<string, string[]> }).states);
+}
+
+/** Whether two elements' boxes overlap, and whether an element shows its whole text. */
+async function layout(page: Page) {
+  return page.evaluate(() => {
+    const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
+    const brand = box('.brand');
+    const me = box('.me');
+    const name = document.getElementById('me-name')!;
+    return {
+      overlap: brand.right > me.left && brand.left < me.right,
+      nameWhole: name.scrollWidth <= name.clientWidth + 1,
+      fits: document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+    };
+  });
 }
 
 /** No horizontal scroll at the page's current size. */
@@ -115,8 +165,12 @@ describeBrowser('heartline demo in Chromium', (suite) => {
     await a.waitForFunction(() => document.querySelectorAll('#members li').length === 2);
     expect(await members(b)).toEqual(['Ada', 'Grace (you)']);
     expect(await a.textContent('#session')).toBe('new session');
+    const states = await recordStates(a);
     await say(a, 'Hi Grace, I am cutting my cable in a moment.');
     await waitForDelivered(b, 1);
+    // pending (not on the server yet) → sent ✓ (the server has it) → delivered ✓✓ (the room's copy).
+    await waitForDelivered(a, 1);
+    expect(Object.values(await states())).toEqual([['pending', 'sent', 'delivered']]);
     await say(b, 'Go ahead, I will keep talking.');
     const start = await waitForDelivered(a, 2);
     await waitForDelivered(b, 2);
@@ -126,8 +180,13 @@ describeBrowser('heartline demo in Chromium', (suite) => {
     ]);
     await shot(a, '1-joined');
 
-    // Page A is cut off for 5 s: its link is blackholed (nothing passes, nothing closes) and
-    // the browser goes offline. B says 20 things meanwhile, A says 5.
+    // Page A is cut off for 5 s or more: its link is blackholed (nothing passes, nothing
+    // closes) and the browser goes offline. B says 20 things meanwhile, A says 5.
+    const refused: string[] = [];
+    a.on('console', (message) => {
+      if (/ERR_INTERNET_DISCONNECTED|WebSocket connection/.test(message.text()))
+        refused.push(message.text());
+    });
     const cut = Date.now();
     proxyA.blackhole();
     await a.context().setOffline(true);
@@ -144,10 +203,17 @@ describeBrowser('heartline demo in Chromium', (suite) => {
       /^Connection lost: (4408 HeartbeatTimeout|1006 AbnormalClosure)$/,
     );
     expect(await conn(a)).toBe('offline');
+    expect(await a.textContent('#rtt')).toBe('RTT —'); // no RTT of a link that is gone
     const during = await messages(a);
     expect(during.filter((m) => m.state === 'pending').map((m) => m.text)).toEqual(fromA);
     await shot(a, '2-cut-off');
+    // B sees A away once the server's heartbeat (3 s + 2 s) notices the dead link.
+    await b.waitForSelector('#members li.away', { timeout: 10_000 });
+    expect(await away(b)).toEqual(['Ada']);
+    await shot(b, '2-grace-sees-ada-away');
     await delay(Math.max(0, 5_000 - (Date.now() - cut)));
+    // While offline the page dials nothing: no attempt that could only fail.
+    expect(refused).toEqual([]);
 
     // A is back: its session resumes, the gap is replayed, its own 5 go out.
     proxyA.heal();
@@ -165,6 +231,7 @@ describeBrowser('heartline demo in Chromium', (suite) => {
     expect(texts.filter((t) => t.startsWith('from Ada'))).toEqual(fromA);
     expect(texts.slice(0, 2)).toEqual(start.map((m) => m.text));
     expect(await members(a)).toEqual(['Ada (you)', 'Grace']); // a resumed session never left
+    await b.waitForFunction(() => document.querySelectorAll('#members li.away').length === 0);
     await shot(a, '3-back');
 
     // The server restarts: its memory is gone, so both pages start new sessions and rejoin.
@@ -194,6 +261,14 @@ describeBrowser('heartline demo in Chromium', (suite) => {
         .sort(),
     ).toEqual(['Ada, after the restart.', 'Grace, after the restart.']);
     expect(await fitsWidth(a)).toBe(true);
+    // One divider where the restarted server's messages begin, after the 27 from before.
+    for (const page of [a, b]) {
+      const order = await page.$$eval('#messages > li', (items) =>
+        items.map((li) => (li.classList.contains('divider') ? 'divider' : 'msg')),
+      );
+      expect(order.indexOf('divider')).toBe(27);
+      expect(order.filter((kind) => kind === 'divider')).toHaveLength(1);
+    }
     await shot(a, '5-after-restart');
 
     // A reload rejoins under the same name (sessionStorage), as a new session that gets the
@@ -212,5 +287,37 @@ describeBrowser('heartline demo in Chromium', (suite) => {
     await a.setViewportSize({ width: 390, height: 844 });
     expect(await fitsWidth(a)).toBe(true);
     await shot(a, '6-phone');
+  });
+
+  it('works on a phone at 320–375 px with a long name: no overlap, the whole name, a hint that the members scroll', async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const port = await freePort();
+    const demo = await startDemo(port);
+    const proxy = await startFaultProxy({ port });
+    const pages: Page[] = [];
+    for (const name of ['Margaret Hamilton', 'Ada Lovelace', 'Grace Hopper', 'Katherine Johnson']) {
+      const page = await suite.newPage();
+      await join(page, demo.url, proxy, name);
+      pages.push(page);
+    }
+    const margaret = pages[0]!;
+    await margaret.waitForFunction(() => document.querySelectorAll('#members li').length === 4);
+    for (const width of [375, 320]) {
+      await margaret.setViewportSize({ width, height: 640 });
+      expect(await layout(margaret), `${width} px`).toEqual({
+        overlap: false,
+        nameWhole: true,
+        fits: true,
+      });
+      // The member row is wider than the screen, and its end fades out.
+      await margaret.waitForFunction(() =>
+        document.getElementById('members')!.dataset.more?.includes('end'),
+      );
+      await shot(margaret, `7-phone-${width}`);
+    }
+    await margaret.$eval('#members', (list) => list.scrollBy(1_000, 0));
+    await margaret.waitForFunction(
+      () => !document.getElementById('members')!.dataset.more?.includes('end'),
+    );
   });
 });

@@ -1,4 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { startServer } from '../support/servers.js';
 import { freePort, runCli, startCli, startServe } from './cli-fixtures.js';
 
@@ -35,6 +42,125 @@ describe('heartline connect', () => {
     expect(await client.exit()).toMatchObject({ code: 0 });
     expect(client.stdout()).toBe('one\ntwo\nthree\n');
     expect(second.stderr()).toMatch(/\+ \S+ from 127\.0\.0\.1/);
+  });
+
+  it('sends -H headers and --auth with the upgrade, as wscat does', async () => {
+    const server = await startServer();
+    const seen = server.nextConnection();
+    const run = await runCli([
+      'connect',
+      server.url,
+      '--no-session',
+      '-H',
+      'X-Token: abc 123',
+      '--header',
+      'X-Team:  core',
+      '--auth',
+      'ada:s3cret',
+      '-x',
+      'hello',
+      '-w',
+      '0.2',
+    ]);
+    const { request } = await seen;
+    expect(request.headers['x-token']).toBe('abc 123');
+    expect(request.headers['x-team']).toBe('core');
+    expect(request.headers.authorization).toBe(
+      `Basic ${Buffer.from('ada:s3cret').toString('base64')}`,
+    );
+    expect(run).toMatchObject({ code: 0, stdout: 'hello\n' });
+  });
+
+  it('sends -x messages once connected, prints replies for -w, then exits 0 without reading stdin', async () => {
+    const { url } = await startServe();
+    const cli = startCli(['connect', url, '-x', 'one', '-x', 'two', '-w', '300ms']);
+    // stdin stays open: -x does not read it.
+    const exit = await cli.exit(5_000);
+    expect(exit).toMatchObject({ code: 0 });
+    expect(cli.stdout()).toBe('one\ntwo\n');
+  });
+
+  it("prints the server's protocol-level pings with -P", async () => {
+    const { url } = await startServe(['--heartbeat-interval', '200ms']);
+    const cli = startCli(['connect', url, '-P', '--no-session', '--heartbeat', 'off']);
+    await cli.waitForStderr(/^< ping/m);
+    cli.kill('SIGINT');
+    expect(await cli.exit()).toMatchObject({ code: 0 });
+    expect(cli.stdout()).toBe(''); // diagnostics, not data
+  });
+
+  it('refuses a bad -H and a -w without -x with 2', async () => {
+    const bad = await runCli(['connect', 'ws://127.0.0.1:1/', '-H', 'no colon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Expected a header such as 'Authorization: Bearer abc'");
+    const wait = await runCli(['connect', 'ws://127.0.0.1:1/', '-w', '2']);
+    expect(wait.code).toBe(2);
+    expect(wait.stderr).toContain('-w/--wait goes with -x/--execute');
+  });
+
+  it('exits 0 at once when stdin ends while the link is down and nothing is queued (issue #12)', async () => {
+    const served = await startServe(['--retry-spread', '200ms']);
+    const client = startCli(['connect', served.url]);
+    client.write('one\n');
+    await client.waitForStdout(/^one\n/);
+    served.cli.kill('SIGTERM');
+    await client.waitForStderr(/connection lost: 1012/);
+    const ended = performance.now();
+    client.end();
+    expect(await client.exit(5_000)).toMatchObject({ code: 0 });
+    expect(performance.now() - ended).toBeLessThan(3_000);
+    expect(client.stderr()).toContain('input ended and nothing is left to send');
+  });
+
+  it('prints a failed reconnect attempt on the countdown line, not as an error line of its own', async () => {
+    const served = await startServe(['--retry-spread', '100ms']);
+    const client = startCli(['connect', served.url]);
+    await client.waitForStderr(/connected to/);
+    served.cli.kill('SIGTERM');
+    await client.waitForStderr(/last attempt: connect ECONNREFUSED/, 10_000);
+    expect(client.stderr()).not.toMatch(/^error: /m);
+  });
+
+  it('reaches a wss: server with a self-signed certificate with --ca or --no-check, and not without', async () => {
+    // A certificate for 127.0.0.1, made for this test by openssl.
+    const dir = mkdtempSync(path.join(tmpdir(), 'heartline-tls-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1'],
+        ...['-keyout', key, '-out', cert],
+        ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      ],
+      { stdio: 'ignore', timeout: 20_000 },
+    );
+    const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) });
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (socket) => socket.on('message', (data) => socket.send(String(data))));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      for (const client of wss.clients) client.terminate();
+      server.close();
+    });
+    const url = `wss://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const refused = await runCli(['connect', url]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('self-signed certificate');
+    for (const trust of [['--ca', cert], ['--no-check']]) {
+      const run = await runCli([
+        'connect',
+        url,
+        '--no-session',
+        ...trust,
+        '-x',
+        'over tls',
+        '-w',
+        '0.2',
+      ]);
+      expect(run, trust.join(' ')).toMatchObject({ code: 0, stdout: 'over tls\n' });
+    }
   });
 
   it('exits with 2 for a bad URL, naming what it expected', async () => {

@@ -61,6 +61,27 @@ describe('heartline', () => {
     }
   });
 
+  it('wraps every help at 80 columns without ragged lines, and lists only its own exit codes', async () => {
+    for (const command of [[], ['serve'], ['connect'], ['probe'], ['explain'], ['demo']]) {
+      const help = await runCli([...command, '--help']);
+      const lines = help.stdout.split('\n');
+      for (const line of lines) expect(line.length, `${command}: ${line}`).toBeLessThanOrEqual(80);
+      // The description: every line but a paragraph's last fills most of the width.
+      const description = help.stdout.split('\n\n')[1]!.split('\n');
+      for (const line of description.slice(0, -1))
+        expect(line.length, `${command}: ragged "${line}"`).toBeGreaterThan(60);
+    }
+    const explain = await runCli(['explain', '--help']);
+    expect(explain.stdout).not.toContain('could not connect');
+    expect(explain.stdout).toMatch(/Exit codes:\n {2}0 +done\n {2}2 +usage error/);
+  });
+
+  it("mentions 'off' when a heartbeat duration is 0", async () => {
+    const run = await runCli(['serve', '--heartbeat-interval', '0']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Expected a duration above 0, or 'off' for none, got '0'");
+  });
+
   it('exits with 2 for an unknown command or option', async () => {
     const command = await runCli(['frobnicate']);
     expect(command.code).toBe(2);

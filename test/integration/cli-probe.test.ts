@@ -53,6 +53,26 @@ describe('heartline probe', () => {
     expect(run.stderr).not.toContain('\x1b');
   });
 
+  it('closes its idle connection with a close frame, so the server logs no lost link (issue #12)', async () => {
+    const served = await startServe(['--heartbeat-interval', 'off']);
+    const run = await runCli(['probe', served.url, '--max', '300ms', '--samples', '1', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as ProbeReport;
+    // Figures to a tenth of a millisecond, not 5.922141999999994.
+    for (const n of [report.handshake, ...report.rtt.samples, report.rtt.avg!])
+      expect(Math.round(n * 10) / 10).toBe(n);
+    expect(Number.isInteger(report.idle.after)).toBe(true);
+    await served.cli.waitForStderr(/link dropped: 1000 .*\n[\s\S]*link dropped: 1000 /);
+    expect(served.cli.stderr()).not.toContain('1006');
+  });
+
+  it('does not call the default heartbeat unsafe when --max is short', async () => {
+    const { url } = await startServe(['--heartbeat-interval', 'off']);
+    const run = await runCli(['probe', url, '--max', '500ms', '--samples', '0']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^heartbeat +no cut within 500 ms, too short to judge/m);
+  });
+
   it('exits with 3 when nothing listens, and with 2 for a bad --max', async () => {
     const port = await freePort();
     const refused = await runCli(['probe', `ws://127.0.0.1:${port}/`]);

@@ -24,7 +24,8 @@ interface Said {
 type ServerMessage =
   | Said
   | { type: 'history'; messages: Said[] }
-  | { type: 'members'; names: string[] }
+  | { type: 'received'; id: string }
+  | { type: 'members'; names: string[]; away: string[] }
   | { type: 'error'; reason: string };
 
 async function startDemo(): Promise<DemoServer> {
@@ -90,7 +91,7 @@ describe('heartline demo: the chat protocol', () => {
     expect(grace.of('said')[0]!.id).toBe('m56');
   });
 
-  it('tells the whole room, sender included, who is there; a dropped link that resumes never leaves', async () => {
+  it('tells the whole room, sender included, who is there and who is away; a dropped link that resumes never leaves', async () => {
     const demo = await startDemo();
     const proxy = await startFaultProxy({ port: demo.port });
     const ada = chatClient(`${proxy.url}/ws`);
@@ -100,24 +101,40 @@ describe('heartline demo: the chat protocol', () => {
     grace.join('Grace');
     const both = (c: typeof ada) => c.of('members').at(-1)?.names.join() === 'Ada,Grace';
     await waitFor(() => both(ada) && both(grace), { message: 'both to see Ada and Grace' });
+    expect(grace.of('members').at(-1)!.away).toEqual([]);
     const membersBefore = grace.of('members').length;
 
-    // Ada's link is cut (RST); she comes back on a new link and resumes her session.
+    // Ada's link is cut (RST): Grace sees her away; she comes back on a new link, resumes her
+    // session, and is back, never having left.
     const resumed = waitForEvent<ResumeEvent>(ada.ws, 'resume');
     proxy.reset();
     expect((await resumed).resumed).toBe(true);
     ada.say('a1', 'back');
     await grace.waitFor('said');
     expect(grace.of('said')[0]).toMatchObject({ from: 'Ada', text: 'back' });
-    await delay(50);
-    expect(grace.of('members')).toHaveLength(membersBefore);
+    const updates = (await grace.waitFor('members', membersBefore + 2)).slice(membersBefore);
+    expect(updates.map((m) => m.away)).toEqual([['Ada'], []]);
+    for (const m of updates) expect(m.names).toEqual(['Ada', 'Grace']);
     expect(ada.of('members').at(-1)!.names).toEqual(['Ada', 'Grace']);
     expect(demo.chat.names()).toEqual(['Ada', 'Grace']);
+    expect(demo.chat.away()).toEqual([]);
 
     // Closing the socket ends the session: now she leaves.
     ada.ws.close(1000);
-    const after = await grace.waitFor('members', membersBefore + 1);
-    expect(after.at(-1)).toEqual({ type: 'members', names: ['Grace'] });
+    const after = await grace.waitFor('members', membersBefore + 3);
+    expect(after.at(-1)).toEqual({ type: 'members', names: ['Grace'], away: [] });
+  });
+
+  it("tells the sender that the room has its message before the room's copy comes", async () => {
+    const demo = await startDemo();
+    const ada = chatClient(demo.wsUrl);
+    ada.join('Ada');
+    ada.say('m1', 'hello');
+    await ada.waitFor('said');
+    const order = ada.inbox
+      .filter((m) => m.type === 'received' || m.type === 'said')
+      .map((m) => `${m.type}:${(m as { id: string }).id}`);
+    expect(order).toEqual(['received:m1', 'said:m1']);
   });
 
   it('ignores bad input with an error to the sender, and keeps serving', async () => {

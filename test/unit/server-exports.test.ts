@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import * as server from '../../src/server/index.js';
 
 describe('heartline/server exports', () => {
-  it('maps ./server to the Node build, and the browser condition to a stub', () => {
+  it('maps ./server to the Node build for import and require, and the browser condition to a stub', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    // `default`, not `import`: Node >= 20.19 also loads this ES module with require().
     expect(pkg.exports['./server']).toEqual({
       browser: './dist/server-browser.js',
       types: './dist/server/index.d.ts',
-      import: './dist/server/index.js',
+      default: './dist/server/index.js',
     });
   });
 

@@ -268,6 +268,27 @@ describe('session mode, client against server', () => {
     expect(server.clients.size).toBe(1);
   });
 
+  it("delivers what the app sends on 'resume' after the replay of what the client missed", async () => {
+    // Regression: the resume listener ran before the replay started, so its message went out
+    // live first, and the client dropped the replayed (older) offsets as duplicates.
+    const { proxy, ws, client } = await openSession();
+    client.join('room');
+    await cut(proxy, client);
+    for (let i = 0; i < 5; i++) client.send(`missed ${i}`);
+    client.on('resume', () => client.send('welcome back'));
+    const received = collect<MessageEvent>(ws, 'message');
+    await proxy.accept();
+    await waitFor(() => received.events.length === 6, { message: 'the replay and the welcome' });
+    expect(received.events.map((e) => e.data)).toEqual([
+      'missed 0',
+      'missed 1',
+      'missed 2',
+      'missed 3',
+      'missed 4',
+      'welcome back',
+    ]);
+  });
+
   it('never stores or replays volatile messages', async () => {
     const { proxy, ws, client } = await openSession();
     await cut(proxy, client);

@@ -177,12 +177,13 @@ export class SessionManager {
     }
     const offset = frame.offset!;
     const remoteAddress = request.socket.remoteAddress;
-    let client: ServerClient;
     if (local) {
-      client = local;
       this.#store.delete(id);
       local[kConnection].resume(ws, remoteAddress);
       this.#hello(local, { resumed: true, offset });
+      // The replay starts before any listener runs: what the app sends on 'resume' is logged,
+      // and reaches the client after the messages it missed, never before them.
+      void local[kConnection].replay(result.replay);
       safeEmit(local, 'resume', [], (error) =>
         host.report(new CallbackError(`A 'resume' listener of client ${id} threw`, error), local),
       );
@@ -196,14 +197,11 @@ export class SessionManager {
         session: { token: frame.token!, lastSeq: result.lastSeq },
         resumed: true,
       };
-      let made: ServerClient | undefined;
       host.admit(init, request, (c) => {
-        made = c;
         this.#hello(c, { resumed: true, offset });
+        void c[kConnection].replay(result.replay); // before 'connection', as above
       });
-      client = made!;
     }
-    void client[kConnection].replay(result.replay);
     this.#held(id, connect.take());
     return null;
   }

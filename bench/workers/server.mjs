@@ -5,6 +5,7 @@
 //
 // config: { kind: 'ws' | 'heartline' | 'socketio', port = 0,
 //           echo = true,            echo every message (socket.io: event 'm')
+//           cork = false,           ws: echo through corkedSend (lib.mjs), the ceiling row
 //           pong = false,           ws: answer the text "ping" with "pong" (an echo server as
 //                                   the classic snippet expects it)
 //           readmeHeartbeat,        ws: ms of the README's ping/terminate interval, or none
@@ -19,13 +20,23 @@
 //                                  → { type: 'broadcast', syncMs } the synchronous part
 // ← { type: 'cpu-total' }        → { type: 'cpu-total', ms } CPU used since start
 // ← { type: 'accepts' }            → { type: 'accepts', times } clock ms of every connection
+// ← { type: 'profile-start' } …    see profileOnRequest() in lib.mjs
 // ← { type: 'shutdown' }           heartline: await server.close() (1012 + retry-after spread);
 //                                  the others: exit at once, as a process restart does
 import { once } from 'node:events';
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { HeartlineServer } from '../.build/server/index.js';
-import { clock, exitWithParent, gcFunction, heartlineServerOptions, sleep, tell } from './lib.mjs';
+import {
+  clock,
+  corkedSend,
+  exitWithParent,
+  gcFunction,
+  heartlineServerOptions,
+  profileOnRequest,
+  sleep,
+  tell,
+} from './lib.mjs';
 
 const config = JSON.parse(process.argv[2]);
 const { kind, port: wantedPort = 0, echo = true, room = false } = config;
@@ -43,13 +54,13 @@ function onWsConnection(ws) {
     ws.isAlive = true;
     ws.on('pong', heartbeat);
   }
-  if (echo) {
-    ws.on('message', (data, isBinary) => {
-      if (config.pong && !isBinary && data.length === 4 && data.toString() === 'ping') {
-        ws.send('pong');
-      } else ws.send(data, { binary: isBinary });
-    });
-  }
+  if (!echo) return;
+  const send = config.cork ? corkedSend(ws) : (data, options) => ws.send(data, options);
+  ws.on('message', (data, isBinary) => {
+    if (config.pong && !isBinary && data.length === 4 && data.toString() === 'ping') {
+      send('pong');
+    } else send(data, { binary: isBinary });
+  });
 }
 
 // The ws README's "How to detect and close broken connections?" recipe.
@@ -123,6 +134,7 @@ async function settle() {
 }
 
 exitWithParent();
+profileOnRequest();
 const listeningAt = clock();
 await settle();
 tell({ type: 'listening', port, at: listeningAt });

@@ -10,7 +10,7 @@
  *                                      `--only throughput` works too
  *   npm run bench -- --no-build        reuse bench/.build from the last run
  *
- * Scenarios: throughput, latency, fanout, idle, detection, storm, churn; the goals of
+ * Scenarios: throughput, latency, fanout, idle, detection, stall, storm, churn; the goals of
  * issue 13 and the earlier targets still in force head the report.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { detection } from './scenarios/detection.js';
 import { fanout } from './scenarios/fanout.js';
 import { idle } from './scenarios/idle.js';
 import { latency } from './scenarios/latency.js';
+import { stall } from './scenarios/stall.js';
 import { reconnectStorm } from './scenarios/storm.js';
 import { throughput } from './scenarios/throughput.js';
 
@@ -36,6 +37,7 @@ const SCENARIOS: readonly Scenario[] = [
   fanout,
   idle,
   detection,
+  stall,
   reconnectStorm,
   churn,
 ];

@@ -11,7 +11,9 @@
 //           readmeHeartbeat,        ws: ms of the README's ping/terminate interval, or none
 //           mode, options,          heartline: 'plain' | 'session', extra HeartlineServer options
 //           sio,                    socketio: extra Server options
-//           room = false }          put every client in room 'all' (fan-out)
+//           room = false,           put every client in room 'all' (fan-out)
+//           stall }                 ws, heartline: ms to block the event loop for when a client
+//                                   sends the text "stall" (inside the I/O callback)
 //
 // → { type: 'listening', port, at }   at: clock ms when it began listening
 // ← { type: 'measure' }            → { type: 'measure', rss, heap, connections } after 3 GCs
@@ -20,6 +22,10 @@
 //                                  → { type: 'broadcast', syncMs } the synchronous part
 // ← { type: 'cpu-total' }        → { type: 'cpu-total', ms } CPU used since start
 // ← { type: 'accepts' }            → { type: 'accepts', times } clock ms of every connection
+// ← { type: 'closes' }             → { type: 'closes', times } clock ms at which the server
+//                                  closed each connection whose URL had ?tag=<tag>, by tag
+// ← { type: 'stats' }              → { type: 'stats', terminated, stalls } heartbeat
+//                                  terminations (ws: by the README recipe) and skipped sweeps
 // ← { type: 'profile-start' } …    see profileOnRequest() in lib.mjs
 // ← { type: 'shutdown' }           heartline: await server.close() (1012 + retry-after spread);
 //                                  the others: exit at once, as a process restart does
@@ -45,21 +51,47 @@ const accepts = [];
 let connections;
 let broadcast;
 let shutdown = async () => {};
+let stats = () => ({ terminated, stalls: 0 });
+let terminated = 0;
 let port;
+const closes = {};
 
-function onWsConnection(ws) {
+/** Dead-client detection (scenarios/detection.ts) tags its connections to find their close. */
+function watchClose(emitter, url) {
+  const tag = new URL(url ?? '/', 'http://x').searchParams.get('tag');
+  if (tag) {
+    emitter.on('close', () => {
+      closes[tag] = clock();
+    });
+  }
+}
+
+function isStall(data) {
+  return config.stall && String(data) === 'stall';
+}
+
+function blockFor(ms) {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // a synchronous stall
+  }
+}
+
+function onWsConnection(ws, request) {
   accepts.push(clock());
+  watchClose(ws, request.url);
   ws.on('error', () => {});
   if (config.readmeHeartbeat) {
     ws.isAlive = true;
     ws.on('pong', heartbeat);
   }
-  if (!echo) return;
+  if (!echo && !config.stall) return;
   const send = config.cork ? corkedSend(ws) : (data, options) => ws.send(data, options);
   ws.on('message', (data, isBinary) => {
-    if (config.pong && !isBinary && data.length === 4 && data.toString() === 'ping') {
+    if (isStall(data)) blockFor(config.stall);
+    else if (config.pong && !isBinary && data.length === 4 && data.toString() === 'ping') {
       send('pong');
-    } else send(data, { binary: isBinary });
+    } else if (echo) send(data, { binary: isBinary });
   });
 }
 
@@ -81,6 +113,7 @@ if (kind === 'ws') {
     setInterval(() => {
       for (const ws of wss.clients) {
         if (ws.isAlive === false) {
+          terminated++;
           ws.terminate();
           continue;
         }
@@ -100,10 +133,16 @@ if (kind === 'ws') {
   await once(server, 'listening');
   port = server.address().port;
   server.on('error', () => {});
-  server.on('connection', (client) => {
+  server.on('connection', (client, request) => {
     accepts.push(clock());
+    watchClose(client, request.url);
     if (room) client.join('all');
+    if (config.stall) client.on('message', (data) => isStall(data) && blockFor(config.stall));
     if (echo) client.on('message', (data) => client.send(data));
+  });
+  stats = () => ({
+    terminated: server.stats().terminations.heartbeat_timeout,
+    stalls: server.stats().stalls,
   });
   connections = () => server.clients.size;
   broadcast = (text) => server.to('all').send(text);
@@ -173,6 +212,12 @@ process.on('message', async (message) => {
     }
     case 'accepts':
       tell({ type: 'accepts', times: accepts });
+      break;
+    case 'closes':
+      tell({ type: 'closes', times: closes });
+      break;
+    case 'stats':
+      tell({ type: 'stats', ...stats() });
       break;
     case 'shutdown':
       await shutdown();

@@ -1,15 +1,20 @@
-/** Renders a run as bench/RESULTS.md: environment, targets, then one section per scenario. */
+/**
+ * Renders a run as bench/RESULTS.md: environment, issue 13's goals, the earlier targets still in
+ * force, then one section per scenario.
+ */
 import type { Environment } from './environment.js';
 import { met, ms } from './format.js';
-import type { Capabilities, ScenarioResult, Table } from './types.js';
+import type { ScenarioResult, Table, Target } from './types.js';
 
 export interface Run {
   environment: Environment;
   quick: boolean;
-  caps: Capabilities;
   totalMs: number;
   scenarios: ScenarioResult[];
 }
+
+/** The issue whose goals head the report. */
+const CURRENT_ISSUE = 13;
 
 const escapeCell = (cell: string) => cell.replaceAll('|', '\\|');
 
@@ -63,25 +68,28 @@ export function renderReport(run: Run): string {
           `${e.heartline.version} at ${e.heartline.commit}${e.heartline.dirty ? ' with uncommitted changes in src/' : ''}`,
         ],
         ...Object.entries(e.versions).map(([name, version]) => [name, version]),
-        [
-          'session mode in this build',
-          run.caps.sessionWorks ? 'yes' : 'no: session rows are pending',
-        ],
         ['duration of the run', ms(run.totalMs)],
       ],
     }),
   );
   out.push('');
-  out.push('## Targets (issue 6)');
+  const targets = run.scenarios.flatMap((s) => s.targets);
+  const goalRows = (ts: Target[]) => ts.map((t) => [t.name, t.value, `**${met(t.met)}**`]);
+  const goals = targets.filter((t) => t.issue === CURRENT_ISSUE);
+  const earlier = targets.filter((t) => t.issue !== CURRENT_ISSUE);
+  const metCount = goals.filter((t) => t.met).length;
+  out.push(`## Goals (issue ${CURRENT_ISSUE})`);
   out.push('');
-  out.push(
-    table({
-      columns: ['target', 'figure', 'status'],
-      rows: run.scenarios.flatMap((s) =>
-        s.targets.map((t) => [t.name, t.value, `**${met(t.met)}**`]),
-      ),
-    }),
-  );
+  out.push(`${metCount} of ${goals.length} met in this run.`);
+  out.push('');
+  out.push(table({ columns: ['goal', 'figure', 'status'], rows: goalRows(goals) }));
+  if (earlier.length > 0) {
+    const issues = [...new Set(earlier.map((t) => t.issue))].sort((a, b) => a - b);
+    out.push('');
+    out.push(`## Earlier targets still in force (issue ${issues.join(', ')})`);
+    out.push('');
+    out.push(table({ columns: ['target', 'figure', 'status'], rows: goalRows(earlier) }));
+  }
   for (const s of run.scenarios) {
     out.push('');
     out.push(`## ${s.title}`);

@@ -38,3 +38,14 @@ export function peakRate(times: readonly number[], windowMs: number): number {
   }
   return best;
 }
+
+/** The median of interleaved rounds with their spread. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export function spread(xs: readonly number[]): Spread {
+  return { median: median(xs), min: min(xs), max: max(xs) };
+}

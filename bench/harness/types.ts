@@ -1,31 +1,20 @@
 /** What every scenario receives and returns; the report and the JSON are built from these. */
 
-export interface Capabilities {
-  /** The client accepts `session: false` (plain mode can be forced). */
-  readonly clientSession: boolean;
-  /** The server accepts `resume` (it serves session mode). */
-  readonly serverResume: boolean;
-  /** A session-mode link came up: the server's hello reached the client. */
-  readonly sessionWorks: boolean;
-}
-
 export interface Context {
-  /** `--quick`: fewer runs, fewer connections, shorter windows, for development. */
+  /** `--quick`: fewer rounds, fewer connections, shorter windows, for development. */
   readonly quick: boolean;
-  readonly caps: Capabilities;
   log(message: string): void;
 }
 
-/** Shown in a session-mode row until the lead's session mode is in the build. */
-export const PENDING = 'pending (session mode not yet built)';
-
 export interface Target {
-  /** What is measured, e.g. "plain echo ≥ 0.95× raw ws". */
+  /** The issue that set it: the report lists issue 13's goals first, then the older ones. */
+  readonly issue: number;
+  /** What is measured, e.g. "plain echo ≥ 3.5× raw ws msgs/s". */
   readonly name: string;
-  /** The figure, formatted. */
+  /** The figure, formatted, with what it is compared to. */
   readonly value: string;
-  /** `null` while the row it needs is pending. */
-  readonly met: boolean | null;
+  /** A row that failed to run misses its target. */
+  readonly met: boolean;
 }
 
 export interface Table {

@@ -7,6 +7,7 @@ export interface BenchClient {
 
 export interface ClientHooks {
   mode?: 'plain' | 'session' | undefined;
+  cork?: boolean | undefined;
   options?: object;
   onOpen?: () => void;
   onMessage?: (text: string) => void;

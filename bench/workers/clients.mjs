@@ -3,7 +3,8 @@
 //   const c = openClient('partysocket', url, { onOpen, onMessage, onDrop, onError });
 //   c.send('text'); c.close();
 //
-// kinds: 'ws' (raw, no reconnection), 'heartline' (+ mode 'plain' | 'session' and options),
+// kinds: 'ws' (raw, no reconnection; `cork: true` coalesces the writes of one event-loop turn,
+// see corkedSend in lib.mjs), 'heartline' (+ mode 'plain' | 'session' and options),
 // 'rws' (reconnecting-websocket), 'partysocket', 'socketio' (socket.io-client, websocket
 // transport, events 'm' both ways and 'b' for broadcasts). Every library runs with its defaults
 // unless `options` says otherwise; rws and partysocket get ws's WebSocket class, as the
@@ -13,14 +14,14 @@ import ReconnectingWebSocket from 'reconnecting-websocket';
 import { io } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { HeartlineSocket } from '../.build/client/index.js';
-import { heartlineClientOptions } from './lib.mjs';
+import { corkedSend, heartlineClientOptions } from './lib.mjs';
 
 const noop = () => {};
 
 /**
  * @param {string} kind
  * @param {string} url ws://127.0.0.1:port (http:// for socket.io is derived)
- * @param {{ mode?: 'plain' | 'session', options?: object, onOpen?: () => void,
+ * @param {{ mode?: 'plain' | 'session', cork?: boolean, options?: object, onOpen?: () => void,
  *   onMessage?: (text: string) => void, onDrop?: (why: string) => void,
  *   onError?: () => void }} hooks
  */
@@ -34,7 +35,8 @@ export function openClient(kind, url, hooks = {}) {
       ws.on('message', (data, isBinary) => onMessage(isBinary ? data : data.toString()));
       ws.on('close', () => onDrop('close'));
       ws.on('error', onError);
-      return { raw: ws, send: (t) => ws.send(t), close: () => ws.terminate() };
+      const send = hooks.cork ? corkedSend(ws) : (t) => ws.send(t);
+      return { raw: ws, send, close: () => ws.terminate() };
     }
     case 'heartline': {
       const hl = new HeartlineSocket(

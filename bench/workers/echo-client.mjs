@@ -1,67 +1,121 @@
-// The client side of the echo-throughput scenario: one connection sends `total` 32-byte text
-// messages, at most `window` in flight, and times the round trips (research §D's method).
+// The client side of the echo scenarios: one connection sends 32-byte text messages and the
+// server echoes each (research §D's method). Two ways to drive it:
 //
-//   fork('echo-client.mjs', [JSON.stringify({ kind, url, mode, options, total, window })])
-//   → { type: 'result', ms, rate, cpuMs, sessions } | { type: 'failed', error }
-//   cpuMs: this process's CPU time during the run
+// Throughput, `window` messages in flight, for as long as the parent wants: the parent takes
+// two marks (the server's CPU counter is read at the same moments) and stops the process.
+//   fork('echo-client.mjs', [JSON.stringify({ kind, url, mode, cork, options, window })])
+//   → { type: 'open' }                 the connection is up and the messages flow
+//   ← { type: 'mark' }                 → { type: 'mark', at, received, cpuMs, sessions }
+//   ← { type: 'profile-start' } …      see profileOnRequest() in lib.mjs
+//
+// Latency, one message at a time (send, wait for the echo, send the next): `warmup` round
+// trips untimed, then `count` timed ones.
+//   fork('echo-client.mjs', [JSON.stringify({ kind, url, mode, cork, options, count, warmup })])
+//   → { type: 'result', p50, p90, p99, max, sessions }   ms per round trip
+//
+// Either way: → { type: 'failed', error } when the link does not open or the echoes stop.
 import { openClient } from './clients.mjs';
-import { clock, exitWithParent, MESSAGE_32, sessionWitness, tell } from './lib.mjs';
+import {
+  clock,
+  exitWithParent,
+  MESSAGE_32,
+  profileOnRequest,
+  sessionWitness,
+  tell,
+} from './lib.mjs';
 
-const {
-  kind,
-  url,
-  mode,
-  options = {},
-  total,
-  window,
-  limit = 120_000,
-} = JSON.parse(process.argv[2]);
+const config = JSON.parse(process.argv[2]);
+const { kind, url, mode, cork, options = {}, window = 1, count = 0, warmup = 0 } = config;
+const latency = count > 0;
 exitWithParent();
+profileOnRequest();
 const witness = sessionWitness();
 let sent = 0;
 let received = 0;
-let t0 = 0;
-let cpu0;
+let started = false;
+let done = false;
 let client;
 
-const timer = setTimeout(() => {
-  tell({ type: 'failed', error: `timed out after ${limit} ms (${received}/${total} echoed)` });
+function fail(error) {
+  tell({ type: 'failed', error });
   process.exit(1);
-}, limit);
+}
 
+const openTimer = setTimeout(() => fail('the link did not open within 30 s'), 30_000);
+
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+// Throughput: keep `window` messages in flight.
 function pump() {
-  while (sent < total && sent - received < window) {
+  while (sent - received < window) {
     client.send(MESSAGE_32);
     sent++;
   }
 }
 
+// Latency: one round trip at a time.
+const times = new Float64Array(count);
+let sentAt = 0;
+function ping() {
+  sentAt = clock();
+  client.send(MESSAGE_32);
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function onEcho() {
+  if (!latency) {
+    received++;
+    pump();
+    return;
+  }
+  const now = clock();
+  if (received >= warmup) times[received - warmup] = now - sentAt;
+  received++;
+  if (received < warmup + count) {
+    ping();
+    return;
+  }
+  const sorted = times.sort();
+  tell({
+    type: 'result',
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1],
+    sessions: witness.sessions,
+  });
+  done = true;
+  client.close();
+  setTimeout(() => process.exit(0), 50);
+}
+
 client = openClient(kind, url, {
   mode,
+  cork,
   options: kind === 'heartline' ? { ...options, logger: witness.logger } : options,
   onOpen: () => {
-    if (t0 !== 0) return; // a reconnect: the run is already going
-    t0 = clock();
-    cpu0 = process.cpuUsage();
-    pump();
-  },
-  onMessage: () => {
-    received++;
-    if (received === total) {
-      const ms = clock() - t0;
-      const cpu = process.cpuUsage(cpu0);
-      clearTimeout(timer);
-      tell({
-        type: 'result',
-        ms,
-        rate: (total / ms) * 1000,
-        cpuMs: (cpu.user + cpu.system) / 1000,
-        sessions: witness.sessions,
-      });
-      client.close();
-      setTimeout(() => process.exit(0), 50);
-      return;
+    if (started) return; // a reconnect: the run is already going
+    started = true;
+    clearTimeout(openTimer);
+    if (latency) ping();
+    else {
+      tell({ type: 'open' });
+      pump();
     }
-    pump();
   },
+  onMessage: onEcho,
+  onDrop: (why) => started && !done && fail(`the link dropped (${why}) after ${received} echoes`),
+  onError: () => {},
+});
+
+process.on('message', (message) => {
+  if (message.type === 'mark') {
+    tell({ type: 'mark', at: clock(), received, cpuMs: cpuMs(), sessions: witness.sessions });
+  }
 });

@@ -2,11 +2,11 @@
 // compiled package (bench/.build/, the same tsc output as dist/, built by bench/run.ts at start so
 // that a concurrent `npm run build` cannot swap it mid-run) and the peers as users would, so that
 // what is measured is what users run, not a TypeScript loader's output.
+import { writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { WebSocket } from 'ws';
-import { HeartlineSocket } from '../.build/client/index.js';
-import { HeartlineServer } from '../.build/server/index.js';
 
 /** A monotonic clock shared by every process of the machine (CLOCK_MONOTONIC), in ms. */
 export function clock() {
@@ -31,62 +31,50 @@ export function exitWithParent() {
   process.on('disconnect', () => process.exit(0));
 }
 
-let clientTakesSession;
 /**
- * Whether this build's client accepts the `session` option (issue 4). Until it does, plain mode
- * is what the client gets from any server that does not select `heartline.v1`.
- */
-export function clientAcceptsSession() {
-  if (clientTakesSession === undefined) {
-    try {
-      const probe = new HeartlineSocket('ws://127.0.0.1:9', [], {
-        WebSocket,
-        session: false,
-        reconnect: false,
-        closeOnUnload: false,
-      });
-      probe.close();
-      clientTakesSession = true;
-    } catch {
-      clientTakesSession = false;
-    }
-  }
-  return clientTakesSession;
-}
-
-let serverTakesResume;
-/** Whether this build's server accepts the `resume` option, i.e. serves session mode. */
-export function serverAcceptsResume() {
-  if (serverTakesResume === undefined) {
-    try {
-      const probe = new HeartlineServer({ noServer: true, resume: {} });
-      probe.close();
-      serverTakesResume = true;
-    } catch {
-      serverTakesResume = false;
-    }
-  }
-  return serverTakesResume;
-}
-
-/**
- * HeartlineSocket options for a mode. `mode` is 'plain' (forced with `session: false` where
- * the build knows the option) or 'session' (`session: 'auto'`, the default). The one place a
- * bench row switches Heartline between its modes.
+ * HeartlineSocket options for a mode: 'plain' (`session: false`) or 'session' (`session: 'auto'`,
+ * the default). The one place a bench row switches Heartline between its modes.
  */
 export function heartlineClientOptions(mode, extra = {}) {
-  // `session: 'auto'` is the default: only say it where the build knows the option.
-  const modeOptions = clientAcceptsSession()
-    ? { session: mode === 'session' ? 'auto' : false }
-    : {};
-  return { WebSocket, closeOnUnload: false, ...modeOptions, ...extra };
+  return {
+    WebSocket,
+    closeOnUnload: false,
+    session: mode === 'session' ? 'auto' : false,
+    ...extra,
+  };
 }
 
 /** HeartlineServer options for a mode: `resume: false` serves plain mode only. */
 export function heartlineServerOptions(mode, extra = {}) {
-  const modeOptions =
-    mode === 'session' ? { resume: {} } : serverAcceptsResume() ? { resume: false } : {};
-  return { host: '127.0.0.1', allowMissingOrigin: true, ...modeOptions, ...extra };
+  return {
+    host: '127.0.0.1',
+    allowMissingOrigin: true,
+    resume: mode === 'session' ? {} : false,
+    ...extra,
+  };
+}
+
+/**
+ * `send` for a raw `ws` socket whose writes of one event-loop turn leave together: the first
+ * send of a turn corks the TCP socket under it and `process.nextTick` uncorks it, so the frames
+ * of a turn go out in one write. The wire format is raw `ws`'s; only the syscalls change. This is
+ * the ceiling the coalescing of issue 13 aims at (ws's own `sendFrame` corks and uncorks around
+ * each frame; cork is counted, so the outer cork holds until the tick).
+ */
+export function corkedSend(ws) {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    ws._socket?.uncork();
+  };
+  return (data, options) => {
+    if (!corked && ws._socket) {
+      corked = true;
+      ws._socket.cork();
+      process.nextTick(uncork);
+    }
+    ws.send(data, options);
+  };
 }
 
 /**
@@ -105,3 +93,31 @@ export function sessionWitness() {
 
 /** A 32-byte ASCII text message, as the research used. */
 export const MESSAGE_32 = 'heartline-bench-0123456789abcdef';
+
+/**
+ * CPU profiling on the parent's word, so that a profile covers the measured window only
+ * (bench/profile.ts): ← { type: 'profile-start' }, then ← { type: 'profile-stop', file } writes
+ * a .cpuprofile (Chrome DevTools' format) and → { type: 'profile-stopped', file }.
+ */
+export function profileOnRequest() {
+  let session;
+  const post = (method, params) =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  process.on('message', async (message) => {
+    if (message.type === 'profile-start') {
+      session = new inspector.Session();
+      session.connect();
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 200 });
+      await post('Profiler.start');
+      tell({ type: 'profile-started' });
+    } else if (message.type === 'profile-stop') {
+      const { profile } = await post('Profiler.stop');
+      session.disconnect();
+      writeFileSync(message.file, JSON.stringify(profile));
+      tell({ type: 'profile-stopped', file: message.file });
+    }
+  });
+}

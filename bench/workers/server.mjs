@@ -5,12 +5,15 @@
 //
 // config: { kind: 'ws' | 'heartline' | 'socketio', port = 0,
 //           echo = true,            echo every message (socket.io: event 'm')
+//           cork = false,           ws: echo through corkedSend (lib.mjs), the ceiling row
 //           pong = false,           ws: answer the text "ping" with "pong" (an echo server as
 //                                   the classic snippet expects it)
 //           readmeHeartbeat,        ws: ms of the README's ping/terminate interval, or none
 //           mode, options,          heartline: 'plain' | 'session', extra HeartlineServer options
 //           sio,                    socketio: extra Server options
-//           room = false }          put every client in room 'all' (fan-out)
+//           room = false,           put every client in room 'all' (fan-out)
+//           stall }                 ws, heartline: ms to block the event loop for when a client
+//                                   sends the text "stall" (inside the I/O callback)
 //
 // → { type: 'listening', port, at }   at: clock ms when it began listening
 // ← { type: 'measure' }            → { type: 'measure', rss, heap, connections } after 3 GCs
@@ -19,13 +22,27 @@
 //                                  → { type: 'broadcast', syncMs } the synchronous part
 // ← { type: 'cpu-total' }        → { type: 'cpu-total', ms } CPU used since start
 // ← { type: 'accepts' }            → { type: 'accepts', times } clock ms of every connection
+// ← { type: 'closes' }             → { type: 'closes', times } clock ms at which the server
+//                                  closed each connection whose URL had ?tag=<tag>, by tag
+// ← { type: 'stats' }              → { type: 'stats', terminated, stalls } heartbeat
+//                                  terminations (ws: by the README recipe) and skipped sweeps
+// ← { type: 'profile-start' } …    see profileOnRequest() in lib.mjs
 // ← { type: 'shutdown' }           heartline: await server.close() (1012 + retry-after spread);
 //                                  the others: exit at once, as a process restart does
 import { once } from 'node:events';
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { HeartlineServer } from '../.build/server/index.js';
-import { clock, exitWithParent, gcFunction, heartlineServerOptions, sleep, tell } from './lib.mjs';
+import {
+  clock,
+  corkedSend,
+  exitWithParent,
+  gcFunction,
+  heartlineServerOptions,
+  profileOnRequest,
+  sleep,
+  tell,
+} from './lib.mjs';
 
 const config = JSON.parse(process.argv[2]);
 const { kind, port: wantedPort = 0, echo = true, room = false } = config;
@@ -34,22 +51,48 @@ const accepts = [];
 let connections;
 let broadcast;
 let shutdown = async () => {};
+let stats = () => ({ terminated, stalls: 0 });
+let terminated = 0;
 let port;
+const closes = {};
 
-function onWsConnection(ws) {
+/** Dead-client detection (scenarios/detection.ts) tags its connections to find their close. */
+function watchClose(emitter, url) {
+  const tag = new URL(url ?? '/', 'http://x').searchParams.get('tag');
+  if (tag) {
+    emitter.on('close', () => {
+      closes[tag] = clock();
+    });
+  }
+}
+
+function isStall(data) {
+  return config.stall && String(data) === 'stall';
+}
+
+function blockFor(ms) {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // a synchronous stall
+  }
+}
+
+function onWsConnection(ws, request) {
   accepts.push(clock());
+  watchClose(ws, request.url);
   ws.on('error', () => {});
   if (config.readmeHeartbeat) {
     ws.isAlive = true;
     ws.on('pong', heartbeat);
   }
-  if (echo) {
-    ws.on('message', (data, isBinary) => {
-      if (config.pong && !isBinary && data.length === 4 && data.toString() === 'ping') {
-        ws.send('pong');
-      } else ws.send(data, { binary: isBinary });
-    });
-  }
+  if (!echo && !config.stall) return;
+  const send = config.cork ? corkedSend(ws) : (data, options) => ws.send(data, options);
+  ws.on('message', (data, isBinary) => {
+    if (isStall(data)) blockFor(config.stall);
+    else if (config.pong && !isBinary && data.length === 4 && data.toString() === 'ping') {
+      send('pong');
+    } else if (echo) send(data, { binary: isBinary });
+  });
 }
 
 // The ws README's "How to detect and close broken connections?" recipe.
@@ -70,6 +113,7 @@ if (kind === 'ws') {
     setInterval(() => {
       for (const ws of wss.clients) {
         if (ws.isAlive === false) {
+          terminated++;
           ws.terminate();
           continue;
         }
@@ -89,10 +133,16 @@ if (kind === 'ws') {
   await once(server, 'listening');
   port = server.address().port;
   server.on('error', () => {});
-  server.on('connection', (client) => {
+  server.on('connection', (client, request) => {
     accepts.push(clock());
+    watchClose(client, request.url);
     if (room) client.join('all');
+    if (config.stall) client.on('message', (data) => isStall(data) && blockFor(config.stall));
     if (echo) client.on('message', (data) => client.send(data));
+  });
+  stats = () => ({
+    terminated: server.stats().terminations.heartbeat_timeout,
+    stalls: server.stats().stalls,
   });
   connections = () => server.clients.size;
   broadcast = (text) => server.to('all').send(text);
@@ -123,6 +173,7 @@ async function settle() {
 }
 
 exitWithParent();
+profileOnRequest();
 const listeningAt = clock();
 await settle();
 tell({ type: 'listening', port, at: listeningAt });
@@ -161,6 +212,12 @@ process.on('message', async (message) => {
     }
     case 'accepts':
       tell({ type: 'accepts', times: accepts });
+      break;
+    case 'closes':
+      tell({ type: 'closes', times: closes });
+      break;
+    case 'stats':
+      tell({ type: 'stats', ...stats() });
       break;
     case 'shutdown':
       await shutdown();

@@ -10,6 +10,10 @@
 //   ← { type: 'mark' }                        start counting reopens, errors and drops
 //   → { type: 'all-back', at }                every client reopened since the mark
 //   ← { type: 'status' }                      → { type: 'status', back, reopens, errors, drops }
+//   ← { type: 'send-on-ping', text }          raw ws: the first client sends `text` right after
+//                                             it answers its next ping (ws sends the pong
+//                                             before it emits 'ping'), so the server has the
+//                                             other clients' pongs still to read
 //   ← { type: 'exit' }                        close every client and exit
 import { openClient } from './clients.mjs';
 import { clock, exitWithParent, sessionWitness, sleep, tell } from './lib.mjs';
@@ -103,6 +107,11 @@ process.on('message', (message) => {
         sessions: witness.sessions,
       });
       break;
+    case 'send-on-ping': {
+      const first = clients[0];
+      first?.raw.once('ping', () => first.send(message.text));
+      break;
+    }
     case 'exit':
       for (const c of clients) {
         try {

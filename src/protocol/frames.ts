@@ -40,6 +40,11 @@ export interface ConnectFrame {
   readonly token?: string;
   readonly epoch?: string;
   readonly offset?: number;
+  /**
+   * To resume: the highest sequence number the client had sent. After a server crash, the
+   * new server passes messages up to it on marked as possibly seen already (`redelivered`).
+   */
+  readonly sent?: number;
 }
 
 /** Server → client, the first frame on every link: the session, and whether it resumed. */
@@ -191,6 +196,7 @@ function parseControl(text: string): ControlFrame {
       if (resuming && !(isText(f.sid) && isText(f.token) && isText(f.epoch) && isCount(f.offset))) {
         fail('a resuming connect frame needs sid, token, epoch (strings) and offset (a count)');
       }
+      if (f.sent !== undefined && !isCount(f.sent)) fail("a connect frame's sent must be a count");
       return f as unknown as ConnectFrame;
     }
     case 'hello': {

@@ -34,6 +34,7 @@ export type { ClientState } from './client/client-state.js';
 export type { MessageData, PreparedMessage } from './client/outgoing-message.js';
 export type { RateLimitOptions } from './client/rate-limiter.js';
 export {
+  type MessageInfo,
   type SendOptions,
   ServerClient,
   type ServerClientEvents,

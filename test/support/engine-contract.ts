@@ -54,8 +54,9 @@ export class RecordingHost implements EngineHost {
   invalidate(reason: string): void {
     this.invalidated = reason;
   }
-  moved(id: string): void {
+  moved(id: string): number | undefined {
     this.moves.push(id);
+    return undefined;
   }
 
   /** What `id` received, as text. */

@@ -20,8 +20,12 @@ import { type ClientState, canMove } from './client-state.js';
 import { LinkWriter, type WriterHost } from './link-writer.js';
 import type { PreparedMessage } from './outgoing-message.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { ServerClient } from './server-client.js';
+import type { MessageInfo, ServerClient } from './server-client.js';
 import { listenTo, type SocketOwner } from './socket-events.js';
+
+// What the third argument of a 'message' listener says; shared, so no message allocates one.
+const FIRST_DELIVERY: MessageInfo = Object.freeze({ redelivered: false });
+const REDELIVERED: MessageInfo = Object.freeze({ redelivered: true });
 
 /** How a link is ending, decided by whoever ended it first. */
 interface Ending {
@@ -214,8 +218,15 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     };
     this.#unlink(ending);
     const session = this.session;
-    if (!session || !keepsSession(ending.cause, ending.code, false)) {
+    const { engine } = this.#host;
+    if (!session || !keepsSession(ending.cause, ending.code, engine.durable)) {
       this.#finish(ending.code, ending.reason, 'closed');
+      return;
+    }
+    if (ending.cause === 'shutdown') {
+      // Handed over: the session waits in the shared store, to resume on another process.
+      engine.detach(this.#client.id);
+      this.#finish(ending.code, ending.reason, 'moved');
       return;
     }
     session.lastDrop = { code: ending.code, reason: ending.reason };
@@ -228,8 +239,8 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   // ── SessionWire ────────────────────────────────────────────────────────────────────────────
 
   /** A session's application message: reliable ones exactly once, in order. */
-  handle(payload: string | Buffer, isBinary: boolean, _seq: number | undefined): void {
-    this.#emitMessage(payload, isBinary);
+  handle(payload: string | Buffer, isBinary: boolean, redelivered: boolean): void {
+    this.#emit('message', [payload, isBinary, redelivered ? REDELIVERED : FIRST_DELIVERY]);
   }
 
   violate(code: number, what: string): void {
@@ -290,13 +301,14 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
    * half-open (the client already left it): it is terminated, and the client object ends with
    * 4000 Reconnecting, the code that says its session continues elsewhere.
    */
-  moved(): void {
+  moved(): number | undefined {
     const ws = this.#ws;
     if (ws) {
       this.#unlink({ code: CloseCode.AbnormalClosure, reason: '', cause: 'replaced' });
       ws.terminate();
     }
     this.#finish(CloseCode.Reconnecting, 'Session resumed on another server', 'moved');
+    return this.session?.lastSeq;
   }
 
   /**
@@ -395,7 +407,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   }
 
   #emitMessage(data: string | Buffer, isBinary: boolean): void {
-    this.#emit('message', [data, isBinary]);
+    this.#emit('message', [data, isBinary, FIRST_DELIVERY]);
   }
 
   #emit(event: 'message' | 'close' | 'drop', args: readonly unknown[]): void {

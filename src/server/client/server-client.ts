@@ -14,8 +14,12 @@ import { type MessageData, prepareMessage } from './outgoing-message.js';
 
 /** The events of a `ServerClient`, as `EventEmitter` argument lists. */
 export interface ServerClientEvents {
-  /** A text message (as a string) or a binary one (as a Buffer). */
-  message: [data: string | Buffer, isBinary: boolean];
+  /**
+   * A text message (as a string) or a binary one (as a Buffer). `info.redelivered` is true
+   * only in a cluster, after a server process crashed: the app there may have handled this
+   * message already (see docs/server.md, "Scaling out").
+   */
+  message: [data: string | Buffer, isBinary: boolean, info: MessageInfo];
   /**
    * The client ended: its connection (plain mode), or its session (session mode: closed by
    * the client or the server, or not resumed within `resume.window`). When the server ended
@@ -27,6 +31,15 @@ export interface ServerClientEvents {
   drop: [code: number, reason: string];
   /** Session mode: the client came back on a new link; what it missed is being replayed. */
   resume: [];
+}
+
+/** What a `message` listener learns besides the data. */
+export interface MessageInfo {
+  /**
+   * The message may have reached the app before, on a server process that crashed before it
+   * could record that it had: exactly-once needs the app's own idempotence there.
+   */
+  readonly redelivered: boolean;
 }
 
 /** Options of `client.send()`. */

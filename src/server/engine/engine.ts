@@ -42,8 +42,12 @@ export interface EngineHost {
    * resume any more. The server closes their links with 4410 so that each starts afresh.
    */
   invalidate(reason: string): void;
-  /** Another process resumed session `id`: the server ends its client here. */
-  moved(id: string): void;
+  /**
+   * Another process resumed session `id`: the server ends its client here and answers the last
+   * client message number it handled (undefined when it has no such session), which the new
+   * owner takes as its own, so that nothing is handled twice.
+   */
+  moved(id: string): number | undefined;
 }
 
 /** What a session starts with: its identity, and what only its owner may learn. */
@@ -62,6 +66,8 @@ export interface ResumeRequest {
   readonly epoch: string;
   /** The offset of the last reliable message the client received. */
   readonly offset: number;
+  /** The highest sequence number the client had sent, when it said (`connect.sent`). */
+  readonly sent?: number | undefined;
 }
 
 /** Why a resume was refused; the client gets it as `hello.reason` (PROTOCOL.md). */
@@ -95,6 +101,12 @@ export interface Resumption {
   /** The rooms the session is in, for a client object made on this process. */
   readonly rooms: readonly Room[];
   readonly replay: ReplayCursor;
+  /**
+   * False when the previous owner could not hand the session over (it crashed): client
+   * messages numbered above `lastSeq` may have reached the app there already, and are passed
+   * on marked `redelivered`.
+   */
+  readonly clean: boolean;
 }
 
 export type ResumeResult = Resumption | { readonly ok: false; readonly reason: ResumeRefusal };
@@ -125,6 +137,11 @@ export interface Engine {
   readonly epoch: string;
   /** The offset of the last entry delivered on this process: where a new session starts. */
   readonly position: number;
+  /**
+   * Whether sessions outlive this process (a shared store): at shutdown they are handed over,
+   * to resume on another process, instead of ended.
+   */
+  readonly durable: boolean;
 
   join(id: string, room: Room): void;
   leave(id: string, room: Room): void;

@@ -112,6 +112,7 @@ export class MemoryEngine implements Engine {
   readonly #rooms = new MemoryRooms();
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #tombstones = new Set<string>();
+  readonly durable = false;
 
   attach(host: EngineHost, settings: EngineSettings): void {
     if (this.#host) throw new Error('This engine is already attached to a HeartlineServer');
@@ -235,6 +236,7 @@ export class MemoryEngine implements Engine {
       protocol: session.protocol,
       rooms: [...session.joined.keys()],
       replay: new MemoryCursor(log, request.id, session, offset),
+      clean: true,
     };
   }
 

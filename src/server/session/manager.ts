@@ -167,6 +167,7 @@ export class SessionManager {
       token: frame.token!,
       epoch: frame.epoch!,
       offset: frame.offset!,
+      sent: frame.sent,
     });
     if (!result.ok) return result.reason;
     const local = host.local(id);
@@ -177,8 +178,10 @@ export class SessionManager {
     }
     const offset = frame.offset!;
     const remoteAddress = request.socket.remoteAddress;
+    const redeliverUpTo = result.clean ? 0 : (frame.sent ?? 0);
     if (local) {
       this.#store.delete(id);
+      local[kConnection].session!.redeliverUpTo = redeliverUpTo;
       local[kConnection].resume(ws, remoteAddress);
       this.#hello(local, { resumed: true, offset });
       // The replay starts before any listener runs: what the app sends on 'resume' is logged,
@@ -198,6 +201,7 @@ export class SessionManager {
         resumed: true,
       };
       host.admit(init, request, (c) => {
+        c[kConnection].session!.redeliverUpTo = redeliverUpTo;
         this.#hello(c, { resumed: true, offset });
         void c[kConnection].replay(result.replay); // before 'connection', as above
       });

@@ -5,8 +5,11 @@ import type { AckBatcher } from './acks.js';
 export interface SessionWire {
   /** Writes a control frame through the link's one bounded write; false when not written. */
   write(frame: string): boolean;
-  /** Hands an application message to the app: reliable (`seq`) or volatile. */
-  handle(payload: string | Buffer, isBinary: boolean, seq: number | undefined): void;
+  /**
+   * Hands an application message to the app: reliable (`seq`) or volatile; `redelivered`
+   * when the app may have seen it on a server process that crashed.
+   */
+  handle(payload: string | Buffer, isBinary: boolean, redelivered: boolean): void;
   /** The client broke the protocol: close the link with `code`. */
   violate(code: number, what: string): void;
   /** A pong answered the server's ping. */
@@ -28,6 +31,11 @@ export class ServerSession {
   persistedSeq: number;
   /** How the last link ended, for the `close` event if the session expires. */
   lastDrop: { code: number; reason: string } | undefined;
+  /**
+   * After a resume its previous owner could not hand over (it crashed): client messages up to
+   * this number may have reached the app there, and are marked `redelivered`.
+   */
+  redeliverUpTo = 0;
   readonly #wire: SessionWire;
   readonly #acks: AckBatcher;
   #ackSent: number;
@@ -55,12 +63,12 @@ export class ServerSession {
     switch (frame.t) {
       case 'data': {
         const payload = frame.payload as string | Buffer;
-        if (frame.n === undefined) this.#wire.handle(payload, isBinary, undefined);
+        if (frame.n === undefined) this.#wire.handle(payload, isBinary, false);
         else {
           // Exactly once, in order: a number at or below the last one is a resent duplicate.
           if (frame.n > this.lastSeq) {
             this.lastSeq = frame.n;
-            this.#wire.handle(payload, isBinary, frame.n);
+            this.#wire.handle(payload, isBinary, frame.n <= this.redeliverUpTo);
           }
           this.#acks.later(this);
         }

@@ -33,6 +33,48 @@ export interface HeartbeatHooks {
   error(error: unknown): void;
 }
 
+/** What the heartbeat knows of one link, in ms on the monotonic clock. */
+export interface BeatState {
+  /** When the last inbound message arrived. */
+  heard: number;
+  /** When the outstanding ping was sent, or -1 when none is. */
+  pinged: number;
+  /** When the last ping went out, answered or not. */
+  lastPing: number;
+}
+
+/** The heartbeat's next step: ping (then wait `in` ms for life), give up, or look again in `in` ms. */
+export interface Beat {
+  readonly do: 'ping' | 'dead' | 'wait';
+  readonly in: number;
+}
+
+/**
+ * Decides what the heartbeat does when its timer fires at `now`: the rules of liveness as a pure
+ * function, so that they are tested without a clock; the `Heartbeat` only schedules what it says.
+ *
+ * - Awaiting an answer: any message since the ping proves life, pong or not; none means dead.
+ * - Otherwise ping once the link has been silent for `interval` (a busy link is never pinged),
+ *   or every `interval` whatever arrives with `always`.
+ *
+ * @example
+ * nextBeat({ heard: 0, pinged: -1, lastPing: 0 }, 10_000, { interval: 10_000, timeout: 5_000 })
+ * // { do: 'ping', in: 5000 }
+ */
+export function nextBeat(
+  s: Readonly<BeatState>,
+  now: number,
+  o: Pick<HeartbeatOptions, 'interval' | 'timeout' | 'always'>,
+): Beat {
+  if (s.pinged >= 0) {
+    if (s.heard < s.pinged) return { do: 'dead', in: 0 };
+    return { do: 'wait', in: o.interval - (now - (o.always ? s.lastPing : s.heard)) };
+  }
+  const idle = now - s.heard;
+  if (idle < o.interval && !o.always) return { do: 'wait', in: o.interval - idle };
+  return { do: 'ping', in: o.timeout };
+}
+
 /**
  * Application-level liveness for one open link. Any inbound message proves life, and the hot
  * path (`received()`) only writes a timestamp: the single owned timer re-arms itself from that
@@ -44,11 +86,7 @@ export class Heartbeat {
   readonly #options: HeartbeatOptions;
   readonly #timers: HeartbeatTimer;
   readonly #hooks: HeartbeatHooks;
-  #lastInbound = 0;
-  /** When the outstanding ping was sent, or -1 when none is. */
-  #pingSentAt = -1;
-  /** When the last ping went out, answered or not. */
-  #pingSentAtLast = 0;
+  readonly #s: BeatState = { heard: 0, pinged: -1, lastPing: 0 };
 
   constructor(options: HeartbeatOptions, timers: HeartbeatTimer, hooks: HeartbeatHooks) {
     this.#options = options;
@@ -57,23 +95,24 @@ export class Heartbeat {
   }
 
   start(): void {
-    this.#lastInbound = now();
-    this.#pingSentAt = -1;
+    this.#s.heard = now();
+    this.#s.pinged = -1;
     this.#arm(this.#options.interval);
   }
 
   stop(): void {
     this.#timers.clear('heartbeat');
-    this.#pingSentAt = -1;
+    this.#s.pinged = -1;
   }
 
   /** Call for every inbound message; returns true when it is a pong, to be consumed. */
   received(data: unknown): boolean {
-    this.#lastInbound = now();
+    const s = this.#s;
+    s.heard = now();
     if (!this.#options.isPong(data)) return false;
-    if (this.#pingSentAt >= 0) {
-      const rtt = this.#lastInbound - this.#pingSentAt;
-      this.#pingSentAt = -1;
+    if (s.pinged >= 0) {
+      const rtt = s.heard - s.pinged;
+      s.pinged = -1;
       this.#arm(this.#options.interval);
       this.#hooks.pong(rtt);
     }
@@ -82,7 +121,7 @@ export class Heartbeat {
 
   /** Pings now unless a ping is already outstanding: after `offline`, or a tab waking up. */
   probe(): void {
-    if (this.#pingSentAt < 0) this.#ping();
+    if (this.#s.pinged < 0) this.#ping();
   }
 
   #arm(ms: number): void {
@@ -90,28 +129,16 @@ export class Heartbeat {
   }
 
   #tick(): void {
-    const t = now();
-    if (this.#pingSentAt >= 0) {
-      // Awaiting an answer. Any message since the ping is proof of life, pong or not.
-      if (this.#lastInbound >= this.#pingSentAt) {
-        this.#pingSentAt = -1;
-        const since = this.#options.always ? t - this.#pingSentAtLast : t - this.#lastInbound;
-        this.#arm(this.#options.interval - since);
-      } else {
-        this.#pingSentAt = -1;
-        this.#hooks.dead();
-      }
-      return;
-    }
-    const idle = t - this.#lastInbound;
-    if (idle < this.#options.interval && !this.#options.always)
-      this.#arm(this.#options.interval - idle);
-    else this.#ping();
+    const beat = nextBeat(this.#s, now(), this.#options);
+    this.#s.pinged = -1;
+    if (beat.do === 'dead') this.#hooks.dead();
+    else if (beat.do === 'ping') this.#ping();
+    else this.#arm(beat.in);
   }
 
   #ping(): void {
-    this.#pingSentAt = now();
-    this.#pingSentAtLast = this.#pingSentAt;
+    const s = this.#s;
+    s.pinged = s.lastPing = now();
     this.#arm(this.#options.timeout);
     const { ping } = this.#options;
     let data: Outgoing;

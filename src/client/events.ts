@@ -1,5 +1,5 @@
 import type { DropCause } from '../protocol/close-codes.js';
-import type { Outgoing } from './outbox.js';
+import type { Outgoing } from './payload.js';
 import type { State } from './state.js';
 
 // Node 20 has Event and EventTarget but no CloseEvent or ErrorEvent, and its MessageEvent runs

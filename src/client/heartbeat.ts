@@ -1,5 +1,5 @@
 import { now } from '../common/clock.js';
-import type { Outgoing } from './outbox.js';
+import type { Outgoing } from './payload.js';
 
 export interface HeartbeatOptions {
   /** ms of inbound silence before a ping is sent. */

@@ -49,7 +49,8 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';
-export { byteLength, type OutboxOptions, type Outgoing } from './outbox.js';
+export type { OutboxOptions } from './outbox.js';
+export { byteLength, type Outgoing } from './payload.js';
 export { HeartlineSocket } from './socket.js';
 export type { State } from './state.js';
 export type { UrlSource } from './url.js';

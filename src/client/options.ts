@@ -11,7 +11,8 @@ import {
 import { defaultShouldReconnect, type ReconnectInfo } from '../protocol/close-codes.js';
 import type { BackoffOptions } from './backoff.js';
 import type { HeartbeatOptions } from './heartbeat.js';
-import type { OutboxOptions, Outgoing } from './outbox.js';
+import type { OutboxOptions } from './outbox.js';
+import { isOutgoing, type Outgoing } from './payload.js';
 
 /** The part of the WebSocket API Heartline drives; the browser's `WebSocket` and `ws`'s both fit. */
 export interface WebSocketLike {
@@ -139,15 +140,6 @@ const TOP_KEYS = [
   'closeOnUnload',
   'logger',
 ];
-
-function isOutgoing(value: unknown): value is Outgoing {
-  return (
-    typeof value === 'string' ||
-    value instanceof ArrayBuffer ||
-    ArrayBuffer.isView(value) ||
-    (typeof Blob !== 'undefined' && value instanceof Blob)
-  );
-}
 
 function resolveHeartbeat(raw: unknown): HeartbeatOptions | false {
   if (raw === false) return false;

@@ -1,26 +1,10 @@
 import { OutboxOverflowError } from '../common/errors.js';
-import { utf8Length } from '../protocol/utf8.js';
-
-export { utf8Length };
-
-/** What `send()` accepts, as `WebSocket.send()` does. */
-export type Outgoing = string | ArrayBufferLike | ArrayBufferView | Blob;
+import { byteLength, type Outgoing } from './payload.js';
 
 export interface OutboxOptions {
   readonly maxMessages: number;
   readonly maxBytes: number;
   readonly overflow: 'drop-oldest' | 'reject';
-}
-
-/** The size a message will have on the wire, as `bufferedAmount` counts it. */
-export function byteLength(data: Outgoing): number {
-  if (typeof data === 'string') return utf8Length(data);
-  if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
-  if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer) return data.byteLength;
-  if (typeof (data as { byteLength?: unknown }).byteLength === 'number') {
-    return (data as { byteLength: number }).byteLength; // SharedArrayBuffer, another realm's buffer
-  }
-  return utf8Length(String(data));
 }
 
 /**

@@ -10,34 +10,8 @@ import {
   parseFrame,
 } from '../protocol/frames.js';
 import { Heartbeat, type HeartbeatOptions, type HeartbeatTimer } from './heartbeat.js';
-import { byteLength, Outbox, type OutboxOptions } from './outbox.js';
-
-/** A payload on a session link: text, or bytes (a Blob must be read first). */
-export type Payload = string | Uint8Array;
-
-/** What `send()` accepts, as a session payload; a Blob cannot be framed synchronously. */
-export function toPayload(data: unknown): Payload {
-  if (typeof data === 'string') return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (typeof Blob !== 'undefined' && data instanceof Blob) {
-    throw new TypeError(
-      'A Blob cannot be sent in session mode; send await blob.arrayBuffer() instead',
-    );
-  }
-  return String(data);
-}
-
-/** Bytes received on a session link, as the app's `binaryType` asks. */
-export function fromBytes(bytes: Uint8Array, binaryType: string): unknown {
-  if (binaryType === 'arraybuffer') return bytes.slice().buffer;
-  if (binaryType === 'blob') return new Blob([bytes as Uint8Array<ArrayBuffer>]);
-  // 'nodebuffer' (ws): a Buffer over the same bytes, where Buffer exists
-  const B = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, l: number): unknown } })
-    .Buffer;
-  return B ? B.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
-}
+import { Outbox, type OutboxOptions } from './outbox.js';
+import { byteLength, type Payload } from './payload.js';
 
 interface Pending {
   seq: number;

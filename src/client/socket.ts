@@ -44,10 +44,11 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';
-import { Outbox, type Outgoing } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { watchPage } from './page-lifecycle.js';
+import { fromBytes, type Outgoing, toPayload } from './payload.js';
 import { planRetry } from './retry.js';
-import { ClientSession, fromBytes, toPayload } from './session.js';
+import { ClientSession } from './session.js';
 import { SocketTarget } from './socket-target.js';
 import { canMove, READY_STATE, type State } from './state.js';
 import { checkProtocols, checkUrl, type UrlSource } from './url.js';
@@ -149,10 +150,7 @@ export class HeartlineSocket extends SocketTarget {
               write: (frame) => this.#socket?.send(frame as never),
               deliver: (payload) =>
                 this.#emit(
-                  new MessageEvent('message', {
-                    data:
-                      typeof payload === 'string' ? payload : fromBytes(payload, this.binaryType),
-                  }),
+                  new MessageEvent('message', { data: fromBytes(payload, this.binaryType) }),
                 ),
               established: (hello, resumed) => this.#established(hello, resumed),
               violated: (code, message, fallback) => this.#violated(code, message, fallback),

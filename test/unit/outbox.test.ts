@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { byteLength, Outbox, utf8Length } from '../../src/client/outbox.js';
+import { Outbox } from '../../src/client/outbox.js';
 import { OutboxOverflowError } from '../../src/common/errors.js';
+import { utf8Length } from '../../src/protocol/utf8.js';
 import { seededRandom } from '../support/random.js';
 
 describe('Outbox', () => {
@@ -45,13 +46,6 @@ describe('Outbox', () => {
     expect(() => box.push('b')).toThrow(OutboxOverflowError);
     expect(() => box.push('b')).toThrow(/Outbox full \(1\/1 messages/);
     expect(box.shift()).toBe('a');
-  });
-
-  it('counts bytes as UTF-8 and binary by byteLength', () => {
-    expect(byteLength('héllo €')).toBe(Buffer.byteLength('héllo €'));
-    expect(byteLength(new Uint8Array(7))).toBe(7);
-    expect(byteLength(new ArrayBuffer(9))).toBe(9);
-    expect(byteLength(new Blob(['abc']))).toBe(3);
   });
 });
 

@@ -8,11 +8,11 @@ import {
   checkOneOf,
   invalid,
 } from '../common/validate.js';
-import { defaultShouldReconnect, type ReconnectInfo } from '../protocol/close-codes.js';
 import type { BackoffOptions } from './backoff.js';
 import type { HeartbeatOptions } from './heartbeat.js';
 import type { OutboxOptions } from './outbox.js';
 import { isOutgoing, type Outgoing } from './payload.js';
+import { defaultShouldReconnect, type ReconnectInfo } from './retry.js';
 
 /** The part of the WebSocket API Heartline drives; the browser's `WebSocket` and `ws`'s both fit. */
 export interface WebSocketLike {

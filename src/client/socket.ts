@@ -11,10 +11,8 @@ import { invalid } from '../common/validate.js';
 import {
   CloseCode,
   closeReasonFits,
-  type DropCause,
   describeClose,
   isAppCloseCode,
-  type ReconnectInfo,
 } from '../protocol/close-codes.js';
 import {
   type HelloFrame,
@@ -47,20 +45,13 @@ import {
 import { Outbox } from './outbox.js';
 import { watchPage } from './page-lifecycle.js';
 import { fromBytes, type Outgoing, toPayload } from './payload.js';
-import { planRetry } from './retry.js';
+import { type Loss, type LossCause, planRetry, type ReconnectInfo } from './retry.js';
 import { ClientSession } from './session.js';
 import { SocketTarget } from './socket-target.js';
 import { canMove, READY_STATE, type State } from './state.js';
 import { checkProtocols, checkUrl, type UrlSource } from './url.js';
 
 type Slot = 'heartbeat' | 'connectTimeout' | 'retry' | 'closeTimeout';
-
-interface Loss {
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
-  readonly cause: DropCause;
-}
 
 const noop = () => {};
 
@@ -570,13 +561,13 @@ export class HeartlineSocket extends SocketTarget {
       this.#finish(event.code, event.reason, event.wasClean);
       return;
     }
-    const cause: DropCause =
+    const cause: LossCause =
       event.code === CloseCode.AbnormalClosure ? 'network_error' : 'server_close';
     this.#lost({ code: event.code, reason: event.reason, wasClean: event.wasClean, cause });
   }
 
   /** Gives up on the current link without waiting for a closing handshake, then handles the loss. */
-  #abandon(code: number, reason: string, cause: DropCause, graceful = false): void {
+  #abandon(code: number, reason: string, cause: LossCause, graceful = false): void {
     this.#log('warn', `abandoning the link: ${reason}`);
     this.#detach(code, reason, graceful);
     this.#lost({ code, reason, wasClean: false, cause });
@@ -589,7 +580,7 @@ export class HeartlineSocket extends SocketTarget {
     this.#detach();
     this.#stopLink();
     if (stable) this.#failures = 0;
-    const info: ReconnectInfo = { ...loss, attempt: this.#failures, opened };
+    const info: ReconnectInfo = { ...loss, failures: this.#failures, opened };
     const plan = planRetry(info, this.#options.reconnect, Math.random, this.#hinted);
     this.#hinted = plan.serverHint ? plan.delay : this.#hinted;
     if (plan.policyFailure) {

@@ -1,4 +1,5 @@
 import { now } from '../common/clock.js';
+import { CallbackError } from '../common/errors.js';
 import type { Outgoing } from './payload.js';
 
 export interface HeartbeatOptions {
@@ -29,8 +30,8 @@ export interface HeartbeatHooks {
   dead(): void;
   /** A pong answered the outstanding ping after `rtt` ms. */
   pong(rtt: number): void;
-  /** The ping factory threw; the heartbeat goes on with the timeout armed. */
-  error(error: unknown): void;
+  /** The ping factory threw (a `CallbackError`); the heartbeat goes on with the timeout armed. */
+  error(error: Error): void;
 }
 
 /** What the heartbeat knows of one link, in ms on the monotonic clock. */
@@ -145,7 +146,7 @@ export class Heartbeat {
     try {
       data = typeof ping === 'function' ? ping() : ping;
     } catch (error) {
-      this.#hooks.error(error);
+      this.#hooks.error(new CallbackError('heartbeat.ping threw', error));
       return;
     }
     this.#hooks.send(data);

@@ -1,7 +1,8 @@
 /**
  * The client's retry policy: why a link was lost, what `reconnect.shouldReconnect` is asked,
- * and the pure decision `planRetry()`.
+ * the pure decision `planRetry()`, and the `RetryBudget` that counts failures across links.
  */
+import { now } from '../common/clock.js';
 import { describeClose, parseRetryAfter } from '../protocol/close-codes.js';
 import { backoffDelay } from './backoff.js';
 import type { ReconnectOptions } from './options.js';
@@ -105,4 +106,48 @@ export function planRetry(
     serverHint: hint !== undefined,
     ...(policyFailure && { policyFailure }),
   };
+}
+
+/**
+ * What the retry decision remembers across links: the failures in a row, which reset only once
+ * a link stayed open for `stableAfter` ms, and the server's last retry hint, until a link opens.
+ *
+ * @example
+ * const budget = new RetryBudget(options.reconnect);
+ * const plan = budget.plan(loss, openedAt);
+ * if (plan.willReconnect) schedule(plan.delay, budget.spend());
+ */
+export class RetryBudget {
+  readonly #options: ReconnectOptions;
+  #failures = 0;
+  #hint: number | undefined;
+
+  constructor(options: ReconnectOptions) {
+    this.#options = options;
+  }
+
+  /** A link opened for the app: a hint the server gave before is spent. */
+  opened(): void {
+    this.#hint = undefined;
+  }
+
+  /** Starts counting afresh (`reconnect()` on a closed socket). */
+  reset(): void {
+    this.#failures = 0;
+  }
+
+  /** Plans what follows `loss` of a link that opened at `openedAt` (-1: it never opened). */
+  plan(loss: Loss, openedAt: number, random: () => number = Math.random): RetryPlan {
+    const opened = openedAt >= 0;
+    if (opened && now() - openedAt >= this.#options.stableAfter) this.#failures = 0;
+    const info: ReconnectInfo = { ...loss, failures: this.#failures, opened };
+    const plan = planRetry(info, this.#options, random, this.#hint);
+    if (plan.serverHint) this.#hint = plan.delay;
+    return plan;
+  }
+
+  /** Counts the attempt about to be scheduled; returns its number in the current run. */
+  spend(): number {
+    return ++this.#failures;
+  }
 }

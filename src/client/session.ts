@@ -9,7 +9,12 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
 } from '../protocol/frames.js';
-import { Heartbeat, type HeartbeatOptions, type HeartbeatTimer } from './heartbeat.js';
+import {
+  Heartbeat,
+  type HeartbeatHooks,
+  type HeartbeatOptions,
+  type HeartbeatTimer,
+} from './heartbeat.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { byteLength, type Payload } from './payload.js';
 
@@ -18,9 +23,11 @@ interface Pending {
   readonly payload: Payload;
 }
 
-export interface SessionHooks {
-  /** Writes a frame to the current link. */
-  write(frame: string | Uint8Array): void;
+/**
+ * What the session needs from its socket. `send` writes a frame to the current link; `dead`,
+ * `pong` and `error` serve the session's heartbeat.
+ */
+export interface SessionHooks extends HeartbeatHooks {
   /** Hands an application message to the app. */
   deliver(payload: Payload): void;
   /**
@@ -30,9 +37,6 @@ export interface SessionHooks {
   established(hello: HelloFrame, resumed: boolean | undefined): void;
   /** The peer broke the protocol: close the link with `code`; `fallback` means use plain mode. */
   violated(code: number, message: string, fallback: boolean): void;
-  /** The heartbeat found the link dead, or measured an RTT. */
-  dead(): void;
-  pong(rtt: number): void;
   /** The server acknowledged `count` more messages, up to number `seq`. */
   acked(count: number, seq: number): void;
   /** Unacknowledged messages were dropped to respect the outbox bounds. */
@@ -77,12 +81,7 @@ export class ClientSession {
             always: true,
           },
           timers,
-          {
-            send: (ping) => hooks.write(ping as string),
-            dead: () => hooks.dead(),
-            pong: (rtt) => hooks.pong(rtt),
-            error: () => {},
-          },
+          hooks,
         )
       : null;
   }
@@ -107,7 +106,7 @@ export class ClientSession {
       this.#sid === undefined
         ? {}
         : { sid: this.#sid, token: this.#token, epoch: this.#epoch, offset: this.#offset };
-    this.#hooks.write(encodeControl({ t: 'connect', v: PROTOCOL_VERSION, ...resume }));
+    this.#hooks.send(encodeControl({ t: 'connect', v: PROTOCOL_VERSION, ...resume }));
   }
 
   /** Pings now unless a ping is outstanding (after `offline`, or a tab waking up). */
@@ -135,13 +134,13 @@ export class ClientSession {
     const entry = { seq: ++this.#seq, payload };
     const dropped = this.#unacked.push(entry, byteLength(payload));
     if (dropped.length > 0) this.#hooks.overflow(dropped.map((d) => d.payload));
-    if (this.#phase === 'live') this.#hooks.write(encodeData(entry.seq, payload));
+    if (this.#phase === 'live') this.#hooks.send(encodeData(entry.seq, payload));
   }
 
   /** Writes a volatile message if the link is live; returns whether it was written. */
   sendVolatile(payload: Payload): boolean {
     if (this.#phase !== 'live') return false;
-    this.#hooks.write(encodeVolatile(payload));
+    this.#hooks.send(encodeVolatile(payload));
     return true;
   }
 
@@ -188,7 +187,7 @@ export class ClientSession {
         } // else: a duplicate of what this session already has
         return;
       case 'ping':
-        this.#hooks.write(encodeControl({ t: 'pong', ts: frame.ts }));
+        this.#hooks.send(encodeControl({ t: 'pong', ts: frame.ts }));
         if (frame.ack !== undefined) this.#acked(frame.ack);
         return;
       case 'ack':
@@ -220,7 +219,7 @@ export class ClientSession {
     this.#offset = hello.offset;
     this.#phase = 'live';
     this.#heartbeat?.start();
-    for (const entry of this.#unacked) this.#hooks.write(encodeData(entry.seq, entry.payload));
+    for (const entry of this.#unacked) this.#hooks.send(encodeData(entry.seq, entry.payload));
     this.#hooks.established(hello, resuming ? resumed : undefined);
   }
 

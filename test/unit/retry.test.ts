@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../src/client/options.js';
-import { defaultShouldReconnect, planRetry, type ReconnectInfo } from '../../src/client/retry.js';
+import { DEFAULTS, type ReconnectOptions } from '../../src/client/options.js';
+import {
+  defaultShouldReconnect,
+  type Loss,
+  planRetry,
+  type ReconnectInfo,
+  RetryBudget,
+} from '../../src/client/retry.js';
+import { now } from '../../src/common/clock.js';
 import { seededRandom } from '../support/random.js';
 
 const options = { ...DEFAULTS.reconnect };
@@ -128,5 +135,45 @@ describe('defaultShouldReconnect', () => {
         String(code),
       ).toBe(true);
     }
+  });
+});
+
+describe('RetryBudget', () => {
+  const loss: Loss = { code: 1006, reason: '', wasClean: false, cause: 'network_error' };
+  const budgetAsked = (o: Partial<ReconnectOptions> = {}) => {
+    const asked: ReconnectInfo[] = [];
+    const shouldReconnect = (i: ReconnectInfo) => asked.push(i) > 0;
+    const budget = new RetryBudget({ ...options, shouldReconnect, ...o });
+    return { budget, asked };
+  };
+
+  it('counts failures in a row, and resets them only after a link stayed open for stableAfter', () => {
+    const { budget, asked } = budgetAsked({ stableAfter: 50 });
+    budget.plan(loss, -1);
+    expect(budget.spend()).toBe(1);
+    budget.plan(loss, -1);
+    expect(budget.spend()).toBe(2);
+    budget.plan(loss, now()); // opened, but just now
+    budget.plan(loss, 0); // opened when the clock started, longer than 50 ms ago: stable
+    expect(asked.map((i) => [i.failures, i.opened])).toEqual([
+      [0, false],
+      [1, false],
+      [2, true],
+      [0, true],
+    ]);
+    expect(budget.spend()).toBe(1);
+    budget.spend();
+    budget.reset();
+    expect(budget.spend()).toBe(1);
+  });
+
+  it("keeps the server's retry hint until a link opens", () => {
+    const { budget } = budgetAsked();
+    const high = () => 0.999;
+    expect(budget.plan({ ...loss, reason: 'retry-after=4000' }, 0).delay).toBe(4000);
+    budget.spend();
+    expect(budget.plan(loss, -1, high).delay).toBeGreaterThan(4000 * 0.99);
+    budget.opened();
+    expect(budget.plan(loss, -1, high).delay).toBeLessThan(1000);
   });
 });

@@ -61,7 +61,10 @@ export interface HeartlineSocketOptions {
   heartbeat?: Partial<HeartbeatOptions> | number | false;
   /** Reconnection settings, or `false` to close for good on the first lost link. */
   reconnect?: Partial<ReconnectOptions> | false;
-  /** Queue for messages sent while not open, or `false` to throw as WebSocket does. */
+  /**
+   * Bounds of the queue of messages sent while not open (and, in session mode, not yet
+   * acknowledged), or `false` to make `send()` while not open throw, as WebSocket does.
+   */
   outbox?: Partial<OutboxOptions> | false;
   /**
    * `'auto'` offers `heartline.v1`, so that a Heartline server resumes sessions with nothing
@@ -90,7 +93,10 @@ export interface ResolvedOptions {
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly heartbeat: HeartbeatOptions | false;
   readonly reconnect: ReconnectOptions;
-  readonly outbox: OutboxOptions | false;
+  /** The outbox's bounds; with `outbox: false`, DEFAULTS' (session mode's unacknowledged). */
+  readonly outbox: OutboxOptions;
+  /** Whether `send()` while not open queues (`outbox` is not `false`) rather than throws. */
+  readonly queue: boolean;
   readonly session: 'auto' | false;
   readonly closeTimeout: number;
   readonly closeOnUnload: boolean;
@@ -211,13 +217,15 @@ function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
 export function resolveOptions(options: HeartlineSocketOptions | undefined): ResolvedOptions {
   const o = checkObject('options', options);
   checkKnownKeys('', o, TOP_KEYS);
+  const outbox = resolveOutbox(o.outbox);
   if (o.WebSocket !== undefined) checkFunction('WebSocket', o.WebSocket);
   if (o.logger !== undefined) checkFunction('logger', o.logger);
   return Object.freeze({
     WebSocket: o.WebSocket as WebSocketConstructor | undefined,
     heartbeat: resolveHeartbeat(o.heartbeat),
     reconnect: resolveReconnect(o.reconnect),
-    outbox: resolveOutbox(o.outbox),
+    outbox: outbox || DEFAULTS.outbox,
+    queue: outbox !== false,
     session:
       o.session === undefined || o.session === 'auto' || o.session === false
         ? (o.session ?? DEFAULTS.session)

@@ -16,7 +16,6 @@ import {
 import { Heartbeat } from './heartbeat.js';
 import { Link, type LinkHandler, type LinkSpec } from './link.js';
 import {
-  DEFAULTS,
   type HeartlineSocketOptions,
   type ResolvedOptions,
   resolveOptions,
@@ -25,10 +24,10 @@ import {
 } from './options.js';
 import { Outbox } from './outbox.js';
 import { type PageHooks, watchPage } from './page-lifecycle.js';
-import { fromBytes, type Outgoing, toPayload } from './payload.js';
+import { byteLength, fromBytes, type Outgoing, type Payload, toPayload } from './payload.js';
 import { Reporter } from './report.js';
 import { type Loss, type LossCause, RetryBudget } from './retry.js';
-import { ClientSession, type SessionHooks } from './session.js';
+import { ClientSession, type Entry, type SessionHooks } from './session.js';
 import { checkClose, SocketTarget } from './socket-target.js';
 import { canMove, READY_STATE, type State } from './state.js';
 import { checkProtocols, checkSource, type UrlSource } from './url.js';
@@ -57,8 +56,8 @@ export class HeartlineSocket extends SocketTarget {
   readonly #spec: LinkSpec;
   readonly #timers = new Timers<Slot>();
   readonly #retry: RetryBudget;
-  /** What was sent while not open; null with `outbox: false`. */
-  readonly #outbox: Outbox | null;
+  /** The one queue: sent while not open and, in session mode, not yet acknowledged. */
+  readonly #outbox: Outbox<Entry>;
   readonly #heartbeat: Heartbeat | null;
   /** Session mode's state across links; null with `session: false`. */
   readonly #session: ClientSession | null;
@@ -100,6 +99,7 @@ export class HeartlineSocket extends SocketTarget {
     deliver: (payload) =>
       this.#emit(new MessageEvent('message', { data: fromBytes(payload, this.binaryType) })),
     established: (hello, resumed) => {
+      // The session has written the outbox already: the link is open.
       this.#protocol = hello.protocol;
       const text = resumed ? 'session resumed' : 'session started';
       this.#report.log('info', text, { session: hello.sid, reason: hello.reason });
@@ -109,7 +109,6 @@ export class HeartlineSocket extends SocketTarget {
     },
     violated: (code, message, fallback) => this.#violated(code, message, fallback),
     acked: (count, seq) => this.#emit(new AckEvent(count, seq)),
-    overflow: (dropped) => this.#emit(new OverflowEvent(dropped, 'drop-oldest')),
     online: () => this.#skipWait() || this.#probe(),
     offline: () => this.#probe(),
     visible: () => this.#probe(),
@@ -144,11 +143,18 @@ export class HeartlineSocket extends SocketTarget {
     this.#spec = { WebSocket: Impl, source: url, protocols: protocolList, plainUrls };
     this.#report = new Reporter(this, o.logger);
     this.#retry = new RetryBudget(o.reconnect);
-    this.#outbox = o.outbox ? new Outbox(o.outbox) : null;
+    const overflow = (dropped: Entry[], policy: 'drop-oldest' | 'reject') =>
+      this.#emit(
+        new OverflowEvent(
+          dropped.map((e) => e.data),
+          policy,
+        ),
+      );
+    this.#outbox = new Outbox(o.outbox, overflow);
     const hb = o.heartbeat;
     this.#heartbeat = hb ? new Heartbeat(hb, this.#timers, this.#handler) : null;
     this.#session = o.session
-      ? new ClientSession(this.#handler, o.outbox || DEFAULTS.outbox, hb, this.#timers)
+      ? new ClientSession(this.#handler, this.#outbox, hb, this.#timers)
       : null;
     this.#start();
   }
@@ -177,9 +183,14 @@ export class HeartlineSocket extends SocketTarget {
     return this.#extensions;
   }
 
-  /** The underlying socket's buffer plus every byte waiting in the outbox. */
+  /**
+   * Bytes not yet transmitted: the underlying socket's buffer plus every message `send()`
+   * accepted that waits for a link (queued while not open; in session mode also those sent on a
+   * lost link and not acknowledged, which go out again on resume). A message written to the open
+   * link and only awaiting the server's acknowledgement is not counted, as in WebSocket.
+   */
   get bufferedAmount(): number {
-    return (this.#link?.bufferedAmount ?? 0) + (this.#outbox?.bytes ?? 0);
+    return (this.#link?.bufferedAmount ?? 0) + this.#outbox.unwritten;
   }
 
   /** Round-trip time of the last answered heartbeat, in ms; `undefined` before the first. */
@@ -201,46 +212,44 @@ export class HeartlineSocket extends SocketTarget {
   /**
    * Sends now when open; otherwise queues in the outbox, to be flushed in order on open. Throws
    * an `InvalidStateError` DOMException once the socket is closing or closed, or when the
-   * outbox is off and the socket is not open; under `outbox.overflow: 'reject'`, throws an
-   * `OutboxOverflowError` when full.
+   * outbox is off and the socket is not open, in both modes; under `outbox.overflow: 'reject'`,
+   * throws an `OutboxOverflowError` when full and not open.
    *
-   * In session mode, a message stays numbered and kept until the server acknowledges it, and
-   * is resent after a resume. `{ volatile: true }` marks a message that may be dropped (cursor
-   * positions, typing): it is never queued, kept or replayed.
+   * In session mode, a message stays in the outbox until the server acknowledges it, and is
+   * resent after a resume; when unacknowledged messages fill the outbox, the oldest are dropped
+   * (`overflow`). `{ volatile: true }` marks a message that may be dropped (cursor positions,
+   * typing): it is never queued, kept or replayed.
    */
   send(data: Outgoing, options?: SendOptions): void {
     const state = this.#state;
     if (state === 'closing' || state === 'closed') {
       throw invalidState(`HeartlineSocket is ${state}; call reconnect() to open it again`);
     }
-    const session = this.#session;
-    if (session?.known && this.#link?.kind !== 'plain') {
-      // Numbered and kept until acknowledged, across links.
-      const payload = toPayload(data);
-      if (options?.volatile) session.sendVolatile(payload);
-      else session.send(payload);
+    const session = this.#session?.known ? this.#session : null;
+    if (session) data = toPayload(data);
+    const open = state === 'open';
+    if (open && !session) {
+      this.#link!.send(data);
       return;
     }
-    if (state === 'open' && this.#link) {
-      this.#link.send(data);
+    if (options?.volatile) {
+      if (open) session!.sendVolatile(data as Payload);
       return;
     }
-    if (options?.volatile) return; // volatile while the link is down: dropped, by definition
-    if (!this.#outbox) throw invalidState(`HeartlineSocket is ${state} and its outbox is off`);
-    let dropped: Outgoing[];
-    try {
-      dropped = this.#outbox.push(data);
-    } catch (error) {
-      this.#emit(new OverflowEvent([data], 'reject'));
-      throw error;
+    if (!open && !this.#options.queue) {
+      throw invalidState(`HeartlineSocket is ${state} and its outbox is off`);
     }
-    if (dropped.length > 0) this.#emit(new OverflowEvent(dropped, 'drop-oldest'));
+    const entry: Entry = { data, seq: 0 };
+    // Written to an open link, a message is never refused: the oldest unacknowledged go.
+    this.#outbox.push(entry, byteLength(data), open ? 'drop-oldest' : undefined);
+    session?.flush(entry);
   }
 
   /**
    * Closes for good: cancels any scheduled attempt, runs the closing handshake on an open link
    * (at most `closeTimeout` ms), then fires `close` once. Idempotent. Codes follow WHATWG:
-   * 1000 or 3000–4999, and a reason of at most 123 UTF-8 bytes.
+   * 1000 or 3000–4999, and a reason of at most 123 UTF-8 bytes. The outbox keeps what it
+   * holds, for a later `reconnect()`.
    */
   close(code?: number, reason?: string): void {
     checkClose(code, reason);
@@ -365,14 +374,14 @@ export class HeartlineSocket extends SocketTarget {
     }
     this.#protocol = link.protocol;
     // A server that spoke heartline.v1 before and no longer does: what it never acknowledged
-    // goes out again as plain messages.
-    if (this.#session?.known) for (const p of this.#session.takeUnacked()) this.#outbox?.push(p);
+    // goes out again as plain messages, with the rest of the outbox.
+    this.#session?.end();
     this.#opened(null);
   }
 
   /**
-   * The link is ready for the app: a plain one starts its heartbeat and flushes the outbox, a
-   * session takes over what the outbox held, then `open` fires (after `resume`).
+   * The link is ready for the app: a plain one starts its heartbeat and flushes the outbox, then
+   * `open` fires (after `resume`, in session mode).
    */
   #opened(resume: ResumeEvent | null): void {
     const link = this.#link!;
@@ -382,13 +391,10 @@ export class HeartlineSocket extends SocketTarget {
     this.#setState('open', 'connected');
     // Listeners may close or replace the link at each event: go on only while it is open.
     if (this.#state !== 'open') return;
-    const outbox = this.#outbox;
     if (link.kind === 'plain') {
       this.#heartbeat?.start();
-      while (this.#link === link && outbox && outbox.length > 0) link.send(outbox.shift());
-    } else {
-      // Sends made before the first session was known waited in the outbox.
-      while (outbox && outbox.length > 0) this.#session!.send(toPayload(outbox.shift()));
+      const outbox = this.#outbox;
+      while (this.#link === link && outbox.length > 0) link.send(outbox.shift()!.data);
     }
     this.#report.log('info', 'open', { url: this.url, protocol: this.#protocol });
     if (resume) {

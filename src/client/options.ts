@@ -150,9 +150,7 @@ const TOP_KEYS = [
 function resolveHeartbeat(raw: unknown): HeartbeatOptions | false {
   if (raw === false) return false;
   if (typeof raw === 'number') raw = { interval: raw };
-  const o = checkObject('heartbeat', raw);
-  checkKnownKeys('heartbeat', o, Object.keys(DEFAULTS.heartbeat));
-  const h = { ...DEFAULTS.heartbeat, ...definedOnly(o) };
+  const h = group('heartbeat', raw, DEFAULTS.heartbeat);
   if (!(typeof h.ping === 'function' || isOutgoing(h.ping))) {
     invalid('heartbeat.ping', 'a string, ArrayBuffer, typed array, Blob or function', h.ping);
   }
@@ -166,9 +164,7 @@ function resolveHeartbeat(raw: unknown): HeartbeatOptions | false {
 
 function resolveReconnect(raw: unknown): ReconnectOptions {
   const disabled = raw === false;
-  const o = disabled ? {} : checkObject('reconnect', raw);
-  checkKnownKeys('reconnect', o, Object.keys(DEFAULTS.reconnect));
-  const r = { ...DEFAULTS.reconnect, ...definedOnly(o) };
+  const r = group('reconnect', disabled ? undefined : raw, DEFAULTS.reconnect);
   const minDelay = checkDelay('reconnect.minDelay', r.minDelay, 1);
   const maxDelay = checkDelay('reconnect.maxDelay', r.maxDelay, 1);
   if (maxDelay < minDelay)
@@ -193,9 +189,7 @@ function resolveReconnect(raw: unknown): ReconnectOptions {
 
 function resolveOutbox(raw: unknown): OutboxOptions | false {
   if (raw === false) return false;
-  const o = checkObject('outbox', raw);
-  checkKnownKeys('outbox', o, Object.keys(DEFAULTS.outbox));
-  const b = { ...DEFAULTS.outbox, ...definedOnly(o) };
+  const b = group('outbox', raw, DEFAULTS.outbox);
   return Object.freeze({
     maxMessages: checkNumber('outbox.maxMessages', b.maxMessages, { integer: true }),
     maxBytes: checkNumber('outbox.maxBytes', b.maxBytes, { integer: true }),
@@ -203,11 +197,17 @@ function resolveOutbox(raw: unknown): OutboxOptions | false {
   });
 }
 
-/** `{ interval: undefined }` means "the default", as it would with a spread of user options. */
-function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(o)) if (value !== undefined) out[key] = value;
-  return out;
+/**
+ * One group of options as given, merged over its defaults; unknown keys throw. The values are
+ * still unchecked: each resolver checks every field.
+ */
+function group<T extends object>(name: string, raw: unknown, defaults: T): T {
+  const o = checkObject(name, raw);
+  checkKnownKeys(name, o, Object.keys(defaults));
+  const merged = { ...defaults } as Record<string, unknown>;
+  // `{ interval: undefined }` means "the default", as it would with a spread of user options.
+  for (const [key, value] of Object.entries(o)) if (value !== undefined) merged[key] = value;
+  return merged as T;
 }
 
 /**

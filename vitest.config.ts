@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // from being starved by their neighbours.
 //
 // Projects, so that one kind can run alone: `vitest run --project unit` (npm run test:unit).
+// Regression tests (test/regressions/issue-<n>.test.ts) run real sockets: integration.
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -14,7 +15,10 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
         extends: true,
-        test: { name: 'integration', include: ['test/integration/**/*.test.ts'] },
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/regressions/**/*.test.ts'],
+        },
       },
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },
       {

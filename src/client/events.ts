@@ -1,5 +1,5 @@
-import type { DropCause } from '../protocol/close-codes.js';
-import type { Outgoing } from './outbox.js';
+import type { Outgoing } from './payload.js';
+import type { LossCause } from './retry.js';
 import type { State } from './state.js';
 
 // Node 20 has Event and EventTarget but no CloseEvent or ErrorEvent, and its MessageEvent runs
@@ -63,7 +63,7 @@ export interface DropInit {
   readonly wasClean: boolean;
   readonly name: string;
   readonly explanation: string;
-  readonly cause: DropCause;
+  readonly cause: LossCause;
   readonly willReconnect: boolean;
 }
 
@@ -76,7 +76,7 @@ export class DropEvent extends CloseEvent implements DropInit {
   readonly name: string;
   /** One sentence about the code, for people. */
   readonly explanation: string;
-  readonly cause: DropCause;
+  readonly cause: LossCause;
   readonly willReconnect: boolean;
   constructor(init: DropInit) {
     super('drop', init);

@@ -1,5 +1,6 @@
 import { now } from '../common/clock.js';
-import type { Outgoing } from './outbox.js';
+import { CallbackError } from '../common/errors.js';
+import type { Outgoing } from './payload.js';
 
 export interface HeartbeatOptions {
   /** ms of inbound silence before a ping is sent. */
@@ -29,8 +30,50 @@ export interface HeartbeatHooks {
   dead(): void;
   /** A pong answered the outstanding ping after `rtt` ms. */
   pong(rtt: number): void;
-  /** The ping factory threw; the heartbeat goes on with the timeout armed. */
-  error(error: unknown): void;
+  /** The ping factory threw (a `CallbackError`); the heartbeat goes on with the timeout armed. */
+  error(error: Error): void;
+}
+
+/** What the heartbeat knows of one link, in ms on the monotonic clock. */
+export interface BeatState {
+  /** When the last inbound message arrived. */
+  heard: number;
+  /** When the outstanding ping was sent, or -1 when none is. */
+  pinged: number;
+  /** When the last ping went out, answered or not. */
+  lastPing: number;
+}
+
+/** The heartbeat's next step: ping (then wait `in` ms for life), give up, or look again in `in` ms. */
+export interface Beat {
+  readonly do: 'ping' | 'dead' | 'wait';
+  readonly in: number;
+}
+
+/**
+ * Decides what the heartbeat does when its timer fires at `now`: the rules of liveness as a pure
+ * function, so that they are tested without a clock; the `Heartbeat` only schedules what it says.
+ *
+ * - Awaiting an answer: any message since the ping proves life, pong or not; none means dead.
+ * - Otherwise ping once the link has been silent for `interval` (a busy link is never pinged),
+ *   or every `interval` whatever arrives with `always`.
+ *
+ * @example
+ * nextBeat({ heard: 0, pinged: -1, lastPing: 0 }, 10_000, { interval: 10_000, timeout: 5_000 })
+ * // { do: 'ping', in: 5000 }
+ */
+export function nextBeat(
+  s: Readonly<BeatState>,
+  now: number,
+  o: Pick<HeartbeatOptions, 'interval' | 'timeout' | 'always'>,
+): Beat {
+  if (s.pinged >= 0) {
+    if (s.heard < s.pinged) return { do: 'dead', in: 0 };
+    return { do: 'wait', in: o.interval - (now - (o.always ? s.lastPing : s.heard)) };
+  }
+  const idle = now - s.heard;
+  if (idle < o.interval && !o.always) return { do: 'wait', in: o.interval - idle };
+  return { do: 'ping', in: o.timeout };
 }
 
 /**
@@ -44,11 +87,7 @@ export class Heartbeat {
   readonly #options: HeartbeatOptions;
   readonly #timers: HeartbeatTimer;
   readonly #hooks: HeartbeatHooks;
-  #lastInbound = 0;
-  /** When the outstanding ping was sent, or -1 when none is. */
-  #pingSentAt = -1;
-  /** When the last ping went out, answered or not. */
-  #pingSentAtLast = 0;
+  readonly #s: BeatState = { heard: 0, pinged: -1, lastPing: 0 };
 
   constructor(options: HeartbeatOptions, timers: HeartbeatTimer, hooks: HeartbeatHooks) {
     this.#options = options;
@@ -57,23 +96,24 @@ export class Heartbeat {
   }
 
   start(): void {
-    this.#lastInbound = now();
-    this.#pingSentAt = -1;
+    this.#s.heard = now();
+    this.#s.pinged = -1;
     this.#arm(this.#options.interval);
   }
 
   stop(): void {
     this.#timers.clear('heartbeat');
-    this.#pingSentAt = -1;
+    this.#s.pinged = -1;
   }
 
   /** Call for every inbound message; returns true when it is a pong, to be consumed. */
   received(data: unknown): boolean {
-    this.#lastInbound = now();
+    const s = this.#s;
+    s.heard = now();
     if (!this.#options.isPong(data)) return false;
-    if (this.#pingSentAt >= 0) {
-      const rtt = this.#lastInbound - this.#pingSentAt;
-      this.#pingSentAt = -1;
+    if (s.pinged >= 0) {
+      const rtt = s.heard - s.pinged;
+      s.pinged = -1;
       this.#arm(this.#options.interval);
       this.#hooks.pong(rtt);
     }
@@ -82,7 +122,7 @@ export class Heartbeat {
 
   /** Pings now unless a ping is already outstanding: after `offline`, or a tab waking up. */
   probe(): void {
-    if (this.#pingSentAt < 0) this.#ping();
+    if (this.#s.pinged < 0) this.#ping();
   }
 
   #arm(ms: number): void {
@@ -90,35 +130,23 @@ export class Heartbeat {
   }
 
   #tick(): void {
-    const t = now();
-    if (this.#pingSentAt >= 0) {
-      // Awaiting an answer. Any message since the ping is proof of life, pong or not.
-      if (this.#lastInbound >= this.#pingSentAt) {
-        this.#pingSentAt = -1;
-        const since = this.#options.always ? t - this.#pingSentAtLast : t - this.#lastInbound;
-        this.#arm(this.#options.interval - since);
-      } else {
-        this.#pingSentAt = -1;
-        this.#hooks.dead();
-      }
-      return;
-    }
-    const idle = t - this.#lastInbound;
-    if (idle < this.#options.interval && !this.#options.always)
-      this.#arm(this.#options.interval - idle);
-    else this.#ping();
+    const beat = nextBeat(this.#s, now(), this.#options);
+    this.#s.pinged = -1;
+    if (beat.do === 'dead') this.#hooks.dead();
+    else if (beat.do === 'ping') this.#ping();
+    else this.#arm(beat.in);
   }
 
   #ping(): void {
-    this.#pingSentAt = now();
-    this.#pingSentAtLast = this.#pingSentAt;
+    const s = this.#s;
+    s.pinged = s.lastPing = now();
     this.#arm(this.#options.timeout);
     const { ping } = this.#options;
     let data: Outgoing;
     try {
       data = typeof ping === 'function' ? ping() : ping;
     } catch (error) {
-      this.#hooks.error(error);
+      this.#hooks.error(new CallbackError('heartbeat.ping threw', error));
       return;
     }
     this.#hooks.send(data);

@@ -19,11 +19,8 @@ export {
   CloseCode,
   type CloseCodeName,
   type CloseDescription,
-  type DropCause,
-  defaultShouldReconnect,
   describeClose,
   parseRetryAfter,
-  type ReconnectInfo,
 } from '../protocol/close-codes.js';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export {
@@ -49,7 +46,9 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';
-export { byteLength, type OutboxOptions, type Outgoing } from './outbox.js';
+export type { OutboxOptions } from './outbox.js';
+export { byteLength, type Outgoing } from './payload.js';
+export { defaultShouldReconnect, type LossCause, type ReconnectInfo } from './retry.js';
 export { HeartlineSocket } from './socket.js';
 export type { State } from './state.js';
 export type { UrlSource } from './url.js';

@@ -8,10 +8,11 @@ import {
   checkOneOf,
   invalid,
 } from '../common/validate.js';
-import { defaultShouldReconnect, type ReconnectInfo } from '../protocol/close-codes.js';
 import type { BackoffOptions } from './backoff.js';
 import type { HeartbeatOptions } from './heartbeat.js';
-import type { OutboxOptions, Outgoing } from './outbox.js';
+import type { OutboxOptions } from './outbox.js';
+import { isOutgoing, type Outgoing } from './payload.js';
+import { defaultShouldReconnect, type ReconnectInfo } from './retry.js';
 
 /** The part of the WebSocket API Heartline drives; the browser's `WebSocket` and `ws`'s both fit. */
 export interface WebSocketLike {
@@ -60,7 +61,10 @@ export interface HeartlineSocketOptions {
   heartbeat?: Partial<HeartbeatOptions> | number | false;
   /** Reconnection settings, or `false` to close for good on the first lost link. */
   reconnect?: Partial<ReconnectOptions> | false;
-  /** Queue for messages sent while not open, or `false` to throw as WebSocket does. */
+  /**
+   * Bounds of the queue of messages sent while not open (and, in session mode, not yet
+   * acknowledged), or `false` to make `send()` while not open throw, as WebSocket does.
+   */
   outbox?: Partial<OutboxOptions> | false;
   /**
    * `'auto'` offers `heartline.v1`, so that a Heartline server resumes sessions with nothing
@@ -89,7 +93,10 @@ export interface ResolvedOptions {
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly heartbeat: HeartbeatOptions | false;
   readonly reconnect: ReconnectOptions;
-  readonly outbox: OutboxOptions | false;
+  /** The outbox's bounds; with `outbox: false`, DEFAULTS' (session mode's unacknowledged). */
+  readonly outbox: OutboxOptions;
+  /** Whether `send()` while not open queues (`outbox` is not `false`) rather than throws. */
+  readonly queue: boolean;
   readonly session: 'auto' | false;
   readonly closeTimeout: number;
   readonly closeOnUnload: boolean;
@@ -140,21 +147,10 @@ const TOP_KEYS = [
   'logger',
 ];
 
-function isOutgoing(value: unknown): value is Outgoing {
-  return (
-    typeof value === 'string' ||
-    value instanceof ArrayBuffer ||
-    ArrayBuffer.isView(value) ||
-    (typeof Blob !== 'undefined' && value instanceof Blob)
-  );
-}
-
 function resolveHeartbeat(raw: unknown): HeartbeatOptions | false {
   if (raw === false) return false;
   if (typeof raw === 'number') raw = { interval: raw };
-  const o = checkObject('heartbeat', raw);
-  checkKnownKeys('heartbeat', o, Object.keys(DEFAULTS.heartbeat));
-  const h = { ...DEFAULTS.heartbeat, ...definedOnly(o) };
+  const h = group('heartbeat', raw, DEFAULTS.heartbeat);
   if (!(typeof h.ping === 'function' || isOutgoing(h.ping))) {
     invalid('heartbeat.ping', 'a string, ArrayBuffer, typed array, Blob or function', h.ping);
   }
@@ -168,9 +164,7 @@ function resolveHeartbeat(raw: unknown): HeartbeatOptions | false {
 
 function resolveReconnect(raw: unknown): ReconnectOptions {
   const disabled = raw === false;
-  const o = disabled ? {} : checkObject('reconnect', raw);
-  checkKnownKeys('reconnect', o, Object.keys(DEFAULTS.reconnect));
-  const r = { ...DEFAULTS.reconnect, ...definedOnly(o) };
+  const r = group('reconnect', disabled ? undefined : raw, DEFAULTS.reconnect);
   const minDelay = checkDelay('reconnect.minDelay', r.minDelay, 1);
   const maxDelay = checkDelay('reconnect.maxDelay', r.maxDelay, 1);
   if (maxDelay < minDelay)
@@ -195,9 +189,7 @@ function resolveReconnect(raw: unknown): ReconnectOptions {
 
 function resolveOutbox(raw: unknown): OutboxOptions | false {
   if (raw === false) return false;
-  const o = checkObject('outbox', raw);
-  checkKnownKeys('outbox', o, Object.keys(DEFAULTS.outbox));
-  const b = { ...DEFAULTS.outbox, ...definedOnly(o) };
+  const b = group('outbox', raw, DEFAULTS.outbox);
   return Object.freeze({
     maxMessages: checkNumber('outbox.maxMessages', b.maxMessages, { integer: true }),
     maxBytes: checkNumber('outbox.maxBytes', b.maxBytes, { integer: true }),
@@ -205,11 +197,17 @@ function resolveOutbox(raw: unknown): OutboxOptions | false {
   });
 }
 
-/** `{ interval: undefined }` means "the default", as it would with a spread of user options. */
-function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(o)) if (value !== undefined) out[key] = value;
-  return out;
+/**
+ * One group of options as given, merged over its defaults; unknown keys throw. The values are
+ * still unchecked: each resolver checks every field.
+ */
+function group<T extends object>(name: string, raw: unknown, defaults: T): T {
+  const o = checkObject(name, raw);
+  checkKnownKeys(name, o, Object.keys(defaults));
+  const merged = { ...defaults } as Record<string, unknown>;
+  // `{ interval: undefined }` means "the default", as it would with a spread of user options.
+  for (const [key, value] of Object.entries(o)) if (value !== undefined) merged[key] = value;
+  return merged as T;
 }
 
 /**
@@ -219,13 +217,15 @@ function definedOnly(o: Record<string, unknown>): Record<string, unknown> {
 export function resolveOptions(options: HeartlineSocketOptions | undefined): ResolvedOptions {
   const o = checkObject('options', options);
   checkKnownKeys('', o, TOP_KEYS);
+  const outbox = resolveOutbox(o.outbox);
   if (o.WebSocket !== undefined) checkFunction('WebSocket', o.WebSocket);
   if (o.logger !== undefined) checkFunction('logger', o.logger);
   return Object.freeze({
     WebSocket: o.WebSocket as WebSocketConstructor | undefined,
     heartbeat: resolveHeartbeat(o.heartbeat),
     reconnect: resolveReconnect(o.reconnect),
-    outbox: resolveOutbox(o.outbox),
+    outbox: outbox || DEFAULTS.outbox,
+    queue: outbox !== false,
     session:
       o.session === undefined || o.session === 'auto' || o.session === false
         ? (o.session ?? DEFAULTS.session)

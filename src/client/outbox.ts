@@ -1,81 +1,105 @@
 import { OutboxOverflowError } from '../common/errors.js';
-import { utf8Length } from '../protocol/utf8.js';
+import { byteLength, type Outgoing } from './payload.js';
 
-export { utf8Length };
-
-/** What `send()` accepts, as `WebSocket.send()` does. */
-export type Outgoing = string | ArrayBufferLike | ArrayBufferView | Blob;
-
+/** Bounds of the outbox; every default is in `DEFAULTS.outbox`. */
 export interface OutboxOptions {
+  /** Messages kept: sent while not open and, in session mode, not yet acknowledged. */
   readonly maxMessages: number;
+  /** Bytes kept, counted as for `maxMessages` (UTF-8 for text). */
   readonly maxBytes: number;
+  /**
+   * What a `send()` while not open does when the outbox is full: drop the oldest, or throw
+   * `OutboxOverflowError`; both fire `overflow`. On an open session link the oldest go.
+   */
   readonly overflow: 'drop-oldest' | 'reject';
 }
 
-/** The size a message will have on the wire, as `bufferedAmount` counts it. */
-export function byteLength(data: Outgoing): number {
-  if (typeof data === 'string') return utf8Length(data);
-  if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
-  if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer) return data.byteLength;
-  if (typeof (data as { byteLength?: unknown }).byteLength === 'number') {
-    return (data as { byteLength: number }).byteLength; // SharedArrayBuffer, another realm's buffer
-  }
-  return utf8Length(String(data));
-}
-
 /**
- * Messages kept in order and bounded by count and bytes: those sent while the link is down
- * and, in session mode, those sent but not yet acknowledged. Overflow is never silent:
- * `push()` returns what it dropped (`'drop-oldest'`) or throws (`'reject'`).
+ * The client's one queue, in order and bounded by count and bytes: what was sent while the link
+ * was down and, in session mode, what the server has not acknowledged yet. A cursor marks the
+ * oldest messages as written to the current link; `unwritten` is what `bufferedAmount` adds.
+ * Overflow is never silent: `push()` tells `onOverflow` and returns what it dropped
+ * (`'drop-oldest'`), or tells it and throws (`'reject'`).
+ *
+ * @example
+ * const box = new Outbox({ maxMessages: 2, maxBytes: 1024, overflow: 'drop-oldest' });
+ * box.push('a'); box.push('b'); box.push('c') // ['a']
  */
 export class Outbox<T = Outgoing> {
   readonly #options: OutboxOptions;
+  readonly #onOverflow: (dropped: T[], policy: OutboxOptions['overflow']) => void;
   #items: T[] = [];
   #sizes: number[] = [];
   #head = 0;
   #bytes = 0;
+  /** How many of the oldest messages were written to the current link, and their bytes. */
+  #written = 0;
+  #writtenBytes = 0;
 
-  constructor(options: OutboxOptions) {
+  /** @param onOverflow told what was dropped (oldest first) or refused, before `push()` returns or throws. */
+  constructor(
+    options: OutboxOptions,
+    onOverflow: (dropped: T[], policy: OutboxOptions['overflow']) => void = () => {},
+  ) {
     this.#options = options;
+    this.#onOverflow = onOverflow;
   }
 
   get length(): number {
     return this.#items.length - this.#head;
   }
 
-  get bytes(): number {
-    return this.#bytes;
+  /** Bytes of the messages not yet written to the current link. */
+  get unwritten(): number {
+    return this.#bytes - this.#writtenBytes;
   }
 
   /**
    * Queues `data`; returns the messages dropped to make room (oldest first, possibly `data`
    * itself when it alone exceeds `maxBytes`). Throws `OutboxOverflowError` under `'reject'`.
    */
-  push(data: T, size = byteLength(data as Outgoing)): T[] {
-    const { maxMessages, maxBytes, overflow } = this.#options;
+  push(data: T, size = byteLength(data as Outgoing), overflow = this.#options.overflow): T[] {
+    const { maxMessages, maxBytes } = this.#options;
     const fits = () => this.length < maxMessages && this.#bytes + size <= maxBytes;
     if (fits()) {
       this.#append(data, size);
       return [];
     }
-    if (overflow === 'reject' || size > maxBytes || maxMessages === 0) {
-      if (overflow === 'reject') {
-        throw new OutboxOverflowError(
-          `Outbox full (${this.length}/${maxMessages} messages, ${this.#bytes}/${maxBytes} bytes): ` +
-            `a message of ${size} bytes was rejected`,
-        );
-      }
-      return [data];
+    if (overflow === 'reject') {
+      this.#onOverflow([data], overflow);
+      throw new OutboxOverflowError(
+        `Outbox full (${this.length}/${maxMessages} messages, ${this.#bytes}/${maxBytes} bytes): ` +
+          `a message of ${size} bytes was rejected`,
+      );
     }
     const dropped: T[] = [];
-    while (!fits()) dropped.push(this.shift()!);
-    this.#append(data, size);
+    if (size > maxBytes || maxMessages === 0) dropped.push(data);
+    else {
+      while (!fits()) dropped.push(this.shift()!);
+      this.#append(data, size);
+    }
+    this.#onOverflow(dropped, overflow);
     return dropped;
   }
 
   /** The oldest message, left in place. */
   peek(): T | undefined {
     return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
+
+  /** The oldest message not yet written to the current link, now counted as written. */
+  next(): T | undefined {
+    const i = this.#head + this.#written;
+    if (i >= this.#items.length) return undefined;
+    this.#written++;
+    this.#writtenBytes += this.#sizes[i]!;
+    return this.#items[i];
+  }
+
+  /** The link is gone: every message still held is to be written again. */
+  rewind(): void {
+    this.#written = 0;
+    this.#writtenBytes = 0;
   }
 
   /** Every message, oldest first, left in place. */
@@ -87,19 +111,25 @@ export class Outbox<T = Outgoing> {
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;
     const data = this.#items[this.#head]!;
-    this.#bytes -= this.#sizes[this.#head]!;
+    const size = this.#sizes[this.#head]!;
+    this.#bytes -= size;
+    if (this.#written > 0) {
+      this.#written--;
+      this.#writtenBytes -= size;
+    }
     this.#items[this.#head] = undefined as T; // let it be collected
     this.#head++;
-    if (this.#head === this.#items.length) this.clear();
+    if (this.#head === this.#items.length) this.#clear();
     else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) this.#compact();
     return data;
   }
 
-  clear(): void {
+  #clear(): void {
     this.#items = [];
     this.#sizes = [];
     this.#head = 0;
     this.#bytes = 0;
+    this.rewind();
   }
 
   #append(data: T, size: number): void {

@@ -1,7 +1,6 @@
 import { listen } from '../common/listen.js';
 
 export interface PageHooks {
-  readonly closeOnUnload: boolean;
   /** The browser believes it is online again: retry now. */
   online(): void;
   /** The browser lost its network: the open link is suspect, check it now. */
@@ -28,7 +27,7 @@ interface PageGlobals {
  * removes every listener. Nothing is touched at import, so server-side rendering is safe; in
  * Node (no `addEventListener` on `globalThis`) this does nothing.
  */
-export function watchPage(hooks: PageHooks): () => void {
+export function watchPage(hooks: PageHooks, closeOnUnload: boolean): () => void {
   const g = globalThis as unknown as PageGlobals;
   if (typeof g.addEventListener !== 'function' || typeof g.removeEventListener !== 'function') {
     return () => {};
@@ -38,7 +37,7 @@ export function watchPage(hooks: PageHooks): () => void {
     online: () => hooks.online(),
     offline: () => hooks.offline(),
   };
-  if (hooks.closeOnUnload) {
+  if (closeOnUnload) {
     handlers.pagehide = (event: never) =>
       hooks.pagehide((event as { persisted?: boolean }).persisted === true);
     // Only a page restored from the back/forward cache comes back; a first load has no link to restore.

@@ -1,10 +1,49 @@
-import {
-  defaultShouldReconnect,
-  parseRetryAfter,
-  type ReconnectInfo,
-} from '../protocol/close-codes.js';
+/**
+ * The client's retry policy: why a link was lost, what `reconnect.shouldReconnect` is asked,
+ * the pure decision `planRetry()`, and the `RetryBudget` that counts failures across links.
+ */
+import { now } from '../common/clock.js';
+import { describeClose, parseRetryAfter } from '../protocol/close-codes.js';
 import { backoffDelay } from './backoff.js';
 import type { ReconnectOptions } from './options.js';
+
+/** Why a link was lost: who closed it, or what Heartline noticed. */
+export type LossCause =
+  | 'server_close'
+  | 'network_error'
+  | 'heartbeat_timeout'
+  | 'connect_timeout'
+  | 'session_error'
+  | 'pagehide';
+
+/** A lost link: its close code and reason, and why it ended. */
+export interface Loss {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  readonly cause: LossCause;
+}
+
+/** What `reconnect.shouldReconnect` is asked about a lost link. */
+export interface ReconnectInfo extends Loss {
+  /** How many attempts have failed in a row so far (0 after a stable link dropped). */
+  readonly failures: number;
+  /** Whether the socket that ended had opened. */
+  readonly opened: boolean;
+}
+
+/**
+ * The default reconnect policy: reconnect unless the close code says retrying cannot fix it
+ * (1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003). Unknown codes are retried.
+ * An app's own `close()` never reaches a policy: it always ends the socket.
+ *
+ * @example
+ * defaultShouldReconnect({ code: 1008, reason: '', wasClean: true, cause: 'server_close',
+ *   failures: 0, opened: true }) // false
+ */
+export function defaultShouldReconnect(info: ReconnectInfo): boolean {
+  return describeClose(info.code).retry;
+}
 
 /** What to do after a lost link. */
 export interface RetryPlan {
@@ -19,7 +58,7 @@ export interface RetryPlan {
 
 /**
  * Decides whether and when to reconnect after a lost link, from what happened (`info`, whose
- * `attempt` counts the attempts that failed in a row) and the reconnect options. A pure
+ * `failures` counts the attempts that failed in a row) and the reconnect options. A pure
  * function: the socket only schedules what it says.
  *
  * - No retry once `maxRetries` attempts failed in a row; otherwise `shouldReconnect` decides,
@@ -34,7 +73,7 @@ export interface RetryPlan {
  *
  * @example
  * planRetry({ code: 1012, reason: 'retry-after=4200', wasClean: true, cause: 'server_close',
- *   attempt: 0, opened: true }, options) // { willReconnect: true, delay: 4200, serverHint: true }
+ *   failures: 0, opened: true }, options) // { willReconnect: true, delay: 4200, serverHint: true }
  */
 export function planRetry(
   info: ReconnectInfo,
@@ -42,7 +81,7 @@ export function planRetry(
   random: () => number = Math.random,
   hinted?: number,
 ): RetryPlan {
-  let willReconnect = info.attempt < o.maxRetries;
+  let willReconnect = info.failures < o.maxRetries;
   let policyFailure: { error: unknown } | undefined;
   if (willReconnect) {
     try {
@@ -55,9 +94,9 @@ export function planRetry(
   const hint = parseRetryAfter(info.reason);
   let delay =
     hint ??
-    (info.cause === 'heartbeat_timeout' && info.attempt === 0
+    (info.cause === 'heartbeat_timeout' && info.failures === 0
       ? 0
-      : backoffDelay(info.attempt, o, random));
+      : backoffDelay(info.failures, o, random));
   if (hint === undefined && hinted !== undefined && !info.opened) {
     delay += Math.round(random() * hinted);
   }
@@ -67,4 +106,48 @@ export function planRetry(
     serverHint: hint !== undefined,
     ...(policyFailure && { policyFailure }),
   };
+}
+
+/**
+ * What the retry decision remembers across links: the failures in a row, which reset only once
+ * a link stayed open for `stableAfter` ms, and the server's last retry hint, until a link opens.
+ *
+ * @example
+ * const budget = new RetryBudget(options.reconnect);
+ * const plan = budget.plan(loss, openedAt);
+ * if (plan.willReconnect) schedule(plan.delay, budget.spend());
+ */
+export class RetryBudget {
+  readonly #options: ReconnectOptions;
+  #failures = 0;
+  #hint: number | undefined;
+
+  constructor(options: ReconnectOptions) {
+    this.#options = options;
+  }
+
+  /** A link opened for the app: a hint the server gave before is spent. */
+  opened(): void {
+    this.#hint = undefined;
+  }
+
+  /** Starts counting afresh (`reconnect()` on a closed socket). */
+  reset(): void {
+    this.#failures = 0;
+  }
+
+  /** Plans what follows `loss` of a link that opened at `openedAt` (-1: it never opened). */
+  plan(loss: Loss, openedAt: number, random: () => number = Math.random): RetryPlan {
+    const opened = openedAt >= 0;
+    if (opened && now() - openedAt >= this.#options.stableAfter) this.#failures = 0;
+    const info: ReconnectInfo = { ...loss, failures: this.#failures, opened };
+    const plan = planRetry(info, this.#options, random, this.#hint);
+    if (plan.serverHint) this.#hint = plan.delay;
+    return plan;
+  }
+
+  /** Counts the attempt about to be scheduled; returns its number in the current run. */
+  spend(): number {
+    return ++this.#failures;
+  }
 }

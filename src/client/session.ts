@@ -9,44 +9,26 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
 } from '../protocol/frames.js';
-import { Heartbeat, type HeartbeatOptions, type HeartbeatTimer } from './heartbeat.js';
-import { byteLength, Outbox, type OutboxOptions } from './outbox.js';
+import {
+  Heartbeat,
+  type HeartbeatHooks,
+  type HeartbeatOptions,
+  type HeartbeatTimer,
+} from './heartbeat.js';
+import type { Outbox } from './outbox.js';
+import { type Outgoing, type Payload, toPayload } from './payload.js';
 
-/** A payload on a session link: text, or bytes (a Blob must be read first). */
-export type Payload = string | Uint8Array;
-
-/** What `send()` accepts, as a session payload; a Blob cannot be framed synchronously. */
-export function toPayload(data: unknown): Payload {
-  if (typeof data === 'string') return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (typeof Blob !== 'undefined' && data instanceof Blob) {
-    throw new TypeError(
-      'A Blob cannot be sent in session mode; send await blob.arrayBuffer() instead',
-    );
-  }
-  return String(data);
-}
-
-/** Bytes received on a session link, as the app's `binaryType` asks. */
-export function fromBytes(bytes: Uint8Array, binaryType: string): unknown {
-  if (binaryType === 'arraybuffer') return bytes.slice().buffer;
-  if (binaryType === 'blob') return new Blob([bytes as Uint8Array<ArrayBuffer>]);
-  // 'nodebuffer' (ws): a Buffer over the same bytes, where Buffer exists
-  const B = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, l: number): unknown } })
-    .Buffer;
-  return B ? B.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
-}
-
-interface Pending {
+/** One message of the socket's outbox; `seq` is its number in the session, 0 until written. */
+export interface Entry {
+  readonly data: Outgoing;
   seq: number;
-  readonly payload: Payload;
 }
 
-export interface SessionHooks {
-  /** Writes a frame to the current link. */
-  write(frame: string | Uint8Array): void;
+/**
+ * What the session needs from its socket. `send` writes a frame to the current link; `dead`,
+ * `pong` and `error` serve the session's heartbeat, and `error` reports what cannot be sent.
+ */
+export interface SessionHooks extends HeartbeatHooks {
   /** Hands an application message to the app. */
   deliver(payload: Payload): void;
   /**
@@ -56,43 +38,38 @@ export interface SessionHooks {
   established(hello: HelloFrame, resumed: boolean | undefined): void;
   /** The peer broke the protocol: close the link with `code`; `fallback` means use plain mode. */
   violated(code: number, message: string, fallback: boolean): void;
-  /** The heartbeat found the link dead, or measured an RTT. */
-  dead(): void;
-  pong(rtt: number): void;
   /** The server acknowledged `count` more messages, up to number `seq`. */
   acked(count: number, seq: number): void;
-  /** Unacknowledged messages were dropped to respect the outbox bounds. */
-  overflow(dropped: Payload[]): void;
 }
 
 /**
  * The client's half of a `heartline.v1` session (PROTOCOL.md): the session's identity and
- * position, which survive links, the numbering of client messages, and the buffer of those
- * not yet acknowledged. The socket owns the links; this owns what lives across them.
+ * position, which survive links, and its work on the socket's one outbox: it numbers messages
+ * as it writes them, removes them when the server acknowledges them, and writes the rest again
+ * after a resume. The socket owns the links; this owns what lives across them.
  */
 export class ClientSession {
   readonly #hooks: SessionHooks;
   readonly #heartbeat: Heartbeat | null;
-  /** Sent (or to be sent) and not yet acknowledged, numbered, oldest first. */
-  readonly #unacked: Outbox<Pending>;
+  /** The socket's outbox: numbered here as messages are written, trimmed by acks. */
+  readonly #outbox: Outbox<Entry>;
   #sid: string | undefined;
   #token = '';
   #epoch = '';
   /** The offset of the last reliable message received. */
   #offset = 0;
-  /** The number of the last client message. */
+  /** The number of the last client message written. */
   #seq = 0;
   #phase: 'idle' | 'handshake' | 'live' = 'idle';
 
   constructor(
     hooks: SessionHooks,
-    limits: OutboxOptions,
+    outbox: Outbox<Entry>,
     heartbeat: Pick<HeartbeatOptions, 'interval' | 'timeout'> | false,
     timers: HeartbeatTimer,
   ) {
     this.#hooks = hooks;
-    // Numbered messages are never refused after the fact: overflow drops the oldest.
-    this.#unacked = new Outbox<Pending>({ ...limits, overflow: 'drop-oldest' });
+    this.#outbox = outbox;
     this.#heartbeat = heartbeat
       ? new Heartbeat(
           {
@@ -103,27 +80,14 @@ export class ClientSession {
             always: true,
           },
           timers,
-          {
-            send: (ping) => hooks.write(ping as string),
-            dead: () => hooks.dead(),
-            pong: (rtt) => hooks.pong(rtt),
-            error: () => {},
-          },
+          hooks,
         )
       : null;
   }
 
-  /** Whether a session was ever established, so sends are numbered even between links. */
+  /** Whether a session was established and not ended, so that sends are framed as its messages. */
   get known(): boolean {
     return this.#sid !== undefined;
-  }
-
-  get live(): boolean {
-    return this.#phase === 'live';
-  }
-
-  get id(): string | undefined {
-    return this.#sid;
   }
 
   /** A `heartline.v1` link opened: ask for a fresh session, or to resume this one. */
@@ -133,7 +97,7 @@ export class ClientSession {
       this.#sid === undefined
         ? {}
         : { sid: this.#sid, token: this.#token, epoch: this.#epoch, offset: this.#offset };
-    this.#hooks.write(encodeControl({ t: 'connect', v: PROTOCOL_VERSION, ...resume }));
+    this.#hooks.send(encodeControl({ t: 'connect', v: PROTOCOL_VERSION, ...resume }));
   }
 
   /** Pings now unless a ping is outstanding (after `offline`, or a tab waking up). */
@@ -141,41 +105,36 @@ export class ClientSession {
     if (this.#phase === 'live') this.#heartbeat?.probe();
   }
 
-  /** The link ended; the session lives on for the next one. */
+  /** The link ended; the session lives on for the next one, which gets every message again. */
   linkLost(): void {
     this.#phase = 'idle';
     this.#heartbeat?.stop();
+    this.#outbox.rewind();
   }
 
-  /** The app closed the socket: the session ends with it. */
+  /**
+   * The session ends (the app closed the socket, or the server turned out plain). The outbox
+   * keeps its messages: a later session numbers them afresh, a plain link sends them as they are.
+   */
   end(): void {
     this.linkLost();
     this.#sid = undefined;
     this.#offset = 0;
-    this.#seq = 0;
-    this.#unacked.clear();
   }
 
-  /** Numbers and keeps a reliable message, and writes it when the link is live. */
-  send(payload: Payload): void {
-    const entry = { seq: ++this.#seq, payload };
-    const dropped = this.#unacked.push(entry, byteLength(payload));
-    if (dropped.length > 0) this.#hooks.overflow(dropped.map((d) => d.payload));
-    if (this.#phase === 'live') this.#hooks.write(encodeData(entry.seq, payload));
+  /**
+   * On a live link, numbers and writes every message of the outbox not yet written; `last`, the
+   * message just sent, is written even when it was too big for the outbox to keep.
+   */
+  flush(last?: Entry): void {
+    if (this.#phase !== 'live') return;
+    for (let entry = this.#outbox.next(); entry; entry = this.#outbox.next()) this.#write(entry);
+    if (last?.seq === 0) this.#write(last); // not kept, so never resent
   }
 
-  /** Writes a volatile message if the link is live; returns whether it was written. */
-  sendVolatile(payload: Payload): boolean {
-    if (this.#phase !== 'live') return false;
-    this.#hooks.write(encodeVolatile(payload));
-    return true;
-  }
-
-  /** Hands back every unacknowledged payload, for a link that turned out to be plain. */
-  takeUnacked(): Payload[] {
-    const payloads = [...this.#unacked].map((e) => e.payload);
-    this.end();
-    return payloads;
+  /** Writes a volatile message; call only on a live link. */
+  sendVolatile(payload: Payload): void {
+    this.#hooks.send(encodeVolatile(payload));
   }
 
   /** Handles one message of a `heartline.v1` link. */
@@ -214,7 +173,7 @@ export class ClientSession {
         } // else: a duplicate of what this session already has
         return;
       case 'ping':
-        this.#hooks.write(encodeControl({ t: 'pong', ts: frame.ts }));
+        this.#hooks.send(encodeControl({ t: 'pong', ts: frame.ts }));
         if (frame.ack !== undefined) this.#acked(frame.ack);
         return;
       case 'ack':
@@ -238,7 +197,7 @@ export class ClientSession {
     else {
       // A fresh session numbers from 1: what the old one never acknowledged is sent again.
       this.#seq = 0;
-      for (const entry of this.#unacked) entry.seq = ++this.#seq;
+      for (const entry of this.#outbox) entry.seq = 0;
     }
     this.#sid = hello.sid;
     this.#token = hello.token;
@@ -246,14 +205,28 @@ export class ClientSession {
     this.#offset = hello.offset;
     this.#phase = 'live';
     this.#heartbeat?.start();
-    for (const entry of this.#unacked) this.#hooks.write(encodeData(entry.seq, entry.payload));
+    this.flush();
     this.#hooks.established(hello, resuming ? resumed : undefined);
   }
 
+  #write(entry: Entry): void {
+    entry.seq ||= ++this.#seq;
+    let payload: Payload;
+    try {
+      payload = toPayload(entry.data);
+    } catch (error) {
+      // A Blob sent before the server turned out to speak heartline.v1: it cannot be framed.
+      this.#hooks.error(error as TypeError);
+      return;
+    }
+    this.#hooks.send(encodeData(entry.seq, payload));
+  }
+
   #acked(seq: number): void {
+    const outbox = this.#outbox;
     let count = 0;
-    while (this.#unacked.length > 0 && this.#unacked.peek()!.seq <= seq) {
-      this.#unacked.shift();
+    for (let head = outbox.peek(); head && head.seq > 0 && head.seq <= seq; head = outbox.peek()) {
+      outbox.shift();
       count++;
     }
     if (count > 0) this.#hooks.acked(count, seq);

@@ -1,4 +1,5 @@
 import { GuardedEventTarget } from '../common/guarded-event-target.js';
+import { closeReasonFits, isAppCloseCode } from '../protocol/close-codes.js';
 import type {
   AckEvent,
   CloseEvent,
@@ -28,6 +29,17 @@ export const EVENT_TYPES = [
   'resume',
   'ack',
 ] as const;
+
+/** Checks `close(code, reason)` as WHATWG's `close()` does, throwing what a browser throws. */
+export function checkClose(code: number | undefined, reason: string | undefined): void {
+  if (code !== undefined && !isAppCloseCode(code)) {
+    const message = `The close code must be 1000 or in 3000–4999, got ${code}`;
+    throw new DOMException(message, 'InvalidAccessError');
+  }
+  if (reason !== undefined && !closeReasonFits(String(reason))) {
+    throw new DOMException('The close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
+  }
+}
 
 /**
  * The WebSocket surface of `HeartlineSocket` that holds no state of its own: the readyState

@@ -1,32 +1,11 @@
 import { now } from '../common/clock.js';
-import {
-  CallbackError,
-  InvalidUrlError,
-  NoWebSocketError,
-  ProtocolError,
-  SocketError,
-} from '../common/errors.js';
+import { NoWebSocketError, ProtocolError } from '../common/errors.js';
 import { Timers } from '../common/timers.js';
-import { invalid } from '../common/validate.js';
-import {
-  CloseCode,
-  closeReasonFits,
-  type DropCause,
-  describeClose,
-  isAppCloseCode,
-  type ReconnectInfo,
-} from '../protocol/close-codes.js';
-import {
-  type HelloFrame,
-  offerProtocols,
-  PLAIN_MARKER,
-  SESSION_PROTOCOL,
-} from '../protocol/frames.js';
+import { CloseCode, describeClose } from '../protocol/close-codes.js';
 import {
   AckEvent,
   CloseEvent,
   DropEvent,
-  ErrorEvent,
   HeartbeatEvent,
   MessageEvent,
   OverflowEvent,
@@ -35,33 +14,27 @@ import {
   StateChangeEvent,
 } from './events.js';
 import { Heartbeat } from './heartbeat.js';
+import { Link, type LinkHandler, type LinkSpec } from './link.js';
 import {
-  DEFAULTS,
   type HeartlineSocketOptions,
   type ResolvedOptions,
   resolveOptions,
   type SendOptions,
   type WebSocketConstructor,
-  type WebSocketLike,
 } from './options.js';
-import { Outbox, type Outgoing } from './outbox.js';
-import { watchPage } from './page-lifecycle.js';
-import { planRetry } from './retry.js';
-import { ClientSession, fromBytes, toPayload } from './session.js';
-import { SocketTarget } from './socket-target.js';
+import { Outbox } from './outbox.js';
+import { type PageHooks, watchPage } from './page-lifecycle.js';
+import { byteLength, fromBytes, type Outgoing, type Payload, toPayload } from './payload.js';
+import { Reporter } from './report.js';
+import { type Loss, type LossCause, RetryBudget } from './retry.js';
+import { ClientSession, type Entry, type SessionHooks } from './session.js';
+import { checkClose, SocketTarget } from './socket-target.js';
 import { canMove, READY_STATE, type State } from './state.js';
-import { checkProtocols, checkUrl, type UrlSource } from './url.js';
+import { checkProtocols, checkSource, type UrlSource } from './url.js';
 
 type Slot = 'heartbeat' | 'connectTimeout' | 'retry' | 'closeTimeout';
 
-interface Loss {
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
-  readonly cause: DropCause;
-}
-
-const noop = () => {};
+const invalidState = (message: string) => new DOMException(message, 'InvalidStateError');
 
 /**
  * A WebSocket that stays alive: a drop-in for `WebSocket` that notices dead links with a
@@ -79,38 +52,78 @@ const noop = () => {};
  */
 export class HeartlineSocket extends SocketTarget {
   readonly #options: ResolvedOptions;
-  readonly #WebSocket: WebSocketConstructor;
-  readonly #source: UrlSource;
-  readonly #protocols: string[];
+  readonly #report: Reporter;
+  readonly #spec: LinkSpec;
   readonly #timers = new Timers<Slot>();
+  readonly #retry: RetryBudget;
+  /** The one queue: sent while not open and, in session mode, not yet acknowledged. */
+  readonly #outbox: Outbox<Entry>;
   readonly #heartbeat: Heartbeat | null;
-  readonly #outbox: Outbox | null;
+  /** Session mode's state across links; null with `session: false`. */
+  readonly #session: ClientSession | null;
   #state: State = 'connecting';
-  /** Bumped for every attempt and every detach: handlers of older sockets compare and return. */
-  #generation = 0;
-  #socket: WebSocketLike | null = null;
+  /** The current attempt: connecting or open. There is at most one. */
+  #link: Link | null = null;
+  /** The link `reconnect()` is closing gracefully; terminated if the socket closes meanwhile. */
+  #lingering: Link | null = null;
   #url = '';
   #protocol = '';
   #extensions = '';
   #binaryType: string | undefined;
-  /** Attempts scheduled since the last stable link; drives the backoff and `maxRetries`. */
-  #failures = 0;
-  /** When the current link opened, or -1 while it is not open. */
-  #openedAt = -1;
+  #native: string | undefined;
   #rtt: number | undefined;
   #unwatchPage: (() => void) | null = null;
-  /** The link `reconnect()` is closing gracefully; terminated if the socket closes meanwhile. */
-  #lingering: WebSocketLike | null = null;
-  /** The server's last retry-after hint, until a link opens (see planRetry's `hinted`). */
-  #hinted: number | undefined;
-  /** Session mode's state across links; null with `session: false`. */
-  readonly #session: ClientSession | null;
-  /** What the current link speaks, once it opened. */
-  #linkKind: 'plain' | 'session' | undefined;
-  /** URLs whose server chose heartline.v1 but broke it: plain mode from then on. */
-  readonly #plainUrls = new Set<string>();
-  /** The underlying implementation's own default binaryType ('blob', or 'nodebuffer' for ws). */
-  #nativeBinaryType: string | undefined;
+
+  /**
+   * The one handler object every part reports to: the current link (a dropped link reports
+   * nothing, so no event is ever stale), the heartbeat, the session and the page.
+   */
+  readonly #handler: LinkHandler & SessionHooks & PageHooks = {
+    open: () => this.#onOpen(),
+    message: (data, origin) => {
+      if (this.#link!.kind === 'session') {
+        const raw = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer);
+        return this.#session!.receive(raw);
+      }
+      if (this.#heartbeat?.received(data)) return;
+      this.#emit(new MessageEvent('message', { data, origin }));
+    },
+    error: (error) => this.#report.error(error),
+    close: (event) => this.#onClose(event),
+    send: (data) => this.#link?.send(data),
+    dead: () => this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
+    pong: (rtt) => {
+      this.#rtt = rtt;
+      this.#emit(new HeartbeatEvent(rtt));
+    },
+    deliver: (payload) =>
+      this.#emit(new MessageEvent('message', { data: fromBytes(payload, this.binaryType) })),
+    established: (hello, resumed) => {
+      // The session has written the outbox already: the link is open.
+      this.#protocol = hello.protocol;
+      const text = resumed ? 'session resumed' : 'session started';
+      this.#report.log('info', text, { session: hello.sid, reason: hello.reason });
+      this.#opened(
+        resumed === undefined ? null : new ResumeEvent(resumed, hello.reason, hello.sid),
+      );
+    },
+    violated: (code, message, fallback) => this.#violated(code, message, fallback),
+    acked: (count, seq) => this.#emit(new AckEvent(count, seq)),
+    online: () => this.#skipWait() || this.#probe(),
+    offline: () => this.#probe(),
+    visible: () => this.#probe(),
+    pagehide: (persisted) => {
+      // A page that is unloaded for real ends its session; one going into the back/forward
+      // cache keeps it, to resume on pageshow.
+      if (!persisted) return this.close(CloseCode.NormalClosure, 'page unloaded');
+      this.#timers.clear('retry');
+      this.#abandon(CloseCode.Reconnecting, 'page hidden', 'pagehide', true);
+    },
+    pageshow: () => {
+      if (this.#state === 'reconnecting' && !this.#link && !this.#timers.has('retry'))
+        this.#connect();
+    },
+  };
 
   /**
    * @param url a `ws:`/`wss:` (or `http:`/`https:`) URL, or a function returning one, called
@@ -120,52 +133,29 @@ export class HeartlineSocket extends SocketTarget {
    */
   constructor(url: UrlSource, protocols?: string | string[], options?: HeartlineSocketOptions) {
     super();
-    this.#options = resolveOptions(options);
-    if (typeof url !== 'function') {
-      if (typeof url !== 'string' && !(url instanceof URL))
-        invalid('url', 'a string, URL or function', url);
-      this.#url = checkUrl(url);
-    }
-    this.#source = url;
-    this.#protocols = checkProtocols(protocols);
-    const Impl =
-      this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    const o = resolveOptions(options);
+    this.#options = o;
+    this.#url = checkSource(url);
+    const protocolList = checkProtocols(protocols);
+    const Impl = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (typeof Impl !== 'function') throw new NoWebSocketError();
-    this.#WebSocket = Impl;
-    this.#outbox = this.#options.outbox ? new Outbox(this.#options.outbox) : null;
-    const hb = this.#options.heartbeat;
-    this.#heartbeat = hb
-      ? new Heartbeat(hb, this.#timers, {
-          send: (ping) => this.#socket?.send(ping as never),
-          dead: () => this.#onDeadLink(),
-          pong: (rtt) => this.#onRtt(rtt),
-          error: (error) => this.#reportError(new CallbackError('heartbeat.ping threw', error)),
-        })
+    const plainUrls = o.session ? new Set<string>() : null;
+    this.#spec = { WebSocket: Impl, source: url, protocols: protocolList, plainUrls };
+    this.#report = new Reporter(this, o.logger);
+    this.#retry = new RetryBudget(o.reconnect);
+    const overflow = (dropped: Entry[], policy: 'drop-oldest' | 'reject') =>
+      this.#emit(
+        new OverflowEvent(
+          dropped.map((e) => e.data),
+          policy,
+        ),
+      );
+    this.#outbox = new Outbox(o.outbox, overflow);
+    const hb = o.heartbeat;
+    this.#heartbeat = hb ? new Heartbeat(hb, this.#timers, this.#handler) : null;
+    this.#session = o.session
+      ? new ClientSession(this.#handler, this.#outbox, hb, this.#timers)
       : null;
-    this.#session =
-      this.#options.session === 'auto'
-        ? new ClientSession(
-            {
-              write: (frame) => this.#socket?.send(frame as never),
-              deliver: (payload) =>
-                this.#emit(
-                  new MessageEvent('message', {
-                    data:
-                      typeof payload === 'string' ? payload : fromBytes(payload, this.binaryType),
-                  }),
-                ),
-              established: (hello, resumed) => this.#established(hello, resumed),
-              violated: (code, message, fallback) => this.#violated(code, message, fallback),
-              dead: () => this.#onDeadLink(),
-              pong: (rtt) => this.#onRtt(rtt),
-              acked: (count, seq) => this.#emit(new AckEvent(count, seq)),
-              overflow: (dropped) => this.#emit(new OverflowEvent(dropped, 'drop-oldest')),
-            },
-            this.#options.outbox || DEFAULTS.outbox,
-            hb,
-            this.#timers,
-          )
-        : null;
     this.#start();
   }
 
@@ -181,10 +171,10 @@ export class HeartlineSocket extends SocketTarget {
 
   /** The URL of the current or last attempt ('' before a URL function first resolved). */
   get url(): string {
-    return this.#url;
+    return this.#link?.url ?? this.#url;
   }
 
-  /** The sub-protocol the server selected on the current link. */
+  /** The sub-protocol the server selected on the current (or last) link. */
   get protocol(): string {
     return this.#protocol;
   }
@@ -193,9 +183,14 @@ export class HeartlineSocket extends SocketTarget {
     return this.#extensions;
   }
 
-  /** The underlying socket's buffer plus every byte waiting in the outbox. */
+  /**
+   * Bytes not yet transmitted: the underlying socket's buffer plus every message `send()`
+   * accepted that waits for a link (queued while not open; in session mode also those sent on a
+   * lost link and not acknowledged, which go out again on resume). A message written to the open
+   * link and only awaiting the server's acknowledgement is not counted, as in WebSocket.
+   */
   get bufferedAmount(): number {
-    return (this.#socket?.bufferedAmount ?? 0) + (this.#outbox?.bytes ?? 0);
+    return (this.#link?.bufferedAmount ?? 0) + this.#outbox.unwritten;
   }
 
   /** Round-trip time of the last answered heartbeat, in ms; `undefined` before the first. */
@@ -205,90 +200,70 @@ export class HeartlineSocket extends SocketTarget {
 
   /** `'blob'` or `'arraybuffer'` (with `ws`, also `'nodebuffer'`); applied to every link. */
   get binaryType(): string {
-    return this.#binaryType ?? this.#nativeBinaryType ?? 'blob';
+    this.#native ??= this.#link?.native;
+    return this.#binaryType ?? this.#native ?? 'blob';
   }
 
   set binaryType(value: string) {
     this.#binaryType = value;
-    // A session link keeps reading ArrayBuffers: its frames are parsed before delivery.
-    if (this.#socket && this.#linkKind !== 'session') this.#socket.binaryType = value;
+    if (this.#link) this.#link.binaryType = value;
   }
 
   /**
    * Sends now when open; otherwise queues in the outbox, to be flushed in order on open. Throws
    * an `InvalidStateError` DOMException once the socket is closing or closed, or when the
-   * outbox is off and the socket is not open; under `outbox.overflow: 'reject'`, throws an
-   * `OutboxOverflowError` when full.
+   * outbox is off and the socket is not open, in both modes; under `outbox.overflow: 'reject'`,
+   * throws an `OutboxOverflowError` when full and not open.
    *
-   * In session mode, a message stays numbered and kept until the server acknowledges it, and
-   * is resent after a resume. `{ volatile: true }` marks a message that may be dropped (cursor
-   * positions, typing): it is never queued, kept or replayed.
+   * In session mode, a message stays in the outbox until the server acknowledges it, and is
+   * resent after a resume; when unacknowledged messages fill the outbox, the oldest are dropped
+   * (`overflow`). `{ volatile: true }` marks a message that may be dropped (cursor positions,
+   * typing): it is never queued, kept or replayed.
    */
   send(data: Outgoing, options?: SendOptions): void {
     const state = this.#state;
     if (state === 'closing' || state === 'closed') {
-      throw new DOMException(
-        `HeartlineSocket is ${state}; call reconnect() to open it again`,
-        'InvalidStateError',
-      );
+      throw invalidState(`HeartlineSocket is ${state}; call reconnect() to open it again`);
     }
-    const session = this.#session;
-    if (session?.known && this.#linkKind !== 'plain') {
-      // Numbered and kept until acknowledged, across links.
-      const payload = toPayload(data);
-      if (options?.volatile) session.sendVolatile(payload);
-      else session.send(payload);
+    const session = this.#session?.known ? this.#session : null;
+    if (session) data = toPayload(data);
+    const open = state === 'open';
+    if (open && !session) {
+      this.#link!.send(data);
       return;
     }
-    if (state === 'open' && this.#socket) {
-      this.#socket.send(data as never);
+    if (options?.volatile) {
+      if (open) session!.sendVolatile(data as Payload);
       return;
     }
-    if (options?.volatile) return; // volatile while the link is down: dropped, by definition
-    if (!this.#outbox) {
-      throw new DOMException(
-        `HeartlineSocket is ${state} and its outbox is off`,
-        'InvalidStateError',
-      );
+    if (!open && !this.#options.queue) {
+      throw invalidState(`HeartlineSocket is ${state} and its outbox is off`);
     }
-    let dropped: Outgoing[];
-    try {
-      dropped = this.#outbox.push(data);
-    } catch (error) {
-      this.#emit(new OverflowEvent([data], 'reject'));
-      throw error;
-    }
-    if (dropped.length > 0) this.#emit(new OverflowEvent(dropped, 'drop-oldest'));
+    const entry: Entry = { data, seq: 0 };
+    // Written to an open link, a message is never refused: the oldest unacknowledged go.
+    this.#outbox.push(entry, byteLength(data), open ? 'drop-oldest' : undefined);
+    session?.flush(entry);
   }
 
   /**
    * Closes for good: cancels any scheduled attempt, runs the closing handshake on an open link
    * (at most `closeTimeout` ms), then fires `close` once. Idempotent. Codes follow WHATWG:
-   * 1000 or 3000–4999, and a reason of at most 123 UTF-8 bytes.
+   * 1000 or 3000–4999, and a reason of at most 123 UTF-8 bytes. The outbox keeps what it
+   * holds, for a later `reconnect()`.
    */
   close(code?: number, reason?: string): void {
-    if (code !== undefined && !isAppCloseCode(code)) {
-      throw new DOMException(
-        `The close code must be 1000 or in 3000–4999, got ${code}`,
-        'InvalidAccessError',
-      );
-    }
-    if (reason !== undefined && !closeReasonFits(String(reason))) {
-      throw new DOMException('The close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
-    }
+    checkClose(code, reason);
     const state = this.#state;
     if (state === 'closing' || state === 'closed') return;
-    this.#log('info', 'close() called', { code, reason });
+    this.#report.log('info', 'close() called', { code, reason });
     this.#session?.end();
-    this.#dropLingering();
     this.#stopLink();
     this.#timers.clear('retry');
-    this.#unwatchPage?.();
-    this.#unwatchPage = null;
-    const socket = this.#socket;
-    if (state === 'open' && socket) {
+    this.#unwatch();
+    const link = this.#link;
+    if (state === 'open' && link) {
       this.#setState('closing', 'close()');
-      socket.close(code, reason);
+      link.close(code, reason);
       this.#timers.set('closeTimeout', this.#options.closeTimeout, () => {
         this.#detach();
         this.#finish(CloseCode.AbnormalClosure, 'closing handshake timed out', false);
@@ -298,15 +273,8 @@ export class HeartlineSocket extends SocketTarget {
     this.#detach(code, reason);
     // No link to close: answer as a WebSocket does, with `close` after the current task.
     this.#setState('closed', 'close()');
-    queueMicrotask(() =>
-      this.#emit(
-        new CloseEvent('close', {
-          code: code ?? CloseCode.NoStatusReceived,
-          reason: reason ?? '',
-          wasClean: false,
-        }),
-      ),
-    );
+    const event = new CloseEvent('close', { code: code ?? CloseCode.NoStatusReceived, reason });
+    queueMicrotask(() => this.#emit(event));
   }
 
   /**
@@ -317,38 +285,27 @@ export class HeartlineSocket extends SocketTarget {
   reconnect(): void {
     switch (this.#state) {
       case 'open': {
-        this.#log('info', 'reconnect() replaces the open link');
-        const old = this.#socket!;
+        this.#report.log('info', 'reconnect() replaces the open link');
+        const old = this.#link!;
         this.#detach(CloseCode.Reconnecting, 'client reconnect', true);
         this.#stopLink();
-        this.#setState('reconnecting', 'reconnect()');
-        // The next socket waits for the old one's closing handshake (at most closeTimeout), so
+        // The next link waits for the old one's closing handshake (at most closeTimeout), so
         // the server never holds two links of this client at once.
-        const gen = this.#generation;
         this.#lingering = old;
-        const next = () => {
+        old.closeThen(this.#timers, this.#options.closeTimeout, () => {
           this.#lingering = null;
-          if (gen !== this.#generation) return;
-          this.#timers.clear('retry');
           this.#connect();
-        };
-        old.onclose = next;
-        this.#timers.set('retry', this.#options.closeTimeout, () => {
-          old.terminate?.();
-          next();
         });
+        this.#setState('reconnecting', 'reconnect()');
         return;
       }
       case 'reconnecting':
-        if (this.#timers.has('retry')) {
-          this.#timers.clear('retry');
-          this.#connect();
-        }
+        this.#skipWait();
         return;
       case 'closing':
         this.#detach();
         this.#finish(CloseCode.NormalClosure, 'reconnect() during closing', false);
-        this.#restart();
+        if (this.state === 'closed') this.#restart(); // else a close listener reopened it
         return;
       case 'closed':
         this.#restart();
@@ -359,39 +316,25 @@ export class HeartlineSocket extends SocketTarget {
   }
 
   protected override onListenerError(error: unknown, event: Event): void {
-    const wrapped = new CallbackError(`A "${event.type}" listener threw`, error);
-    if (event.type === 'error') this.#fallbackReport(wrapped);
-    else this.#reportError(wrapped);
+    this.#report.listenerThrew(error, event);
   }
 
   // ── lifecycle ──────────────────────────────────────────────────────────────────────────────
 
   #restart(): void {
-    this.#failures = 0;
+    this.#retry.reset();
     this.#setState('connecting', 'reconnect()');
     this.#start();
   }
 
   #start(): void {
-    this.#unwatchPage = watchPage({
-      closeOnUnload: this.#options.closeOnUnload,
-      online: () => this.#onOnline(),
-      offline: () => this.#probe(),
-      visible: () => this.#probe(),
-      pagehide: (persisted) => {
-        // A page that is unloaded for real ends its session; one going into the back/forward
-        // cache keeps it, to resume on pageshow.
-        if (!persisted) return this.close(CloseCode.NormalClosure, 'page unloaded');
-        this.#timers.clear('retry');
-        this.#abandon(CloseCode.Reconnecting, 'page hidden', 'pagehide', true);
-      },
-      pageshow: () =>
-        this.#state === 'reconnecting' &&
-        !this.#socket &&
-        !this.#timers.has('retry') &&
-        this.#connect(),
-    });
+    this.#unwatchPage = watchPage(this.#handler, this.#options.closeOnUnload);
     this.#connect();
+  }
+
+  #unwatch(): void {
+    this.#unwatchPage?.();
+    this.#unwatchPage = null;
   }
 
   #setState(to: State, cause: string): void {
@@ -400,222 +343,112 @@ export class HeartlineSocket extends SocketTarget {
     if (!canMove(from, to))
       throw new Error(`Heartline bug: illegal state move ${from} → ${to} (${cause})`);
     this.#state = to;
-    this.#log('debug', `state ${from} → ${to}`, { cause });
+    this.#report.log('debug', `state ${from} → ${to}`, { cause });
     this.#emit(new StateChangeEvent(from, to, cause));
   }
 
-  async #connect(): Promise<void> {
+  /** Starts the scheduled attempt now, if one waits (only while reconnecting); says whether. */
+  #skipWait(): boolean {
+    if (!this.#timers.has('retry')) return false;
+    this.#timers.clear('retry');
+    this.#connect();
+    return true;
+  }
+
+  #connect(): void {
     this.#detach(); // by construction there is none; this keeps "at most one socket" true anyway
-    const gen = ++this.#generation;
-    // The timeout covers the URL factory too: a token fetch that hangs is a failed attempt.
+    // The timeout covers the URL function too: a token fetch that hangs is a failed attempt.
     this.#timers.set('connectTimeout', this.#options.reconnect.connectTimeout, () =>
       this.#abandon(CloseCode.ConnectTimeout, 'connect timeout', 'connect_timeout'),
     );
-    // Never run an attempt inside the caller's task: events from a failing URL function or a
-    // constructor that throws must reach listeners added right after `new HeartlineSocket()`.
-    await null;
-    if (gen !== this.#generation) return;
-    let url = this.#url;
-    if (typeof this.#source === 'function') {
-      try {
-        url = checkUrl(await this.#source());
-      } catch (error) {
-        if (gen !== this.#generation) return;
-        this.#reportError(
-          error instanceof InvalidUrlError
-            ? error
-            : new CallbackError('The URL function threw', error),
-        );
-        this.#lost({
-          code: CloseCode.AbnormalClosure,
-          reason: 'URL function failed',
-          wasClean: false,
-          cause: 'network_error',
-        });
-        return;
-      }
-      if (gen !== this.#generation) return;
-      this.#url = url;
-    }
-    let socket: WebSocketLike;
-    const offerSession = this.#session !== null && !this.#plainUrls.has(url);
-    try {
-      socket = new this.#WebSocket(
-        url,
-        offerSession ? offerProtocols(this.#protocols) : this.#protocols,
-      );
-    } catch (error) {
-      this.#reportError(new SocketError(`Could not create a WebSocket for ${url}`, error));
-      this.#lost({
-        code: CloseCode.AbnormalClosure,
-        reason: 'WebSocket constructor threw',
-        wasClean: false,
-        cause: 'network_error',
-      });
-      return;
-    }
-    this.#socket = socket;
-    this.#nativeBinaryType ??= socket.binaryType;
-    // Session frames are parsed synchronously, so they must not arrive as Blobs.
-    socket.binaryType = offerSession ? 'arraybuffer' : this.binaryType;
-    socket.onopen = () => gen === this.#generation && this.#onOpen();
-    socket.onmessage = (event) =>
-      gen === this.#generation && this.#onMessage(event.data, event.origin);
-    socket.onerror = (event) => gen === this.#generation && this.#onSocketError(event, url);
-    socket.onclose = (event) => gen === this.#generation && this.#onSocketClose(event);
+    this.#link = new Link(this.#spec, this.#handler, this.#url, this.#binaryType);
   }
 
   #onOpen(): void {
-    const socket = this.#socket!;
-    this.#extensions = socket.extensions;
-    if (socket.protocol === SESSION_PROTOCOL && this.#session) {
-      // Open only once the server's hello arrives, within what is left of connectTimeout.
-      this.#linkKind = 'session';
-      this.#session.begin();
+    const link = this.#link!;
+    this.#extensions = link.extensions;
+    // Open only once the server's hello arrives, within what is left of connectTimeout.
+    if (link.kind === 'session') {
+      this.#session!.begin();
       return;
     }
-    this.#linkKind = 'plain';
-    this.#protocol = socket.protocol === PLAIN_MARKER ? '' : socket.protocol;
-    socket.binaryType = this.binaryType;
+    this.#protocol = link.protocol;
     // A server that spoke heartline.v1 before and no longer does: what it never acknowledged
-    // goes out again as plain messages.
-    if (this.#session?.known) for (const p of this.#session.takeUnacked()) this.#outbox?.push(p);
-    this.#opened(() => {
-      this.#heartbeat?.start();
-      this.#flush();
-    });
+    // goes out again as plain messages, with the rest of the outbox.
+    this.#session?.end();
+    this.#opened(null);
   }
 
-  #established(hello: HelloFrame, resumed: boolean | undefined): void {
-    this.#protocol = hello.protocol;
-    this.#log('info', resumed ? 'session resumed' : 'session started', {
-      session: hello.sid,
-      reason: hello.reason,
-    });
-    this.#opened(
-      () => {
-        // Sends made before the first session was known waited in the outbox.
-        const outbox = this.#outbox;
-        while (outbox && outbox.length > 0) this.#session!.send(toPayload(outbox.shift()));
-      },
-      resumed === undefined ? null : new ResumeEvent(resumed, hello.reason, hello.sid),
-    );
-  }
-
-  /** The link is ready for the app: `open` (after `resume`, in session mode). */
-  #opened(start: () => void, resume: ResumeEvent | null = null): void {
+  /**
+   * The link is ready for the app: a plain one starts its heartbeat and flushes the outbox, then
+   * `open` fires (after `resume`, in session mode).
+   */
+  #opened(resume: ResumeEvent | null): void {
+    const link = this.#link!;
     this.#timers.clear('connectTimeout');
-    this.#openedAt = now();
-    this.#hinted = undefined;
-    const gen = this.#generation;
+    link.openedAt = now();
+    this.#retry.opened();
     this.#setState('open', 'connected');
-    if (gen !== this.#generation || this.#state !== 'open') return; // a statechange listener acted
-    start();
-    this.#log('info', 'open', { url: this.#url, protocol: this.#protocol });
+    // Listeners may close or replace the link at each event: go on only while it is open.
+    if (this.#state !== 'open') return;
+    if (link.kind === 'plain') {
+      this.#heartbeat?.start();
+      const outbox = this.#outbox;
+      while (this.#link === link && outbox.length > 0) link.send(outbox.shift()!.data);
+    }
+    this.#report.log('info', 'open', { url: this.url, protocol: this.#protocol });
     if (resume) {
       this.#emit(resume);
-      if (gen !== this.#generation || this.#state !== 'open') return;
+      if (this.#state !== 'open') return;
     }
     this.#emit(new Event('open'));
   }
 
   /** The server broke heartline.v1: say so, drop the link, and maybe use plain mode from now on. */
   #violated(code: number, message: string, fallback: boolean): void {
-    if (fallback) this.#plainUrls.add(this.#url);
-    this.#reportError(
+    const link = this.#link;
+    if (fallback) this.#spec.plainUrls?.add(this.url);
+    this.#report.error(
       new ProtocolError(
-        `${this.#url}: ${message}${fallback ? '; later attempts to this URL use plain mode' : ''}`,
+        `${this.url}: ${message}${fallback ? '; later attempts to this URL use plain mode' : ''}`,
         code,
       ),
     );
-    this.#abandon(code, 'heartline.v1 protocol error', 'session_error');
+    // Unless a listener closed the socket meanwhile, or close() is already ending this link.
+    if (this.#link === link && this.#state !== 'closing')
+      this.#abandon(code, 'heartline.v1 protocol error', 'session_error');
   }
 
-  /** Either heartbeat (plain or session) found the link dead. */
-  #onDeadLink(): void {
-    this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout');
-  }
-
-  #onRtt(rtt: number): void {
-    this.#rtt = rtt;
-    this.#emit(new HeartbeatEvent(rtt));
-  }
-
-  #flush(): void {
-    const outbox = this.#outbox;
-    const gen = this.#generation;
-    while (outbox && outbox.length > 0 && this.#state === 'open' && gen === this.#generation) {
-      this.#socket!.send(outbox.shift() as never);
-    }
-  }
-
-  #onMessage(data: unknown, origin: string | undefined): void {
-    if (this.#linkKind === 'session') {
-      this.#session!.receive(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer));
-      return;
-    }
-    if (this.#heartbeat?.received(data)) return;
-    this.#emit(new MessageEvent('message', { data, origin: origin ?? '' }));
-  }
-
-  #onSocketError(event: { message?: string; error?: unknown }, url: string): void {
-    // Browsers give no detail here on purpose; ws gives the cause. Either way `close` follows.
-    const detail = event.message || (event.error instanceof Error ? event.error.message : '');
-    this.#reportError(
-      new SocketError(`WebSocket error on ${url}${detail ? `: ${detail}` : ''}`, event.error),
-    );
-  }
-
-  #onSocketClose(event: { code: number; reason: string; wasClean: boolean }): void {
+  #onClose(event: { code: number; reason: string; wasClean: boolean }): void {
+    const { code, reason, wasClean } = event;
     if (this.#state === 'closing') {
       this.#detach();
-      this.#finish(event.code, event.reason, event.wasClean);
+      this.#finish(code, reason, wasClean);
       return;
     }
-    const cause: DropCause =
-      event.code === CloseCode.AbnormalClosure ? 'network_error' : 'server_close';
-    this.#lost({ code: event.code, reason: event.reason, wasClean: event.wasClean, cause });
+    const cause = code === CloseCode.AbnormalClosure ? 'network_error' : 'server_close';
+    this.#lost({ code, reason, wasClean, cause });
   }
 
   /** Gives up on the current link without waiting for a closing handshake, then handles the loss. */
-  #abandon(code: number, reason: string, cause: DropCause, graceful = false): void {
-    this.#log('warn', `abandoning the link: ${reason}`);
-    this.#detach(code, reason, graceful);
-    this.#lost({ code, reason, wasClean: false, cause });
+  #abandon(code: number, reason: string, cause: LossCause, graceful = false): void {
+    this.#report.log('warn', `abandoning the link: ${reason}`);
+    this.#lost({ code, reason, wasClean: false, cause }, graceful);
   }
 
   /** A link ended without the app asking: decide between retrying and closing for good. */
-  #lost(loss: Loss): void {
-    const opened = this.#openedAt >= 0;
-    const stable = opened && now() - this.#openedAt >= this.#options.reconnect.stableAfter;
-    this.#detach();
+  #lost(loss: Loss, graceful = false): void {
+    const openedAt = this.#link?.openedAt ?? -1;
+    this.#detach(loss.code, loss.reason, graceful);
     this.#stopLink();
-    if (stable) this.#failures = 0;
-    const info: ReconnectInfo = { ...loss, attempt: this.#failures, opened };
-    const plan = planRetry(info, this.#options.reconnect, Math.random, this.#hinted);
-    this.#hinted = plan.serverHint ? plan.delay : this.#hinted;
-    if (plan.policyFailure) {
-      this.#reportError(
-        new CallbackError(
-          'reconnect.shouldReconnect threw; using the default policy',
-          plan.policyFailure.error,
-        ),
-      );
-    }
-    const { willReconnect } = plan;
-    const description = describeClose(loss.code);
-    this.#log(willReconnect ? 'warn' : 'error', `link lost: ${loss.code} ${description.name}`, {
-      ...loss,
-      willReconnect,
-    });
+    const plan = this.#retry.plan(loss, openedAt);
+    const { willReconnect, delay, serverHint } = plan;
+    const { name, explanation } = describeClose(loss.code);
+    this.#report.lost(loss, plan, name);
+    if (this.#state === 'closed') return; // an error listener closed it (shouldReconnect threw)
     const drop =
-      opened || !willReconnect
-        ? new DropEvent({
-            ...loss,
-            name: description.name,
-            explanation: description.explanation,
-            willReconnect,
-          })
+      openedAt >= 0 || !willReconnect
+        ? new DropEvent({ ...loss, name, explanation, willReconnect })
         : null;
     if (!willReconnect) {
       this.#finish(loss.code, loss.reason, loss.wasClean, drop);
@@ -623,37 +456,19 @@ export class HeartlineSocket extends SocketTarget {
     }
     this.#setState('reconnecting', loss.cause);
     if (drop) {
-      const gen = this.#generation;
       this.#emit(drop);
-      if (gen !== this.#generation || this.#state !== 'reconnecting') return; // a listener acted
+      if (this.#state !== 'reconnecting') return; // a listener closed it
     }
     if (loss.cause === 'pagehide') return; // resumes on pageshow
-    const attempt = ++this.#failures;
-    this.#timers.set('retry', plan.delay, () => this.#connect());
-    this.#emit(new ReconnectingEvent(attempt, plan.delay, plan.serverHint));
-  }
-
-  #onOnline(): void {
-    if (this.#state === 'reconnecting' && this.#timers.has('retry')) {
-      this.#timers.clear('retry');
-      this.#connect();
-    } else this.#probe();
+    const attempt = this.#retry.spend();
+    this.#timers.set('retry', delay, () => this.#connect());
+    this.#emit(new ReconnectingEvent(attempt, delay, serverHint));
   }
 
   #probe(): void {
     if (this.#state !== 'open') return;
-    if (this.#linkKind === 'session') this.#session!.probe();
+    if (this.#link!.kind === 'session') this.#session!.probe();
     else this.#heartbeat?.probe();
-  }
-
-  /** Ends a link still running its closing handshake for `reconnect()`: the socket is closing. */
-  #dropLingering(): void {
-    const old = this.#lingering;
-    this.#lingering = null;
-    if (old) {
-      old.onclose = null;
-      old.terminate?.();
-    }
   }
 
   /** Stops what belongs to one link: its heartbeat and its connect timer. */
@@ -661,47 +476,30 @@ export class HeartlineSocket extends SocketTarget {
     this.#heartbeat?.stop();
     this.#session?.linkLost();
     this.#timers.clear('connectTimeout');
-    this.#openedAt = -1;
   }
 
   /**
-   * Forgets the current socket: its handlers go at once (late events from it can never reach
-   * a newer socket), a no-op error listener stays (ws emits 'error' when a CONNECTING socket is
-   * closed, and an EventEmitter with no listener would throw), and it is closed without
-   * waiting: `terminate()` where the implementation has it, `close()` otherwise, unless
-   * `graceful`.
+   * Forgets the current link (see `Link#drop`), and ends one still closing for `reconnect()`:
+   * whatever comes next no longer waits for it.
    */
   #detach(code?: number, reason?: string, graceful = false): void {
-    this.#generation++; // also cancels an attempt still awaiting its URL function
-    this.#linkKind = undefined;
-    const socket = this.#socket;
-    if (!socket) return;
-    this.#socket = null;
-    socket.onopen = null;
-    socket.onmessage = null;
-    socket.onclose = null;
-    socket.onerror = noop;
-    if (socket.readyState === 0 || socket.readyState === 1) {
-      try {
-        socket.close(code, reason);
-      } catch {
-        // An implementation that rejects the code still has to go; terminate() below.
-      }
-    }
-    // A healthy link (reconnect(), pagehide) gets its closing handshake; a dead one cannot.
-    if (!graceful) socket.terminate?.();
+    this.#lingering?.drop();
+    this.#lingering = null;
+    const link = this.#link;
+    if (!link) return;
+    this.#link = null;
+    this.#url = link.url;
+    link.drop(code, reason, graceful);
   }
 
   /** The way to `closed` after a link ended: fires the last `drop`, if any, then `close` once. */
   #finish(code: number, reason: string, wasClean: boolean, drop: DropEvent | null = null): void {
     this.#session?.end();
-    this.#dropLingering();
     this.#timers.clearAll();
     this.#stopLink();
-    this.#unwatchPage?.();
-    this.#unwatchPage = null;
+    this.#unwatch();
     this.#setState('closed', 'closed');
-    this.#log('info', 'closed', { code, reason, wasClean });
+    this.#report.log('info', 'closed', { code, reason, wasClean });
     if (drop) {
       this.#emit(drop);
       if (this.#state !== 'closed') return; // a drop listener called reconnect(): not closed for good
@@ -709,31 +507,7 @@ export class HeartlineSocket extends SocketTarget {
     this.#emit(new CloseEvent('close', { code, reason, wasClean }));
   }
 
-  // ── reporting ──────────────────────────────────────────────────────────────────────────────
-
   #emit(event: Event): void {
     this.dispatchEvent(event);
-  }
-
-  #reportError(error: Error): void {
-    this.#log('error', error.message, { error });
-    this.#emit(new ErrorEvent('error', { message: error.message, error }));
-  }
-
-  /** For errors thrown by `error` listeners themselves: the platform's reporter, never a loop. */
-  #fallbackReport(error: Error): void {
-    if (this.#options.logger) this.#log('error', error.message, { error });
-    else if (typeof globalThis.reportError === 'function') globalThis.reportError(error);
-    else console.error(error);
-  }
-
-  #log(level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: object): void {
-    const logger = this.#options.logger;
-    if (!logger) return;
-    try {
-      logger(level, message, data);
-    } catch {
-      // A logger that throws must not change what the socket does.
-    }
   }
 }

@@ -1,4 +1,5 @@
 import { InvalidUrlError } from '../common/errors.js';
+import { invalid } from '../common/validate.js';
 
 /** A URL, or a function called before every attempt (so each can carry a fresh token). */
 export type UrlSource = string | URL | (() => string | URL | Promise<string | URL>);
@@ -24,6 +25,14 @@ export function checkUrl(value: string | URL): string {
       `A WebSocket URL cannot have a fragment: ${JSON.stringify(url.href)}`,
     );
   return url.href;
+}
+
+/** Checks the constructor's `url`: its normalised URL, or `''` for a function (called later). */
+export function checkSource(url: UrlSource): string {
+  if (typeof url === 'function') return '';
+  if (typeof url !== 'string' && !(url instanceof URL))
+    invalid('url', 'a string, URL or function', url);
+  return checkUrl(url);
 }
 
 /** Validates offered sub-protocols as the WHATWG constructor does (SyntaxError). */

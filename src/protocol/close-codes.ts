@@ -255,36 +255,6 @@ export function describeClose(code: number): CloseDescription {
   return { code, name: entry.name, explanation: entry.explanation, retry: entry.retry };
 }
 
-/** Why a link ended: who closed it, or what Heartline noticed. */
-export type DropCause =
-  | 'server_close'
-  | 'network_error'
-  | 'heartbeat_timeout'
-  | 'connect_timeout'
-  | 'session_error'
-  | 'pagehide';
-
-/** What `reconnect.shouldReconnect` is asked about a lost link. */
-export interface ReconnectInfo {
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
-  readonly cause: DropCause;
-  /** How many attempts have failed in a row so far (0 after a stable connection dropped). */
-  readonly attempt: number;
-  /** Whether the socket that ended had opened. */
-  readonly opened: boolean;
-}
-
-/**
- * The default reconnect policy: reconnect unless the close code says retrying cannot fix it
- * (1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003). Unknown codes are retried.
- * An app's own `close()` never reaches a policy: it always ends the socket.
- */
-export function defaultShouldReconnect(info: ReconnectInfo): boolean {
-  return describeClose(info.code).retry;
-}
-
 /**
  * The codes an application may pass to `close()`: 1000 and 3000–4999 (WHATWG WebSockets,
  * `close()` step 1); anything else throws an `InvalidAccessError` DOMException.

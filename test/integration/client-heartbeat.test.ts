@@ -3,7 +3,7 @@ import type { DropEvent, HeartbeatEvent } from '../../src/client/index.js';
 import { openClient } from '../support/client.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { startServer } from '../support/servers.js';
-import { collect, delay, waitFor, waitForEvent } from '../support/wait.js';
+import { collect, waitFor, waitForEvent } from '../support/wait.js';
 
 // Timing tolerance for two busy cores: detection must land within interval + timeout + this.
 const SLACK = 150;
@@ -44,10 +44,18 @@ describe('HeartlineSocket heartbeat', () => {
 
   it('counts any inbound message as proof of life: a server that echoes "ping" is alive', async () => {
     const server = await startServer({ pong: false }); // echoes "ping" back, never says "pong"
+    const connected = server.nextConnection();
     const ws = openClient(server.url, { heartbeat: { interval: 50, timeout: 50 } });
     const drops = collect(ws, 'drop');
-    await waitForEvent(ws, 'open');
-    await delay(800);
+    const { socket } = await connected;
+    let pings = 0;
+    socket.on('message', (d) => String(d) === 'ping' && pings++);
+    // Five pings answered by their echo alone: had only a pong counted, the first would have
+    // ended the link within its 50 ms timeout.
+    await Promise.race([
+      waitFor(() => pings >= 5, { message: 'five pings on the first link' }),
+      waitForEvent(ws, 'drop'),
+    ]);
     expect(drops.events).toEqual([]);
     expect(ws.state).toBe('open');
   });
@@ -62,11 +70,14 @@ describe('HeartlineSocket heartbeat', () => {
     const ws = openClient(server.url, {
       heartbeat: { interval: 100, timeout: 50, ping: 'never-sent' },
     });
-    const pinged: string[] = [];
-    server.wss.on('connection', (s) => s.on('message', (d) => pinged.push(String(d))));
-    await waitForEvent(ws, 'open');
-    await delay(600);
-    expect(pinged).toEqual([]);
+    const received: string[] = [];
+    server.wss.on('connection', (s) => s.on('message', (d) => received.push(String(d))));
+    const ticks = collect(ws, 'message');
+    // 20 ticks span more than interval + timeout; the barrier follows any ping sent meanwhile.
+    await waitFor(() => ticks.events.length >= 20, { message: '20 ticks' });
+    ws.send('barrier');
+    await waitFor(() => received.includes('barrier'), { message: 'the barrier at the server' });
+    expect(received).toEqual(['barrier']);
     expect(ws.state).toBe('open');
   });
 
@@ -121,8 +132,9 @@ describe('HeartlineSocket heartbeat', () => {
     ws.send('ping'); // the test server answers "pong"
     const message = await waitForEvent<MessageEvent>(ws, 'message');
     expect(String(message.data)).toBe('pong');
-    await delay(100);
-    expect(received).toEqual(['ping']);
+    ws.send('barrier'); // echoed after anything the client sent before it
+    await waitForEvent(ws, 'message', { filter: (e: MessageEvent) => e.data === 'barrier' });
+    expect(received).toEqual(['ping', 'barrier']);
   });
 
   it('reports a throwing ping function and still detects the dead link', async () => {

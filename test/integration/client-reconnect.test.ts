@@ -98,6 +98,7 @@ describe('HeartlineSocket reconnection', () => {
     const server = await startServer({ onConnection: (s) => s.close(1008, 'not allowed here') });
     const ws = openClient(server.url, { reconnect: { minDelay: 10 } });
     const closes = collect<CloseEvent>(ws, 'close');
+    const retries = collect(ws, 'reconnecting');
     const drop = await waitForEvent<DropEvent>(ws, 'drop');
     expect(drop).toMatchObject({
       code: 1008,
@@ -106,7 +107,10 @@ describe('HeartlineSocket reconnection', () => {
       willReconnect: false,
     });
     await waitFor(() => closes.events.length === 1);
-    await delay(200);
+    // No retry was ever scheduled, and `closed` is left only by reconnect(): nothing can follow.
+    expect(retries.events).toEqual([]);
+    expect(ws.state).toBe('closed');
+    await new Promise((resolve) => setImmediate(resolve)); // anything queued in this turn
     expect(closes.events).toHaveLength(1);
     expect(closes.events[0]).toMatchObject({
       code: 1008,
@@ -127,22 +131,28 @@ describe('HeartlineSocket reconnection', () => {
   });
 
   it('cancels a scheduled attempt when close() is called', async () => {
-    let connections = 0;
+    const paths: string[] = [];
     const server = await startServer({
-      onConnection: (s) => {
-        connections++;
-        s.close(1013, 'busy; retry-after=300');
+      onConnection: (s, request) => {
+        const path = new URL(request.url!, 'http://x').pathname;
+        paths.push(path);
+        s.close(1013, `busy; retry-after=${path === '/twin' ? 150 : 100}`);
       },
     });
-    const ws = openClient(server.url);
+    const ws = openClient(`${server.url}/closed`);
     const scheduled = await waitForEvent<ReconnectingEvent>(ws, 'reconnecting');
-    expect(scheduled.delay).toBe(300);
+    expect(scheduled.delay).toBe(100);
     const closes = collect<CloseEvent>(ws, 'close');
     ws.close(4000, 'done');
-    await delay(600);
-    expect(connections).toBe(1);
+    // The barrier: a twin whose retry comes due later than the cancelled one would have.
+    const twin = openClient(`${server.url}/twin`);
+    await waitFor(() => paths.filter((p) => p === '/twin').length === 2, {
+      message: "the twin's retry",
+    });
+    expect(paths.filter((p) => p === '/closed')).toHaveLength(1);
     expect(closes.events).toHaveLength(1);
     expect(closes.events[0]).toMatchObject({ code: 4000, reason: 'done' });
+    expect(twin.readyState).not.toBe(twin.CLOSED);
   });
 
   it('honors a retry-after hint in a 1012 close reason', async () => {

@@ -3,11 +3,12 @@ import { WebSocket as WsWebSocket } from 'ws';
 import {
   CloseCode,
   type CloseEvent,
-  type DropCause,
   type DropEvent,
   describeClose,
   HeartlineSocket,
   type HeartlineSocketOptions,
+  type LossCause,
+  type ReconnectInfo,
   type ReconnectingEvent,
   type State,
 } from '../../src/client/index.js';
@@ -30,13 +31,28 @@ describe('HeartlineSocket types', () => {
     ws.addEventListener('drop', (e) => {
       expectTypeOf(e).toEqualTypeOf<DropEvent>();
       expectTypeOf(e.willReconnect).toBeBoolean();
-      expectTypeOf(e.cause).toEqualTypeOf<DropCause>();
+      expectTypeOf(e.cause).toEqualTypeOf<LossCause>();
     });
     ws.addEventListener('reconnecting', (e) => expectTypeOf(e).toEqualTypeOf<ReconnectingEvent>());
     ws.addEventListener('close', (e) => expectTypeOf(e.code).toBeNumber());
     ws.addEventListener('custom-event', (e) => expectTypeOf(e).toEqualTypeOf<Event>());
     ws.onclose = (e) => expectTypeOf(e).toEqualTypeOf<CloseEvent>();
     ws.onmessage = (e) => expectTypeOf(e.data).toBeUnknown();
+  });
+
+  it('asks shouldReconnect with the loss and the failures in a row', () => {
+    new HeartlineSocket('ws://x', [], {
+      reconnect: {
+        shouldReconnect: (info) => {
+          expectTypeOf(info).toEqualTypeOf<ReconnectInfo>();
+          expectTypeOf(info.cause).toEqualTypeOf<LossCause>();
+          expectTypeOf(info.failures).toBeNumber();
+          // @ts-expect-error renamed to failures in 0.1.0
+          void info.attempt;
+          return true;
+        },
+      },
+    });
   });
 
   it('exposes state as a union and readyState as the WebSocket numbers', () => {

@@ -3,22 +3,11 @@ import {
   CloseCode,
   canSendCloseCode,
   closeReasonFits,
-  defaultShouldReconnect,
   describeClose,
   formatRetryAfter,
   isAppCloseCode,
   parseRetryAfter,
-  type ReconnectInfo,
 } from '../../src/protocol/close-codes.js';
-
-const info = (code: number): ReconnectInfo => ({
-  code,
-  reason: '',
-  wasClean: true,
-  cause: 'server_close',
-  attempt: 0,
-  opened: true,
-});
 
 describe('describeClose', () => {
   it('names every code of RFC 6455 from 1000 to 1015', () => {
@@ -43,22 +32,6 @@ describe('describeClose', () => {
   it('gives every catalog entry a name equal to its CloseCode key', () => {
     for (const [name, code] of Object.entries(CloseCode))
       expect(describeClose(code).name).toBe(name);
-  });
-});
-
-describe('defaultShouldReconnect', () => {
-  it('gives up on codes retrying cannot fix', () => {
-    for (const code of [1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003]) {
-      expect(defaultShouldReconnect(info(code)), String(code)).toBe(false);
-    }
-  });
-
-  it('retries restarts, crashes, overload and unknown codes', () => {
-    for (const code of [
-      1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 3008, 3999, 4000, 4408, 4504, 4999,
-    ]) {
-      expect(defaultShouldReconnect(info(code)), String(code)).toBe(true);
-    }
   });
 });
 

@@ -17,6 +17,15 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ heartbeat: false, outbox: false }).heartbeat).toBe(false);
   });
 
+  it('keeps the default bounds with outbox: false, for what session mode must keep until acknowledged', () => {
+    expect(resolveOptions(undefined)).toMatchObject({ outbox: DEFAULTS.outbox, queue: true });
+    expect(resolveOptions({ outbox: false })).toMatchObject({
+      outbox: DEFAULTS.outbox,
+      queue: false,
+    });
+    expect(resolveOptions({ outbox: { maxMessages: 5 } }).outbox.maxMessages).toBe(5);
+  });
+
   it('turns reconnect: false into zero retries', () => {
     expect(resolveOptions({ reconnect: false }).reconnect.maxRetries).toBe(0);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { byteLength, Outbox, utf8Length } from '../../src/client/outbox.js';
+import { Outbox } from '../../src/client/outbox.js';
 import { OutboxOverflowError } from '../../src/common/errors.js';
+import { utf8Length } from '../../src/protocol/utf8.js';
 import { seededRandom } from '../support/random.js';
 
 describe('Outbox', () => {
@@ -12,7 +13,7 @@ describe('Outbox', () => {
     for (let i = 5000; i < 6000; i++) box.push(`m${i}`);
     while (box.length) out.push(box.shift());
     expect(out).toEqual(Array.from({ length: 6000 }, (_, i) => `m${i}`));
-    expect(box.bytes).toBe(0);
+    expect(box.unwritten).toBe(0);
   });
 
   it("drops the oldest messages under 'drop-oldest' and returns them", () => {
@@ -29,7 +30,7 @@ describe('Outbox', () => {
     box.push('aaaa');
     box.push('bbbb');
     expect(box.push('cccccc')).toEqual(['aaaa']);
-    expect(box.bytes).toBe(10);
+    expect(box.unwritten).toBe(10);
   });
 
   it('drops a message larger than maxBytes on its own and keeps the rest', () => {
@@ -47,11 +48,49 @@ describe('Outbox', () => {
     expect(box.shift()).toBe('a');
   });
 
-  it('counts bytes as UTF-8 and binary by byteLength', () => {
-    expect(byteLength('héllo €')).toBe(Buffer.byteLength('héllo €'));
-    expect(byteLength(new Uint8Array(7))).toBe(7);
-    expect(byteLength(new ArrayBuffer(9))).toBe(9);
-    expect(byteLength(new Blob(['abc']))).toBe(3);
+  it('tells onOverflow what it dropped or refused, before returning or throwing', () => {
+    const told: [unknown[], string][] = [];
+    const onOverflow = (dropped: unknown[], policy: string) => told.push([dropped, policy]);
+    const box = new Outbox({ maxMessages: 1, maxBytes: 100, overflow: 'reject' }, onOverflow);
+    box.push('a');
+    expect(() => box.push('b')).toThrow(OutboxOverflowError);
+    expect(box.push('c', 1, 'drop-oldest')).toEqual(['a']);
+    box.push('d', 1, 'drop-oldest');
+    expect(told).toEqual([
+      [['b'], 'reject'],
+      [['a'], 'drop-oldest'],
+      [['c'], 'drop-oldest'],
+    ]);
+    box.push('x'.repeat(200), 200, 'drop-oldest');
+    expect(told[3]).toEqual([['x'.repeat(200)], 'drop-oldest']);
+  });
+});
+
+describe('Outbox#next', () => {
+  it('hands out each message once, oldest first, and counts only the rest as unwritten', () => {
+    const box = new Outbox({ maxMessages: 10, maxBytes: 100, overflow: 'reject' });
+    box.push('aa');
+    box.push('bbb');
+    expect(box.unwritten).toBe(5);
+    expect(box.next()).toBe('aa');
+    expect(box.unwritten).toBe(3);
+    box.push('c');
+    expect([box.next(), box.next(), box.next()]).toEqual(['bbb', 'c', undefined]);
+    expect(box.unwritten).toBe(0);
+    expect(box.length).toBe(3);
+  });
+
+  it('keeps its place when written messages are removed, and starts over after rewind()', () => {
+    const box = new Outbox({ maxMessages: 10, maxBytes: 100, overflow: 'reject' });
+    for (const m of ['a', 'b', 'c']) box.push(m);
+    box.next();
+    box.next();
+    expect(box.shift()).toBe('a'); // acknowledged
+    expect(box.unwritten).toBe(1);
+    expect(box.next()).toBe('c');
+    box.rewind(); // the link was lost
+    expect(box.unwritten).toBe(2);
+    expect([box.next(), box.next()]).toEqual(['b', 'c']);
   });
 });
 

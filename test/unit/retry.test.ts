@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS } from '../../src/client/options.js';
-import { planRetry } from '../../src/client/retry.js';
-import type { ReconnectInfo } from '../../src/protocol/close-codes.js';
+import { DEFAULTS, type ReconnectOptions } from '../../src/client/options.js';
+import {
+  defaultShouldReconnect,
+  type Loss,
+  planRetry,
+  type ReconnectInfo,
+  RetryBudget,
+} from '../../src/client/retry.js';
+import { now } from '../../src/common/clock.js';
 import { seededRandom } from '../support/random.js';
 
 const options = { ...DEFAULTS.reconnect };
@@ -10,7 +16,7 @@ const info = (o: Partial<ReconnectInfo> = {}): ReconnectInfo => ({
   reason: '',
   wasClean: false,
   cause: 'network_error',
-  attempt: 0,
+  failures: 0,
   opened: true,
   ...o,
 });
@@ -26,8 +32,8 @@ describe('planRetry', () => {
         return true;
       },
     };
-    expect(planRetry(info({ attempt: 2 }), o).willReconnect).toBe(true);
-    expect(planRetry(info({ attempt: 3 }), o).willReconnect).toBe(false);
+    expect(planRetry(info({ failures: 2 }), o).willReconnect).toBe(true);
+    expect(planRetry(info({ failures: 3 }), o).willReconnect).toBe(false);
     expect(asked).toBe(1);
   });
 
@@ -72,28 +78,28 @@ describe('planRetry', () => {
   it('retries at once after the heartbeat found the link dead, then backs off', () => {
     expect(planRetry(info({ cause: 'heartbeat_timeout' }), options).delay).toBe(0);
     const later = planRetry(
-      info({ cause: 'heartbeat_timeout', attempt: 1 }),
+      info({ cause: 'heartbeat_timeout', failures: 1 }),
       options,
       seededRandom(1),
     );
     expect(later.delay).toBeGreaterThanOrEqual(options.minDelay);
   });
 
-  it('otherwise uses the jittered backoff for the attempt count', () => {
+  it('otherwise uses the jittered backoff for the failure count', () => {
     const random = seededRandom(2);
-    for (let attempt = 1; attempt < 20; attempt++) {
-      const { delay, serverHint } = planRetry(info({ attempt }), options, random);
+    for (let failures = 1; failures < 20; failures++) {
+      const { delay, serverHint } = planRetry(info({ failures }), options, random);
       expect(serverHint).toBe(false);
       expect(delay).toBeGreaterThanOrEqual(options.minDelay);
       expect(delay).toBeLessThanOrEqual(
-        Math.min(options.maxDelay, options.minDelay * options.factor ** attempt),
+        Math.min(options.maxDelay, options.minDelay * options.factor ** failures),
       );
     }
   });
 
   it('re-spreads a client whose hinted attempt failed, by a random share of the hint', () => {
     const random = seededRandom(3);
-    const failedAfterHint = info({ attempt: 1, opened: false });
+    const failedAfterHint = info({ failures: 1, opened: false });
     const delays = Array.from(
       { length: 500 },
       () => planRetry(failedAfterHint, options, random, 4000).delay,
@@ -103,9 +109,71 @@ describe('planRetry', () => {
     expect(delays.filter((d) => d < 1000).length / delays.length).toBeLessThan(0.3);
     // a link that opened since, or a fresh hint, ends it
     expect(
-      planRetry(info({ attempt: 1, opened: true }), options, random, 4000).delay,
+      planRetry(info({ failures: 1, opened: true }), options, random, 4000).delay,
     ).toBeLessThanOrEqual(375);
-    const freshHint = info({ attempt: 1, opened: false, reason: 'retry-after=100' });
+    const freshHint = info({ failures: 1, opened: false, reason: 'retry-after=100' });
     expect(planRetry(freshHint, options, random, 4000).delay).toBe(100);
+  });
+});
+
+describe('defaultShouldReconnect', () => {
+  it('gives up on codes retrying cannot fix', () => {
+    for (const code of [1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003]) {
+      expect(
+        defaultShouldReconnect(info({ code, wasClean: true, cause: 'server_close' })),
+        String(code),
+      ).toBe(false);
+    }
+  });
+
+  it('retries restarts, crashes, overload and unknown codes', () => {
+    for (const code of [
+      1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 3008, 3999, 4000, 4408, 4504, 4999,
+    ]) {
+      expect(
+        defaultShouldReconnect(info({ code, wasClean: true, cause: 'server_close' })),
+        String(code),
+      ).toBe(true);
+    }
+  });
+});
+
+describe('RetryBudget', () => {
+  const loss: Loss = { code: 1006, reason: '', wasClean: false, cause: 'network_error' };
+  const budgetAsked = (o: Partial<ReconnectOptions> = {}) => {
+    const asked: ReconnectInfo[] = [];
+    const shouldReconnect = (i: ReconnectInfo) => asked.push(i) > 0;
+    const budget = new RetryBudget({ ...options, shouldReconnect, ...o });
+    return { budget, asked };
+  };
+
+  it('counts failures in a row, and resets them only after a link stayed open for stableAfter', () => {
+    const { budget, asked } = budgetAsked({ stableAfter: 50 });
+    budget.plan(loss, -1);
+    expect(budget.spend()).toBe(1);
+    budget.plan(loss, -1);
+    expect(budget.spend()).toBe(2);
+    budget.plan(loss, now()); // opened, but just now
+    budget.plan(loss, 0); // opened when the clock started, longer than 50 ms ago: stable
+    expect(asked.map((i) => [i.failures, i.opened])).toEqual([
+      [0, false],
+      [1, false],
+      [2, true],
+      [0, true],
+    ]);
+    expect(budget.spend()).toBe(1);
+    budget.spend();
+    budget.reset();
+    expect(budget.spend()).toBe(1);
+  });
+
+  it("keeps the server's retry hint until a link opens", () => {
+    const { budget } = budgetAsked();
+    const high = () => 0.999;
+    expect(budget.plan({ ...loss, reason: 'retry-after=4000' }, 0).delay).toBe(4000);
+    budget.spend();
+    expect(budget.plan(loss, -1, high).delay).toBeGreaterThan(4000 * 0.99);
+    budget.opened();
+    expect(budget.plan(loss, -1, high).delay).toBeLessThan(1000);
   });
 });

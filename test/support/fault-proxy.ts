@@ -41,6 +41,10 @@
  * writing side is full), FIN is forwarded as FIN (half-close is kept) and an error or RST
  * on one side becomes an RST on the other.
  *
+ * `discarded` counts the bytes read from blackholed connections and thrown away, so a test can
+ * wait until a frame has provably reached the proxy and died there, instead of watching for a
+ * while that nothing arrives.
+ *
  * `startFaultProxy()` registers `close()` with Vitest's `onTestFinished` when called inside
  * a test; elsewhere (a `beforeAll`, a bench script) the caller closes it. Only loopback.
  *
@@ -64,6 +68,8 @@ export interface FaultProxy {
   readonly connections: number;
   /** Total client connections accepted since start. */
   readonly accepted: number;
+  /** Bytes read from blackholed connections (both directions) and thrown away, since start. */
+  readonly discarded: number;
   /**
    * Cuts every current connection silently: both sockets stay open, bytes are read and
    * discarded both ways, FIN and RST are never forwarded. With `newConnections: true`, new
@@ -128,6 +134,7 @@ export async function startFaultProxy(target: {
   const pairs = new Set<Pair>();
   const clients = new Set<net.Socket>();
   let accepted = 0;
+  let discarded = 0;
   let delayMs = 0;
   let blackholeNew = false;
   let closing: Promise<void> | undefined;
@@ -136,7 +143,9 @@ export async function startFaultProxy(target: {
 
   function discard(socket: net.Socket): void {
     socket.removeAllListeners('data');
-    socket.on('data', () => {});
+    socket.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+    });
     socket.resume();
   }
 
@@ -295,6 +304,9 @@ export async function startFaultProxy(target: {
     },
     get accepted() {
       return accepted;
+    },
+    get discarded() {
+      return discarded;
     },
     blackhole(opts) {
       blackholeNew = opts?.newConnections === true;

@@ -113,10 +113,11 @@ export interface TestRedis {
   /** SIGCONT after `pause()`. */
   resume(): void;
   /**
-   * SIGKILLs the server if it runs, then starts it again on the same socket path and port.
-   * With `persistence: 'none'` it comes back with no data; with `'aof'` with all of it.
+   * Stops the server with `signal` if it runs, then starts it again on the same socket path
+   * and port. With `persistence: 'none'` it comes back with no data; with `'aof'` with all of it.
+   * @default 'SIGKILL'
    */
-  restart(): Promise<void>;
+  restart(signal?: NodeJS.Signals): Promise<void>;
   /**
    * Runs one command on a fresh node-redis connection (closed afterwards) and resolves with
    * the reply, e.g. `command('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 64kb 32kb 1')`.
@@ -476,9 +477,9 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
     resume() {
       if (run && !run.done) process.kill(run.pid, 'SIGCONT');
     },
-    async restart() {
+    async restart(signal = 'SIGKILL') {
       if (closing) throw new Error('TestRedis#restart: the server is closed');
-      if (run && !run.done) await stop(run, 'SIGKILL');
+      if (run && !run.done) await stop(run, signal);
       await start(false);
     },
     async command(...args) {

@@ -42,6 +42,7 @@
  * await cluster.nodes[1]!.restart();       // same port
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
@@ -351,4 +352,29 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // Not inside a test (a beforeAll hook or a bench script): the caller closes the cluster.
   }
   return cluster;
+}
+
+/**
+ * The live child processes of `parent`, read from /proc (Linux; no `pgrep` needed), with their
+ * command lines: what a test checks to prove that nothing it started is left running.
+ *
+ * @example
+ * expect(childProcesses().filter((p) => p.command.includes('cluster-node.mjs'))).toEqual([]);
+ */
+export function childProcesses(parent = process.pid): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'.
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) !== parent || state === 'Z') continue;
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      found.push({ pid: Number(entry), command });
+    } catch {
+      // The process exited while being read.
+    }
+  }
+  return found;
 }

@@ -34,7 +34,8 @@
  * running, and inside a test `startRedis()` registers `close()` with `onTestFinished`.
  *
  * One server per test file is the intended use: `describeRedis()` starts one in `beforeAll` and
- * closes it in `afterAll`. Tests that kill or restart Redis start their own inside the test.
+ * closes it in `afterAll`. Tests that kill or restart Redis start their own inside the test
+ * (`describeRedis(name, fn, { shared: false })` keeps the skip rule for them).
  *
  * The skip rule mirrors the browser tests: without a `redis-server` binary (`$REDIS_SERVER`, else
  * `redis-server` on PATH), `describeRedis()` skips its block with one printed line, so that a
@@ -510,15 +511,27 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   return redis;
 }
 
+/** The skip line is printed once per test file, however many blocks it skips. */
+let warned = false;
+
 export interface RedisSuite {
   /** The suite's server, started in `beforeAll`; throws if read before that. */
   readonly redis: TestRedis;
 }
 
+export interface RedisSuiteOptions extends RedisOptions {
+  /**
+   * Start one server for the block. `false` keeps only the skip rule, for a block whose tests
+   * each start their own (`startRedis()` inside the test).
+   * @default true
+   */
+  shared?: boolean;
+}
+
 /**
  * `describe` for tests that need Redis: one server for the whole block, started in `beforeAll`
- * with `options` and closed in `afterAll`. Without `redis-server` the block is skipped with one
- * printed line, or fails on CI.
+ * with `options` and closed in `afterAll` (none with `shared: false`). Without `redis-server`
+ * the block is skipped with one printed line, or fails on CI.
  *
  * @example
  * describeRedis('redisEngine', (suite) => {
@@ -530,11 +543,14 @@ export interface RedisSuite {
 export function describeRedis(
   name: string,
   fn: (suite: RedisSuite) => void,
-  options: RedisOptions = {},
+  options: RedisSuiteOptions = {},
 ): void {
+  const { shared = true, ...redisOptions } = options;
   let redis: TestRedis | undefined;
   const suite: RedisSuite = {
     get redis() {
+      if (!shared)
+        throw new Error('describeRedis: this block has no shared server (shared: false)');
       if (!redis) throw new Error('describeRedis: the server is started in beforeAll');
       return redis;
     },
@@ -549,19 +565,22 @@ export function describeRedis(
       });
       return;
     }
-    console.warn(missingMessage());
+    if (!warned) console.warn(missingMessage());
+    warned = true;
     describe.skip(name, () => fn(suite));
     return;
   }
 
   describe(name, () => {
-    beforeAll(async () => {
-      redis = await startRedis(options);
-    });
-    afterAll(async () => {
-      await redis?.close();
-      redis = undefined;
-    });
+    if (shared) {
+      beforeAll(async () => {
+        redis = await startRedis(redisOptions);
+      });
+      afterAll(async () => {
+        await redis?.close();
+        redis = undefined;
+      });
+    }
     fn(suite);
   });
 }

@@ -9,7 +9,8 @@
  *   npm run bench -- --only=idle,storm some scenarios (writes bench/results/partial.json and .md)
  *   npm run bench -- --no-build        reuse bench/.build from the last run
  *
- * Scenarios: throughput, fanout, idle, detection, storm, churn (issue 6, items 1–6).
+ * Scenarios: throughput, fanout, idle, detection, storm, churn (issue 6, items 1–6), and cluster
+ * (heartline/redis against socket.io's Redis adapters, with a real redis-server).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,13 +22,22 @@ import { killAll, type Message, runWorker } from './harness/processes.js';
 import { renderReport } from './harness/report.js';
 import type { Capabilities, Scenario, ScenarioResult } from './harness/types.js';
 import { churn } from './scenarios/churn.js';
+import { cluster } from './scenarios/cluster.js';
 import { detection } from './scenarios/detection.js';
 import { fanout } from './scenarios/fanout.js';
 import { idle } from './scenarios/idle.js';
 import { reconnectStorm } from './scenarios/storm.js';
 import { throughput } from './scenarios/throughput.js';
 
-const SCENARIOS: readonly Scenario[] = [throughput, fanout, idle, detection, reconnectStorm, churn];
+const SCENARIOS: readonly Scenario[] = [
+  throughput,
+  fanout,
+  idle,
+  detection,
+  reconnectStorm,
+  churn,
+  cluster,
+];
 const BUDGET = 10 * 60_000;
 
 const args = process.argv.slice(2);

@@ -15,7 +15,8 @@
  * library is one more entry of VARIANTS. Heartline's (`cluster-heartline.mjs`, on
  * `heartline/redis`) is listed and reported as pending until that file exists.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { type ClusterNode, startCluster } from '../../test/support/cluster.js';
 import { startRedis, type TestRedis } from '../../test/support/redis.js';
 import { fixed, int, ms } from '../harness/format.js';
@@ -130,6 +131,27 @@ export const QUICK: Settings = {
 };
 
 const SIZE = 100;
+const PACKAGES = ['@socket.io/redis-adapter', '@socket.io/redis-streams-adapter', 'redis'];
+
+/** The installed versions of the packages the rows use (their package.json is not exported). */
+function versions(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  return Object.fromEntries(
+    PACKAGES.map((name) => {
+      try {
+        let dir = require.resolve(name);
+        for (let i = 0; i < 6; i++) {
+          dir = dir.slice(0, dir.lastIndexOf('/'));
+          const path = `${dir}/package.json`;
+          if (!existsSync(path)) continue;
+          const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version: string };
+          if (pkg.name === name) return [name, pkg.version];
+        }
+      } catch {}
+      return [name, 'unknown'];
+    }),
+  );
+}
 const PHASE_TIMEOUT = 30_000;
 
 export interface ClientReport {
@@ -388,6 +410,7 @@ export const cluster: Scenario = {
     const s = ctx.quick ? QUICK : FULL;
     const redis = await startRedis();
     const version = String(await redis.command('INFO', 'server')).match(/redis_version:(\S+)/)?.[1];
+    const installed = versions();
     const results = new Map<string, VariantResult>();
     const failures = new Map<string, string>();
     try {
@@ -528,7 +551,10 @@ export const cluster: Scenario = {
         'every client of the cluster; only the clients of node 1, which get each broadcast through ' +
         `Redis, are counted. Each broadcast is ${SIZE} B of text carrying its phase, a sequence ` +
         'number and the send time (CLOCK_MONOTONIC, shared by the processes), so every client ' +
-        'counts holes and duplicates itself. A phase ends when every client has everything, or ' +
+        'counts holes and duplicates itself. Versions: ' +
+        `${Object.entries(installed)
+          .map(([name, version]) => `${name} ${version}`)
+          .join(', ')}. A phase ends when every client has everything, or ` +
         `nothing arrived for ${ms(s.quietMs)} (${ms(s.settleMs)} after a fault, to outlast ` +
         'reconnect backoffs), so what is counted lost never came. socket.io uses the websocket ' +
         'transport and node-redis clients with their defaults.',
@@ -567,7 +593,7 @@ export const cluster: Scenario = {
               : null,
         },
       ],
-      raw: { settings: s, redis: version, variants: raw },
+      raw: { settings: s, redis: version, versions: installed, variants: raw },
     };
   },
 };

@@ -10,8 +10,9 @@
  *                                      `--only throughput` works too
  *   npm run bench -- --no-build        reuse bench/.build from the last run
  *
- * Scenarios: throughput, latency, fanout, idle, detection, stall, storm, churn; the goals of
- * issue 13 and the earlier targets still in force head the report.
+ * Scenarios: throughput, latency, fanout, idle, detection, stall, storm, churn, and cluster
+ * (heartline/redis against socket.io's Redis adapters, with a real redis-server); the goals
+ * of issues 10 and 13 and the earlier targets still in force head the report.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { killAll } from './harness/processes.js';
 import { renderReport } from './harness/report.js';
 import type { Scenario, ScenarioResult } from './harness/types.js';
 import { churn } from './scenarios/churn.js';
+import { cluster } from './scenarios/cluster.js';
 import { detection } from './scenarios/detection.js';
 import { fanout } from './scenarios/fanout.js';
 import { idle } from './scenarios/idle.js';
@@ -40,6 +42,7 @@ const SCENARIOS: readonly Scenario[] = [
   stall,
   reconnectStorm,
   churn,
+  cluster,
 ];
 const BUDGET = 10 * 60_000;
 

@@ -4,8 +4,22 @@ import { startFaultProxy } from '../support/fault-proxy.js';
 import { startServer } from '../support/servers.js';
 import { collect, delay, waitFor, waitForEvent, waitForEventArgs } from '../support/wait.js';
 
-/** How long "nothing happens" is watched for. */
-const QUIET = 300;
+/**
+ * Bytes on the wire of one short text frame (RFC 6455 §5.2): a 2-byte header, plus a 4-byte
+ * masking key when the client sends it.
+ */
+function frameBytes(text: string, from: 'client' | 'server'): number {
+  const length = Buffer.byteLength(text);
+  if (length > 125) throw new RangeError('frameBytes: short frames only');
+  return 2 + (from === 'client' ? 4 : 0) + length;
+}
+
+/** Resolves once the proxy has read and thrown away `bytes` bytes in all: they can never arrive. */
+function discarded(proxy: { readonly discarded: number }, bytes: number): Promise<unknown> {
+  return waitFor(() => proxy.discarded === bytes, {
+    message: `the proxy to discard ${bytes} bytes (it has discarded ${proxy.discarded})`,
+  });
+}
 
 /** A real `ws` client that is terminated when the test finishes. */
 function connect(url: string): WebSocket {
@@ -103,7 +117,11 @@ describe('startFaultProxy', () => {
       const serverClose = collect(socket, 'close');
       client.send('lost on the way up');
       socket.send('lost on the way down');
-      await delay(QUIET);
+      // Both frames reached the proxy and died there, so neither can arrive later.
+      await discarded(
+        proxy,
+        frameBytes('lost on the way up', 'client') + frameBytes('lost on the way down', 'server'),
+      );
 
       expect(toClient.events).toEqual([]);
       expect(toServer.events).toEqual([]);
@@ -119,7 +137,11 @@ describe('startFaultProxy', () => {
       const serverClose = collect(socket, 'close');
       client.terminate();
       await waitForEvent(client, 'close');
-      await delay(QUIET);
+      // The client's FIN reached the proxy's socket when the client closed. Client, proxy and
+      // server share this event loop, so a round trip begun now, through the same proxy to the
+      // same server, ends only after the proxy has read that FIN and the server has read
+      // whatever the proxy forwarded because of it.
+      expect((await roundTrip(await open(proxy.url), 'after')).echo).toBe('after');
 
       expect(serverClose.events).toEqual([]);
       expect(socket.readyState).toBe(WebSocket.OPEN);
@@ -137,7 +159,8 @@ describe('startFaultProxy', () => {
       proxy.blackhole({ newConnections: true });
       const connections = collect(server.wss, 'connection');
       const hanging = connect(proxy.url);
-      await delay(QUIET);
+      // The upgrade request reached the proxy and was thrown away: no upstream exists for it.
+      await waitFor(() => proxy.discarded > 0, { message: 'the proxy to discard the request' });
 
       expect(hanging.readyState).toBe(WebSocket.CONNECTING);
       expect(connections.events).toEqual([]);
@@ -153,7 +176,7 @@ describe('startFaultProxy', () => {
 
       const toClient = collect(client, 'message');
       client.send('still lost');
-      await delay(QUIET);
+      await discarded(proxy, frameBytes('still lost', 'client'));
       expect(toClient.events).toEqual([]);
     });
   });

@@ -41,6 +41,19 @@
  * writing side is full), FIN is forwarded as FIN (half-close is kept) and an error or RST
  * on one side becomes an RST on the other.
  *
+ * `discarded` counts the bytes read from blackholed connections and thrown away, so a test can
+ * wait until a frame has provably reached the proxy and died there, instead of watching for a
+ * while that nothing arrives.
+ *
+ * With `{ localAddress: '127.0.0.N' }` the upstream sockets are bound to that loopback address,
+ * so that what sits behind (the balancer of `balancer.ts`) can tell the clients of several
+ * proxies apart by their remote address. The whole 127.0.0.0/8 range is loopback on Linux.
+ *
+ * The same machinery routes: `startRoutedProxy()` takes a `route()` that picks the target of
+ * each new connection, and is asked again when that target refuses (the client stays paused
+ * meanwhile, so nothing is lost); `startFaultProxy(target)` is the route that always answers
+ * `target` and gives up after one failure. `balancer.ts` is built on it.
+ *
  * `startFaultProxy()` registers `close()` with Vitest's `onTestFinished` when called inside
  * a test; elsewhere (a `beforeAll`, a bench script) the caller closes it. Only loopback.
  *
@@ -64,6 +77,8 @@ export interface FaultProxy {
   readonly connections: number;
   /** Total client connections accepted since start. */
   readonly accepted: number;
+  /** Bytes read from blackholed connections (both directions) and thrown away, since start. */
+  readonly discarded: number;
   /**
    * Cuts every current connection silently: both sockets stay open, bytes are read and
    * discarded both ways, FIN and RST are never forwarded. With `newConnections: true`, new
@@ -83,6 +98,31 @@ export interface FaultProxy {
   heal(): void;
   /** Destroys everything; resolves when fully closed. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Where a connection goes: a TCP port on loopback. */
+export interface ProxyTarget {
+  readonly port: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+}
+
+export interface FaultProxyOptions {
+  /** Binds every upstream socket to this local (loopback) address, e.g. `'127.0.0.2'`. */
+  localAddress?: string;
+}
+
+export interface RoutedProxyOptions extends FaultProxyOptions {
+  /**
+   * Picks the target of a new connection. `failed` lists the targets this connection already
+   * tried and could not reach, in order (empty on the first call); `undefined` gives up, and
+   * the client gets an RST.
+   */
+  route(client: net.Socket, failed: readonly ProxyTarget[]): ProxyTarget | undefined;
+  /** A connection's upstream is connected to `target`. */
+  onOpen?(target: ProxyTarget, client: net.Socket): void;
+  /** A connection's upstream that had connected to `target` is closed. */
+  onClose?(target: ProxyTarget, client: net.Socket): void;
 }
 
 const HOST = '127.0.0.1';
@@ -119,15 +159,31 @@ interface Pair {
  *
  * @example
  * const proxy = await startFaultProxy({ port: server.port });
+ * const second = await startFaultProxy({ port: balancer.port }, { localAddress: '127.0.0.3' });
  */
-export async function startFaultProxy(target: {
-  port: number;
-  host?: string;
-}): Promise<FaultProxy> {
-  const targetHost = target.host ?? HOST;
+export function startFaultProxy(
+  target: ProxyTarget,
+  options: FaultProxyOptions = {},
+): Promise<FaultProxy> {
+  return startRoutedProxy({
+    ...options,
+    route: (_client, failed) => (failed.length === 0 ? target : undefined),
+  });
+}
+
+/**
+ * Starts a fault proxy on 127.0.0.1 (port 0) whose every new connection goes where `route()`
+ * says. The building block of `startFaultProxy()` and of the balancer.
+ *
+ * @example
+ * const proxy = await startRoutedProxy({ route: () => ({ port: pick() }) });
+ */
+export async function startRoutedProxy(options: RoutedProxyOptions): Promise<FaultProxy> {
+  const { route, onOpen, onClose, localAddress } = options;
   const pairs = new Set<Pair>();
   const clients = new Set<net.Socket>();
   let accepted = 0;
+  let discarded = 0;
   let delayMs = 0;
   let blackholeNew = false;
   let closing: Promise<void> | undefined;
@@ -136,7 +192,9 @@ export async function startFaultProxy(target: {
 
   function discard(socket: net.Socket): void {
     socket.removeAllListeners('data');
-    socket.on('data', () => {});
+    socket.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+    });
     socket.resume();
   }
 
@@ -232,17 +290,39 @@ export async function startFaultProxy(target: {
       return;
     }
 
-    const upstream = net.connect({ port: target.port, host: targetHost, allowHalfOpen: true });
+    connectUpstream(pair, []);
+  }
+
+  /** Connects `pair` to the target `route()` picks; asks again while targets refuse. */
+  function connectUpstream(pair: Pair, failed: ProxyTarget[]): void {
+    const { client } = pair;
+    const target = route(client, failed);
+    if (!target) {
+      destroyPair(pair, true);
+      return;
+    }
+    const upstream = net.connect({
+      port: target.port,
+      host: target.host ?? HOST,
+      allowHalfOpen: true,
+      ...(localAddress === undefined ? {} : { localAddress }),
+    });
     pair.upstream = upstream;
+    let connected = false;
     upstream.setNoDelay(true);
     upstream.on('error', () => {});
     upstream.on('close', (hadError) => {
+      if (connected) onClose?.(target, client);
       if (client.destroyed) pairs.delete(pair);
       if (pair.blackholed || client.destroyed) return;
-      // Could not connect, or the server reset: the client gets an RST too.
-      if (hadError || upstream.connecting) destroyPair(pair, true);
+      // Could not connect: the route may offer another target (the client is still paused).
+      if (!connected) return connectUpstream(pair, [...failed, target]);
+      // The server reset: the client gets an RST too.
+      if (hadError) destroyPair(pair, true);
     });
     upstream.once('connect', () => {
+      connected = true;
+      onOpen?.(target, client);
       if (pair.blackholed) {
         discard(upstream);
         return;
@@ -295,6 +375,9 @@ export async function startFaultProxy(target: {
     },
     get accepted() {
       return accepted;
+    },
+    get discarded() {
+      return discarded;
     },
     blackhole(opts) {
       blackholeNew = opts?.newConnections === true;

@@ -215,8 +215,9 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         t.send('both', { kind: 'rooms', rooms: ['r1', 'r2'], except: new Set([c!]) });
         t.send('fleeting', { kind: 'rooms', rooms: ['r2'] }, true);
         for (const id of [a!, b!, c!, d!]) await t.settle(id);
+        // A volatile message skips the log: in a shared engine it may overtake reliable ones.
         expect(t.host.textsOf(a!)).toEqual(['both']);
-        expect(t.host.textsOf(b!)).toEqual(['both', 'fleeting']);
+        expect(t.host.textsOf(b!).sort()).toEqual(['both', 'fleeting']);
         expect(t.host.textsOf(c!)).toEqual(['fleeting']);
         expect(t.host.textsOf(d!)).toEqual([]);
         const volatile = t.host.deliveries.filter((x) => x.text === 'fleeting');

@@ -1,0 +1,629 @@
+import { randomBytes } from 'node:crypto';
+import { EngineError } from '../common/errors.js';
+import { Timers } from '../common/timers.js';
+import type { PreparedMessage } from '../server/client/outgoing-message.js';
+import type {
+  Audience,
+  Engine,
+  EngineHost,
+  EngineSettings,
+  ResumeRequest,
+  ResumeResult,
+  Room,
+  SessionInit,
+} from '../server/engine/engine.js';
+import { MemoryRooms } from '../server/engine/memory-rooms.js';
+import { AppendQueue } from './append-queue.js';
+import {
+  type Entry,
+  encodeAudience,
+  packVolatile,
+  parseEntries,
+  parseFeed,
+  parseVolatile,
+} from './codec.js';
+import { RedisCursor } from './cursor.js';
+import { Keys } from './keys.js';
+import type { ResolvedRedisOptions } from './options.js';
+import { portsOf, type RedisPorts, type SubscriberPort } from './port.js';
+import { count, run, SCRIPTS, text, tokenHash } from './scripts.js';
+
+/** How long a node's liveness key lives, and how often it is renewed. */
+const NODE_TTL = 10_000;
+const NODE_BEAT = 3_000;
+/** Feed messages held while a gap is repaired; more and the repair starts over. */
+const HELD_FEED = 10_000;
+
+/** What this node keeps of each session it owns. */
+interface Owned {
+  /** The fencing generation it owns the session under. */
+  g: number;
+  attached: boolean;
+  /** Its rooms, each with the position it joined at (as recorded in Redis). */
+  readonly joined: Map<Room, number>;
+}
+
+/**
+ * The Redis engine (`heartline/redis`): every node with the same Redis and prefix is one
+ * cluster. Reliable messages are appended to one log in Redis by a script that also publishes
+ * them on one feed, and every node delivers only from that feed, in offset order, repairing
+ * any gap from the log, so that each member of a room sees the same order on every node.
+ * Sessions, their rooms and the last client message they handled live in Redis too, so a
+ * client may resume on any node; the previous owner, if alive, hands the session over.
+ */
+export class RedisEngine implements Engine {
+  readonly durable = true;
+  readonly #options: ResolvedRedisOptions;
+  readonly #ports: RedisPorts;
+  readonly #keys: Keys;
+  /** This process's id in the cluster: its liveness key and control channel. */
+  readonly #node = randomBytes(9).toString('base64url');
+  /** Rooms as the app set them, for its questions (`client.rooms`, `members()`). */
+  readonly #rooms = new MemoryRooms();
+  /**
+   * Rooms as the feed has reached them, for delivery. A room change made after a publish takes
+   * effect after that publish's offset, so that delivery (and a replay) follows the program
+   * order of this node: a client that joins after a send does not get it; one that leaves
+   * after a send does.
+   */
+  readonly #delivering = new MemoryRooms();
+  /** Room changes waiting for the feed to reach the offset they follow, in order. */
+  #changes: { at: number; readonly apply: (at: number) => void }[] = [];
+  /** Who waits for every room change to be applied (and written). */
+  #settling: (() => void)[] = [];
+  readonly #owned = new Map<string, Owned>();
+  readonly #cursors = new Map<string, RedisCursor>();
+  readonly #timers = new Timers<'alive' | 'refresh' | 'probe'>({ unref: true });
+  readonly #handoffs = new Map<string, (seq: number) => void>();
+  #host: EngineHost | undefined;
+  #settings: EngineSettings | undefined;
+  #queue: AppendQueue | undefined;
+  #subscriber: SubscriberPort | undefined;
+  #ready: Promise<void> | undefined;
+  #epoch = '';
+  #position = 0;
+  /** Feed messages held while a gap is repaired. */
+  #repairing: Buffer[] | undefined;
+  /** Entries received and not yet delivered; the offset of the last one received. */
+  #inbox: Entry[] = [];
+  #received = 0;
+  #healthy = true;
+  #closed = false;
+
+  constructor(options: ResolvedRedisOptions) {
+    this.#options = options;
+    this.#ports = portsOf(options.client);
+    this.#keys = new Keys(options.prefix);
+  }
+
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  attach(host: EngineHost, settings: EngineSettings): void {
+    if (this.#host) throw new Error('This engine is already attached to a HeartlineServer');
+    this.#host = host;
+    this.#settings = settings;
+    this.#queue = new AppendQueue(
+      this.#ports.commands,
+      this.#keys,
+      {
+        epoch: () => this.#epoch,
+        epochChanged: (epoch) => this.#adopt(epoch, this.#position),
+        failing: (error) => {
+          this.#healthy = false;
+          host.report(error);
+        },
+        recovered: () => {
+          this.#healthy = true;
+        },
+      },
+      this.#options.maxPending,
+      { maxMessages: settings.maxMessages, maxBytes: settings.maxBytes, ttl: this.#ttl() },
+    );
+    this.#ready = this.#start();
+    this.#ready.catch((error) =>
+      host.report(new EngineError('The Redis engine could not start', error)),
+    );
+  }
+
+  ready(): Promise<void> {
+    return (
+      this.#ready ??
+      Promise.reject(new Error('The engine is not attached to a HeartlineServer yet'))
+    );
+  }
+
+  // ── rooms ──────────────────────────────────────────────────────────────────────────────────
+
+  join(id: string, room: Room): void {
+    if (!this.#rooms.join(id, room)) return;
+    this.#change((at) => {
+      if (!this.#delivering.join(id, room)) return;
+      const owned = this.#owned.get(id);
+      if (!owned) return;
+      owned.joined.set(room, at);
+      this.#command(['HSET', this.#keys.rooms(id), room, String(at)]);
+      this.#command(['PEXPIRE', this.#keys.rooms(id), String(this.#ttl())]);
+    });
+  }
+
+  leave(id: string, room: Room): void {
+    if (!this.#rooms.leave(id, room)) return;
+    this.#change((at) => {
+      if (!this.#delivering.leave(id, room)) return;
+      const owned = this.#owned.get(id);
+      const from = owned?.joined.get(room);
+      if (!owned || from === undefined) return;
+      owned.joined.delete(room);
+      const k = this.#keys;
+      this.#command(['HDEL', k.rooms(id), room]);
+      if (at > from) {
+        this.#command(['RPUSH', k.left(id), `${from}|${at}|${room}`]);
+        this.#command(['LTRIM', k.left(id), '-256', '-1']);
+        this.#command(['PEXPIRE', k.left(id), String(this.#ttl())]);
+      }
+    });
+  }
+
+  forget(id: string): void {
+    this.#rooms.leaveAll(id);
+    this.#change(() => this.#delivering.leaveAll(id));
+  }
+
+  /**
+   * Applies a room change after everything this node published before it: at once when none
+   * of it is on its way, else once the feed has delivered the last of it (at the position the
+   * feed is at then, if it got there first).
+   */
+  #change(apply: (at: number) => void): void {
+    const landing = this.#queue?.landing();
+    if (!landing && this.#changes.length === 0) {
+      apply(this.#position);
+      return;
+    }
+    // Changes apply strictly in order, from the head: one with nothing of its own on the way
+    // waits only for those before it (-Infinity); one behind a publish, for its offset.
+    const change = { at: landing ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY, apply };
+    this.#changes.push(change);
+    void landing?.then((offset) => {
+      change.at = offset;
+      this.#applyChanges();
+      this.#drain();
+    });
+    this.#applyChanges();
+  }
+
+  /** Applies, in order, the waiting changes whose offset the feed has reached. */
+  #applyChanges(): void {
+    while (this.#changes.length > 0 && this.#changes[0]!.at <= this.#position) {
+      this.#changes.shift()!.apply(this.#position);
+    }
+    if (this.#changes.length === 0) for (const resolve of this.#settling.splice(0)) resolve();
+  }
+
+  /**
+   * Resolves once every room change made so far is applied and its write issued: a resume
+   * reads the session's rooms from Redis only after that, here or (on a hand-over) on the
+   * node that had it.
+   */
+  #settled(): Promise<void> {
+    if (this.#changes.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#settling.push(resolve));
+  }
+
+  members(room: Room): ReadonlySet<string> {
+    return this.#rooms.members(room);
+  }
+
+  roomsOf(id: string): ReadonlySet<Room> {
+    return this.#rooms.roomsOf(id);
+  }
+
+  rooms(): Iterable<Room> {
+    return this.#rooms.rooms();
+  }
+
+  get roomCount(): number {
+    return this.#rooms.roomCount;
+  }
+
+  // ── messages ───────────────────────────────────────────────────────────────────────────────
+
+  publish(message: PreparedMessage, audience: Audience, volatile: boolean): boolean {
+    if (this.#closed) return false;
+    if (!volatile) return this.#queue!.push(audience, message);
+    // Volatile: never stored, and dropped rather than queued while Redis is away.
+    if (!this.#healthy) return false;
+    this.#command([
+      'SPUBLISH',
+      this.#keys.volatile,
+      packVolatile(encodeAudience(audience), message),
+    ]);
+    return true;
+  }
+
+  // ── sessions ───────────────────────────────────────────────────────────────────────────────
+
+  createSession(init: SessionInit): void {
+    this.#owned.set(init.id, { g: 1, attached: true, joined: new Map() });
+    const key = this.#keys.session(init.id);
+    this.#command([
+      'HSET',
+      key,
+      'k',
+      tokenHash(init.token),
+      'p',
+      init.protocol,
+      'q',
+      '0',
+      'o',
+      this.#node,
+      'g',
+      '1',
+      'c',
+      String(this.#position),
+    ]);
+    this.#command(['PEXPIRE', key, String(this.#ttl())]);
+  }
+
+  async resume(request: ResumeRequest): Promise<ResumeResult> {
+    const k = this.#keys;
+    const { id } = request;
+    await this.#settled();
+    const reply = (await run(
+      this.#ports.commands,
+      SCRIPTS.claim,
+      [k.meta, k.session(id), k.tombstone(id), k.rooms(id)],
+      [request.epoch, tokenHash(request.token), String(request.offset), this.#node],
+    )) as unknown[];
+    if (text(reply[0]) !== 'OK') {
+      return { ok: false, reason: text(reply[1]) as 'unknown' | 'token' | 'expired' | 'epoch' };
+    }
+    let lastSeq = count(reply[1]);
+    const protocol = text(reply[2]);
+    const previous = text(reply[3]);
+    const g = count(reply[4]);
+    const flat = (reply[5] as unknown[]).map(text);
+    // The cursor opens before the rooms are restored here: from now on, every live entry for
+    // the session is held by it until the replay is through.
+    const cursor = new RedisCursor(
+      this.#ports.commands,
+      k,
+      id,
+      this.#epoch,
+      request.offset,
+      (held) => {
+        if (this.#cursors.get(id) === cursor) this.#cursors.delete(id);
+        for (const message of held) this.#host!.deliver(id, message, false);
+      },
+    );
+    this.#cursors.get(id)?.close();
+    this.#cursors.set(id, cursor);
+    let clean = true;
+    if (previous !== this.#node && previous !== '') {
+      try {
+        const handed = await this.#handOff(id, previous);
+        if (handed === undefined) clean = false;
+        else lastSeq = Math.max(lastSeq, handed);
+      } catch (error) {
+        cursor.close();
+        throw error;
+      }
+    }
+    const owned: Owned = { g, attached: true, joined: new Map() };
+    this.#owned.set(id, owned);
+    for (let i = 0; i < flat.length; i += 2) {
+      owned.joined.set(flat[i]!, Number(flat[i + 1]));
+      this.#rooms.join(id, flat[i]!);
+      this.#delivering.join(id, flat[i]!);
+    }
+    if (previous === this.#node) {
+      // Resumed where it was: the local client object carries on (and its own lastSeq).
+      this.#refreshOne(id);
+    }
+    return { ok: true, lastSeq, protocol, rooms: [...owned.joined.keys()], replay: cursor, clean };
+  }
+
+  persist(
+    batch: ReadonlyArray<{ readonly id: string; readonly seq: number }>,
+  ): Promise<void> | void {
+    const mine = batch.filter((b) => this.#owned.has(b.id));
+    if (mine.length === 0) return;
+    const keys = mine.map((b) => this.#keys.session(b.id));
+    const args = [
+      this.#node,
+      ...mine.flatMap((b) => [String(this.#owned.get(b.id)!.g), String(b.seq)]),
+    ];
+    return run(this.#ports.commands, SCRIPTS.persist, keys, args).then(() => undefined);
+  }
+
+  detach(id: string): void {
+    const owned = this.#owned.get(id);
+    if (owned) owned.attached = false;
+    // The session's keys now live for the resume window, even if this node dies meanwhile.
+    const ttl = String(this.#settings!.window);
+    for (const key of this.#sessionKeys(id)) this.#command(['PEXPIRE', key, ttl]);
+  }
+
+  end(id: string, reason: 'closed' | 'expired'): void {
+    this.#owned.delete(id);
+    this.#cursors.get(id)?.close();
+    this.#command(['DEL', ...this.#sessionKeys(id)]);
+    if (reason === 'expired')
+      this.#command(['SET', this.#keys.tombstone(id), '1', 'PX', '3600000']);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    // What was accepted reaches Redis before this node goes (a rolling deploy loses nothing).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#queue?.drained(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 2_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#closed = true;
+    this.#queue?.close();
+    this.#timers.clearAll();
+    for (const cursor of this.#cursors.values()) cursor.close();
+    this.#cursors.clear();
+    this.#rooms.clear();
+    this.#delivering.clear();
+    this.#changes = [];
+    this.#owned.clear();
+    await this.#ports.commands.call(['DEL', this.#keys.node(this.#node)]).catch(() => {});
+    await this.#subscriber?.close();
+  }
+
+  // ── the feed ───────────────────────────────────────────────────────────────────────────────
+
+  async #start(): Promise<void> {
+    const k = this.#keys;
+    const sub = this.#ports.subscriber();
+    this.#subscriber = sub;
+    sub.onError((error) =>
+      this.#host!.report(new EngineError('The Redis subscriber failed', error)),
+    );
+    // After a reconnect the subscriber may have missed messages: repair from the position.
+    sub.onReconnect(() => void this.#repair(this.#position));
+    await sub.subscribe(k.feed, (message) => this.#onFeed(message));
+    await sub.subscribe(k.volatile, (message) => this.#onVolatile(message));
+    await sub.subscribe(k.control(this.#node), (message) => this.#onControl(message));
+    // Subscribed first, then read where the log is: nothing can fall between the two.
+    const c = this.#ports.commands;
+    await c.call(['HSETNX', k.meta, 'e', randomBytes(9).toString('base64url')]);
+    const [e, s] = ((await c.call(['HMGET', k.meta, 'e', 's'])) as unknown[]).map((v) =>
+      v == null ? '' : text(v),
+    );
+    this.#epoch = e!;
+    this.#position = Math.max(this.#position, Number(s) || 0);
+    this.#received = Math.max(this.#received, this.#position);
+    this.#alive();
+  }
+
+  #onFeed(bytes: Buffer): void {
+    if (this.#closed) return;
+    if (this.#repairing) {
+      if (this.#repairing.length < HELD_FEED) this.#repairing.push(bytes);
+      else void this.#repair(this.#received); // too far behind: read it all from the log
+      return;
+    }
+    let batch: ReturnType<typeof parseFeed>;
+    try {
+      batch = parseFeed(bytes);
+    } catch (error) {
+      this.#host!.report(new EngineError('A feed message could not be read', error));
+      return;
+    }
+    const first = batch.entries[0]?.offset ?? this.#received + 1;
+    if (batch.epoch !== this.#epoch) this.#adopt(batch.epoch, first - 1);
+    if (first > this.#received + 1) {
+      // A hole in the feed (a reconnect, a subscriber the server dropped): repair it first.
+      this.#repairing = [bytes];
+      void this.#repair(this.#received);
+      return;
+    }
+    this.#receive(batch.entries);
+  }
+
+  /** Queues entries in offset order (each once), then delivers what may be delivered. */
+  #receive(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      if (entry.offset <= this.#received) continue; // seen already (a repair overlapping the feed)
+      this.#received = entry.offset;
+      this.#inbox.push(entry);
+    }
+    this.#drain();
+  }
+
+  /**
+   * Delivers the entries received, in order, but stops while a room change waits to learn the
+   * offset its publish landed at: delivering past it could deliver by the wrong membership.
+   */
+  #drain(): void {
+    while (this.#inbox.length > 0) {
+      if (this.#changes[0]?.at === Number.POSITIVE_INFINITY && this.#inbox.length < HELD_FEED) {
+        return; // resumed when the append reply comes back, an instant later
+      }
+      this.#deliver(this.#inbox.shift()!);
+    }
+  }
+
+  /** Receives, from the log, every entry after `from`, then what the feed brought meanwhile. */
+  async #repair(from: number): Promise<void> {
+    if (this.#closed) return;
+    this.#repairing ??= [];
+    try {
+      const k = this.#keys;
+      const meta = (await this.#ports.commands.call(['HMGET', k.meta, 'e', 't'])) as unknown[];
+      const trimmed = Number(meta[1] == null ? 0 : text(meta[1]));
+      if (meta[0] != null && text(meta[0]) === this.#epoch && trimmed > from) {
+        // The log no longer holds what was missed: sessions here may have a hole.
+        this.#host!.invalidate('the feed missed messages the log no longer holds');
+      }
+      const items = (await this.#ports.commands.call([
+        'XRANGE',
+        k.log,
+        `(${Math.max(from, trimmed)}-0`,
+        '+',
+      ])) as [Buffer, Buffer[]][];
+      const entries: Entry[] = [];
+      for (const [id, fields] of items) {
+        const offset = Number(text(id).split('-')[0]);
+        const packed = Buffer.concat([
+          Buffer.from(`${offset}:${fields[1]!.length}:`),
+          fields[1]!,
+          fields[3]!,
+          Buffer.from(`${fields[5]!.length}:`),
+          fields[5]!,
+        ]);
+        entries.push(...parseEntries(packed));
+      }
+      this.#receive(entries);
+    } catch (error) {
+      this.#host!.report(new EngineError('A gap in the feed could not be repaired yet', error));
+      setTimeout(() => void this.#repair(this.#received), 250).unref();
+      return;
+    }
+    const held = this.#repairing ?? [];
+    this.#repairing = undefined;
+    for (const bytes of held) this.#onFeed(bytes);
+  }
+
+  #deliver(entry: Entry): void {
+    this.#position = entry.offset;
+    const host = this.#host!;
+    const to = (id: string) => {
+      const cursor = this.#cursors.get(id);
+      if (cursor) cursor.hold(entry.message);
+      else host.deliver(id, entry.message, false);
+    };
+    const a = entry.audience;
+    if (a.kind === 'client') to(a.id);
+    else if (a.kind === 'rooms') this.#delivering.forEachMember(a.rooms, a.except, to);
+    else for (const id of host.clientIds()) if (!a.except?.has(id)) to(id);
+    if (this.#changes.length > 0) this.#applyChanges();
+  }
+
+  #onVolatile(bytes: Buffer): void {
+    if (this.#closed) return;
+    const host = this.#host!;
+    let parsed: ReturnType<typeof parseVolatile>;
+    try {
+      parsed = parseVolatile(bytes);
+    } catch (error) {
+      host.report(new EngineError('A volatile message could not be read', error));
+      return;
+    }
+    const { audience: a, message } = parsed;
+    const to = (id: string) => host.deliver(id, message, true);
+    if (a.kind === 'client') to(a.id);
+    else if (a.kind === 'rooms') this.#delivering.forEachMember(a.rooms, a.except, to);
+    else for (const id of host.clientIds()) if (!a.except?.has(id)) to(id);
+  }
+
+  /** The log started over (Redis lost its data): no session here can resume any more. */
+  #adopt(epoch: string, position: number): void {
+    if (epoch === this.#epoch) return;
+    this.#epoch = epoch;
+    this.#position = position;
+    this.#received = position;
+    this.#inbox = [];
+    if (this.#owned.size > 0) this.#host!.invalidate(`the log started over (epoch ${epoch})`);
+  }
+
+  // ── hand-over between nodes ────────────────────────────────────────────────────────────────
+
+  /** Asks the previous owner to let go; resolves with its last handled number, if it answers. */
+  async #handOff(id: string, previous: string): Promise<number | undefined> {
+    const k = this.#keys;
+    const alive = count(await this.#ports.commands.call(['EXISTS', k.node(previous)]));
+    if (!alive) return undefined;
+    const answered = new Promise<number | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#handoffs.delete(id);
+        resolve(undefined);
+      }, this.#options.handoffTimeout);
+      timer.unref();
+      this.#handoffs.set(id, (seq) => {
+        clearTimeout(timer);
+        this.#handoffs.delete(id);
+        resolve(seq);
+      });
+    });
+    await this.#ports.commands.call(['SPUBLISH', k.control(previous), `T ${id} ${this.#node}`]);
+    return answered;
+  }
+
+  #onControl(bytes: Buffer): void {
+    const [kind, id, arg] = text(bytes).split(' ');
+    if (kind === 'T' && id && arg) {
+      // Another node took this session over: end it here, let its room changes reach Redis,
+      // and tell the new owner where the session was.
+      this.#cursors.get(id)?.close();
+      const seq = this.#host!.moved(id) ?? 0;
+      void this.#settled().then(() => {
+        this.#owned.delete(id);
+        this.#command(['SPUBLISH', this.#keys.control(arg), `R ${id} ${seq}`]);
+      });
+    } else if (kind === 'R' && id) {
+      this.#handoffs.get(id)?.(Number(arg) || 0);
+    }
+  }
+
+  // ── upkeep ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Keeps this node's liveness key and its attached sessions' keys alive. */
+  #alive(): void {
+    this.#command(['SET', this.#keys.node(this.#node), '1', 'PX', String(NODE_TTL)]);
+    this.#timers.set('alive', NODE_BEAT, () => this.#alive());
+    if (!this.#timers.has('refresh'))
+      this.#timers.set('refresh', this.#refreshEvery(), () => this.#refresh());
+  }
+
+  #refresh(): void {
+    const keys: string[] = [];
+    for (const [id, owned] of this.#owned) if (owned.attached) keys.push(...this.#sessionKeys(id));
+    for (let i = 0; i < keys.length; i += 1_500) {
+      void run(this.#ports.commands, SCRIPTS.touch, keys.slice(i, i + 1_500), [
+        String(this.#ttl()),
+      ]).catch((error) =>
+        this.#host!.report(new EngineError('Session keys could not be refreshed', error)),
+      );
+    }
+    this.#timers.set('refresh', this.#refreshEvery(), () => this.#refresh());
+  }
+
+  #refreshOne(id: string): void {
+    for (const key of this.#sessionKeys(id)) this.#command(['PEXPIRE', key, String(this.#ttl())]);
+  }
+
+  #sessionKeys(id: string): string[] {
+    const k = this.#keys;
+    return [k.session(id), k.rooms(id), k.left(id)];
+  }
+
+  /** How long an owned session's keys live: past two refreshes, so a live owner never loses one. */
+  #ttl(): number {
+    return this.#settings!.window + 2 * this.#refreshEvery();
+  }
+
+  #refreshEvery(): number {
+    return Math.max(1_000, Math.min(30_000, Math.floor(this.#settings!.window / 3)));
+  }
+
+  /** A command whose failure can only be reported (the next refresh or resume corrects it). */
+  #command(args: readonly (string | Buffer)[]): void {
+    this.#ports.commands.call(args).catch((error) => {
+      if (!this.#closed)
+        this.#host!.report(new EngineError(`Redis refused ${String(args[0])}`, error));
+    });
+  }
+}

@@ -46,3 +46,42 @@ describe('heartline/server exports', () => {
     );
   });
 });
+
+describe('heartline/redis exports', () => {
+  it('maps ./redis to the Node build, and the browser condition to a stub', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(pkg.exports['./redis']).toEqual({
+      browser: './dist/redis-browser.js',
+      types: './dist/redis/index.d.ts',
+      default: './dist/redis/index.js',
+    });
+    // The app brings its own client: neither library is a dependency, both are optional peers.
+    expect(pkg.dependencies).not.toHaveProperty('redis');
+    expect(pkg.dependencies).not.toHaveProperty('ioredis');
+    expect(pkg.peerDependenciesMeta).toEqual({
+      redis: { optional: true },
+      ioredis: { optional: true },
+    });
+  });
+
+  it('throws a helpful error when the browser stub is imported', async () => {
+    await expect(import('../../src/redis-browser.js')).rejects.toThrow(
+      /heartline\/redis runs on Node.js only/,
+    );
+  });
+
+  it('exports the engine, the emitter and its defaults', async () => {
+    const redis = await import('../../src/redis/index.js');
+    expect(Object.keys(redis).sort()).toEqual(
+      ['HeartlineEmitter', 'REDIS_DEFAULTS', 'RedisEngine', 'redisEngine'].sort(),
+    );
+  });
+
+  it('names what it expected when the client is not a Redis client', async () => {
+    const { redisEngine } = await import('../../src/redis/index.js');
+    expect(() => redisEngine({ client: {} })).toThrow(
+      /Expected `client` to be a connected node-redis client .* or an ioredis client, got an object/,
+    );
+    expect(() => redisEngine({ client: undefined })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * A server factory for cluster.ts: one Heartline node of a Redis cluster, in a process of its
+ * own, built from `src/` (it runs under tsx). Every client joins room `'all'`; what clients send
+ * is recorded with what the app learns of it (`redelivered`), and the test reads the records of
+ * every node to check that each message reached the app exactly once.
+ *
+ * options: { socketPath, prefix, library?: 'node-redis' | 'ioredis', server?: HeartlineServerOptions }
+ * commands:
+ *   { type: 'publish', text, room? }  → server.to(room ?? 'all').send(text); true if accepted
+ *   { type: 'records' }               → { messages: [clientId, text, redelivered][],
+ *                                         connections: [clientId, resumed][], ends: [clientId, code][] }
+ *   { type: 'clients' }               → the number of local clients
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { redisEngine } from '../../src/redis/index.js';
+import { HeartlineServer, type HeartlineServerOptions } from '../../src/server/index.js';
+
+export interface RedisNodeOptions {
+  readonly socketPath: string;
+  readonly prefix: string;
+  readonly library?: 'node-redis' | 'ioredis';
+  readonly server?: Omit<
+    HeartlineServerOptions,
+    'port' | 'host' | 'server' | 'noServer' | 'engine'
+  >;
+}
+
+type Command =
+  | { type: 'publish'; text: string; room?: string }
+  | { type: 'records' }
+  | { type: 'clients' };
+
+async function connect(options: RedisNodeOptions) {
+  if (options.library === 'ioredis') {
+    const client = new Redis({ path: options.socketPath, lazyConnect: true });
+    client.on('error', () => {});
+    await client.connect();
+    return { client, close: async () => void client.disconnect() };
+  }
+  const client = createClient({ url: `unix://${options.socketPath}` });
+  client.on('error', () => {});
+  await client.connect();
+  return { client, close: () => client.close().catch(() => {}) };
+}
+
+export default async function redisNode(options: RedisNodeOptions, { port }: { port: number }) {
+  const redis = await connect(options);
+  const server = new HeartlineServer({
+    heartbeat: { interval: 500, timeout: 500 },
+    ...options.server,
+    port,
+    host: '127.0.0.1',
+    engine: redisEngine({ client: redis.client, prefix: options.prefix }),
+  });
+  const messages: [string, string, boolean][] = [];
+  const connections: [string, boolean][] = [];
+  const ends: [string, number][] = [];
+  server.on('connection', (client) => {
+    connections.push([client.id, client.resumed]);
+    client.join('all');
+    client.on('message', (data, _isBinary, info) =>
+      messages.push([client.id, String(data), info.redelivered]),
+    );
+    client.on('close', (code) => ends.push([client.id, code]));
+  });
+  server.on('error', (error) => {
+    if (error.name !== 'ClientViolationError') console.error(`node error: ${error.message}`);
+  });
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      await server.close({ deadline: 1_000, retryAfter: 200 });
+      await redis.close();
+    },
+    command(body: Command) {
+      if (body.type === 'publish') return server.to(body.room ?? 'all').send(body.text) ?? true;
+      if (body.type === 'records') return { messages, connections, ends };
+      return server.clients.size;
+    },
+  };
+}

@@ -96,7 +96,15 @@ export class ClientSession {
     const resume =
       this.#sid === undefined
         ? {}
-        : { sid: this.#sid, token: this.#token, epoch: this.#epoch, offset: this.#offset };
+        : {
+            sid: this.#sid,
+            token: this.#token,
+            epoch: this.#epoch,
+            offset: this.#offset,
+            // The highest number sent: after a server crash, what the new server may pass to the
+            // app a second time is marked so (PROTOCOL.md, connect).
+            sent: this.#seq,
+          };
     this.#hooks.send(encodeControl({ t: 'connect', v: PROTOCOL_VERSION, ...resume }));
   }
 
@@ -202,7 +210,8 @@ export class ClientSession {
     this.#sid = hello.sid;
     this.#token = hello.token;
     this.#epoch = hello.epoch;
-    this.#offset = hello.offset;
+    // A resumed session never goes back: whatever a server says, an offset is delivered once.
+    this.#offset = resumed ? Math.max(this.#offset, hello.offset) : hello.offset;
     this.#phase = 'live';
     this.#heartbeat?.start();
     this.flush();

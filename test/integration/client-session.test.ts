@@ -84,6 +84,7 @@ describe('HeartlineSocket session mode (client side, against a scripted peer)', 
       token: 'K1',
       epoch: 'E1',
       offset: 7,
+      sent: 3, // the highest number it sent, for a server that took over from a crashed one
     });
     const resumed = waitForEvent<ResumeEvent>(ws, 'resume');
     peer.links[1]!.socket.send(peer.hello({ offset: 7, resumed: true, ack: 2 }));

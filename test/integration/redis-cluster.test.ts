@@ -93,10 +93,10 @@ describeRedis(
         ]);
         const recordsOf = () =>
           Promise.all(c.nodes.map((n) => n.command<Records>({ type: 'records' })));
-        const records = await waitFor(
+        const records: Records[] = await waitFor(
           async () => {
             const r = await recordsOf();
-            return r.flatMap((x) => x.messages).length === 2 && r;
+            return r.flatMap((x) => x.messages).length === 2 ? r : undefined;
           },
           { message: 'both client messages at the app' },
         );

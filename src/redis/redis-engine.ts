@@ -350,6 +350,19 @@ export class RedisEngine implements Engine {
     for (const key of this.#sessionKeys(id)) this.#command(['PEXPIRE', key, ttl]);
   }
 
+  release(id: string, lastSeq: number): Promise<void> | undefined {
+    const owned = this.#owned.get(id);
+    if (!owned) return undefined;
+    this.#owned.delete(id);
+    const window = String(this.#settings!.window);
+    return run(this.#ports.commands, SCRIPTS.release, this.#sessionKeys(id), [
+      this.#node,
+      String(owned.g),
+      String(lastSeq),
+      window,
+    ]).then(() => undefined);
+  }
+
   end(id: string, reason: 'closed' | 'expired'): void {
     this.#owned.delete(id);
     this.#cursors.get(id)?.close();
@@ -378,6 +391,7 @@ export class RedisEngine implements Engine {
     this.#delivering.clear();
     this.#changes = [];
     this.#owned.clear();
+    // The liveness key goes last: every command before it (hand-overs) has been processed.
     await this.#ports.commands.call(['DEL', this.#keys.node(this.#node)]).catch(() => {});
     await this.#subscriber?.close();
   }

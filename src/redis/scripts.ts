@@ -209,6 +209,19 @@ end
 return out
 `;
 
+/**
+ * A node that shuts down lets go of a session: its last handled number is recorded and its
+ * owner cleared (fenced), so that the next node resumes it at once, without asking.
+ */
+const RELEASE = `
+local h = redis.call('HMGET', KEYS[1], 'g', 'o', 'q')
+if h[1] ~= ARGV[2] or h[2] ~= ARGV[1] then return 0 end
+if (tonumber(h[3]) or 0) < tonumber(ARGV[3]) then redis.call('HSET', KEYS[1], 'q', ARGV[3]) end
+redis.call('HSET', KEYS[1], 'o', '')
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[4]) end
+return 1
+`;
+
 /** Keeps keys alive (an owner's sessions, refreshed in batches). */
 const TOUCH = `
 for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1]) end
@@ -230,6 +243,7 @@ export const SCRIPTS = {
   read: script('read', READ),
   claim: script('claim', CLAIM),
   persist: script('persist', PERSIST),
+  release: script('release', RELEASE),
   touch: script('touch', TOUCH),
 } as const;
 

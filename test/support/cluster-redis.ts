@@ -4,7 +4,10 @@
  * is recorded with what the app learns of it (`redelivered`), and the test reads the records of
  * every node to check that each message reached the app exactly once.
  *
- * options: { socketPath, prefix, library?: 'node-redis' | 'ioredis', server?: HeartlineServerOptions }
+ * options: { socketPath, prefix, library?: 'node-redis' | 'ioredis', records?: file,
+ *            server?: HeartlineServerOptions }
+ * With `records`, every message, connection and end is also appended to that file as one JSON
+ * line, written synchronously: what a node saw survives its SIGKILL.
  * commands:
  *   { type: 'publish', text, room? }  → server.to(room ?? 'all').send(text); true if accepted
  *   { type: 'records' }               → { messages: [clientId, text, redelivered][],
@@ -12,6 +15,7 @@
  *   { type: 'clients' }               → the number of local clients
  */
 import { once } from 'node:events';
+import { appendFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
@@ -22,6 +26,7 @@ export interface RedisNodeOptions {
   readonly socketPath: string;
   readonly prefix: string;
   readonly library?: 'node-redis' | 'ioredis';
+  readonly records?: string;
   readonly server?: Omit<
     HeartlineServerOptions,
     'port' | 'host' | 'server' | 'noServer' | 'engine'
@@ -58,13 +63,24 @@ export default async function redisNode(options: RedisNodeOptions, { port }: { p
   const messages: [string, string, boolean][] = [];
   const connections: [string, boolean][] = [];
   const ends: [string, number][] = [];
+  const file = options.records;
+  const note = (record: object) => {
+    // A wall-clock time in µs shared by every process of the machine, to merge the nodes' files.
+    const t = Math.round((performance.timeOrigin + performance.now()) * 1_000);
+    if (file) appendFileSync(file, `${JSON.stringify({ ...record, t })}\n`);
+  };
   server.on('connection', (client) => {
     connections.push([client.id, client.resumed]);
+    note({ k: 'c', id: client.id, resumed: client.resumed });
     client.join('all');
-    client.on('message', (data, _isBinary, info) =>
-      messages.push([client.id, String(data), info.redelivered]),
-    );
-    client.on('close', (code) => ends.push([client.id, code]));
+    client.on('message', (data, _isBinary, info) => {
+      messages.push([client.id, String(data), info.redelivered]);
+      note({ k: 'm', id: client.id, text: String(data), r: info.redelivered });
+    });
+    client.on('close', (code) => {
+      ends.push([client.id, code]);
+      note({ k: 'e', id: client.id, code });
+    });
   });
   server.on('error', (error) => {
     if (error.name !== 'ClientViolationError') console.error(`node error: ${error.message}`);

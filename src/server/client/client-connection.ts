@@ -1,6 +1,11 @@
 import type { WebSocket } from 'ws';
 import { now as clock } from '../../common/clock.js';
-import { CallbackError, ClientViolationError, SocketError } from '../../common/errors.js';
+import {
+  CallbackError,
+  ClientViolationError,
+  EngineError,
+  SocketError,
+} from '../../common/errors.js';
 import { CloseCode, describeClose } from '../../protocol/close-codes.js';
 import { channels } from '../channels.js';
 import type { ReplayCursor } from '../engine/engine.js';
@@ -224,9 +229,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
       return;
     }
     if (ending.cause === 'shutdown') {
-      // Handed over: the session waits in the shared store, to resume on another process.
-      engine.detach(this.#client.id);
-      this.#finish(ending.code, ending.reason, 'moved');
+      this.#handOver(ending.code, ending.reason);
       return;
     }
     session.lastDrop = { code: ending.code, reason: ending.reason };
@@ -276,7 +279,10 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     if (this.#state === 'closed') return;
     const ws = this.#ws;
     if (!ws) {
-      this.#finish(code, reason, 'closed');
+      // A detached session at shutdown, with an engine that outlives this process, waits on.
+      if (cause === 'shutdown' && this.session && this.#host.engine.durable) {
+        this.#handOver(code, reason);
+      } else this.#finish(code, reason, 'closed');
       return;
     }
     if (terminate && this.#ending) {
@@ -331,6 +337,23 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     this.#setState('open');
     this.session!.attached();
     this.#attach(ws, remoteAddress);
+  }
+
+  /**
+   * Shutdown with an engine that outlives this process: the session is released to the
+   * shared store with the last message it handled, for a resume on another process, and the
+   * client object here ends.
+   */
+  #handOver(code: number, reason: string): void {
+    const { engine } = this.#host;
+    const result = engine.release(this.#client.id, this.session!.lastSeq);
+    result?.catch((error: unknown) =>
+      this.#host.report(
+        new EngineError(`Session ${this.#client.id} could not be handed over`, error),
+        this.#client,
+      ),
+    );
+    this.#finish(code, reason, 'moved');
   }
 
   /** The one writer of the state, checked against the table. */

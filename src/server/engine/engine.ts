@@ -176,6 +176,11 @@ export interface Engine {
   ): void | Promise<void>;
   /** The session's link dropped on this process; it waits for a resume. */
   detach(id: string): void;
+  /**
+   * A durable engine only: this process shuts down and lets go of the session, whose last
+   * handled client number is `lastSeq`; another process resumes it without asking this one.
+   */
+  release(id: string, lastSeq: number): void | Promise<void>;
   /** The session ended for good: closed, or `expired` (its resume window passed). */
   end(id: string, reason: 'closed' | 'expired'): void;
   /** Releases what the engine holds; the server calls it once, after its last client ended. */

@@ -251,6 +251,10 @@ export class MemoryEngine implements Engine {
     // Nothing to do: the session stays in this process's memory, rooms and all.
   }
 
+  release(_id: string, _lastSeq: number): void {
+    // Never called: sessions in memory end with their process (`durable` is false).
+  }
+
   end(id: string, reason: 'closed' | 'expired'): void {
     if (!this.#sessions.delete(id) || reason !== 'expired') return;
     this.#tombstones.add(id);

@@ -478,7 +478,12 @@ export class RedisEngine implements Engine {
       const k = this.#keys;
       const meta = (await this.#ports.commands.call(['HMGET', k.meta, 'e', 't'])) as unknown[];
       const trimmed = Number(meta[1] == null ? 0 : text(meta[1]));
-      if (meta[0] != null && text(meta[0]) === this.#epoch && trimmed > from) {
+      const epoch = meta[0] == null ? undefined : text(meta[0]);
+      if (epoch !== undefined && epoch !== this.#epoch) {
+        // Redis lost its data while this node was away from the feed: a new log, from its start.
+        this.#adopt(epoch, 0);
+        from = 0;
+      } else if (trimmed > from) {
         // The log no longer holds what was missed: sessions here may have a hole.
         this.#host!.invalidate('the feed missed messages the log no longer holds');
       }

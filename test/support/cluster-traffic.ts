@@ -37,6 +37,8 @@ export interface Traffic {
   /** Waits until everything accepted arrived (at most `timeout` ms). */
   settle(timeout?: number): Promise<void>;
   count(): TrafficCount;
+  /** Sessions that started or resumed on node `index` so far. */
+  sessionsOn(index: number): number;
   /** Nodes that may publish (a test that kills one takes it out first). */
   publishers: number[];
 }
@@ -117,6 +119,16 @@ export async function startTraffic(options: {
   }
   await waitFor(() => clients.every((c) => c.readyState === 1), { message: 'every client open' });
 
+  const recordsOf = (index: number): Record[] => {
+    let text = '';
+    try {
+      text = readFileSync(path.join(dir, `node-${index}.jsonl`), 'utf8');
+    } catch {}
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record);
+  };
   let published = 0;
   const accepted: string[] = [];
   const sent = clients.map(() => 0);
@@ -162,17 +174,11 @@ export async function startTraffic(options: {
         { timeout, interval: 100, message: 'every accepted message to arrive' },
       );
     },
+    sessionsOn(index) {
+      return recordsOf(index).filter((r) => r.k === 'c').length;
+    },
     count() {
-      const records: Record[] = cluster.nodes.flatMap((_, index) => {
-        let text = '';
-        try {
-          text = readFileSync(path.join(dir, `node-${index}.jsonl`), 'utf8');
-        } catch {}
-        return text
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as Record);
-      });
+      const records: Record[] = cluster.nodes.flatMap((_, index) => recordsOf(index));
       records.sort((a, b) => a.t - b.t); // the nodes' files merged in the order things happened
       // Server → client: every accepted message once per client, in one order for all.
       const s2c: DirectionCount = {

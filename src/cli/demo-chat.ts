@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { HeartlineServer, ServerClient } from '../server/index.js';
+import type { ChatStore, StoredMember } from './chat-store.js';
 
 /**
  * The chat room behind `heartline demo`: a small JSON protocol over Heartline sessions.
@@ -131,6 +132,8 @@ export interface ChatRoomEvents {
 
 interface Member {
   name: string | undefined;
+  /** When it took its name (ms): the order of the names. */
+  since: number;
   /** The session's link is down (between `drop` and `resume`). */
   away: boolean;
   /** `say`s that came before `join`: see the class comment. */
@@ -147,37 +150,72 @@ interface Member {
  * soon as its fresh session opens, before its app can send `join` again.
  */
 export class ChatRoom extends EventEmitter<ChatRoomEvents> {
-  /** This process's id for `ChatMessage.run`. */
-  readonly run: string = randomBytes(6).toString('base64url');
+  /** This process's id for `ChatMessage.run` (the room's, with a shared store). */
+  run: string = randomBytes(6).toString('base64url');
   readonly #server: HeartlineServer;
   readonly #history: ChatMessage[] = [];
   readonly #members = new Map<ServerClient, Member>();
   readonly #recentIds = new Set<string>();
   #seq = 0;
+  /** With several servers in one room: where they share numbering, history and members. */
+  readonly #shared: ChatStore | undefined;
+  /** Every member of the room, as last read from the shared store. */
+  #everyone: StoredMember[] = [];
 
-  constructor(server: HeartlineServer) {
+  /** Resolves when the room can take messages (with a shared store: its numbering is read). */
+  readonly ready: Promise<void>;
+
+  constructor(server: HeartlineServer, shared?: ChatStore) {
     super();
     this.#server = server;
+    this.#shared = shared;
+    this.ready = shared
+      ? shared.run().then((run) => {
+          this.run = run;
+        })
+      : Promise.resolve();
+    if (shared) {
+      // Members of a server that died fade out: those alive are written again now and then.
+      const refresh = setInterval(() => {
+        for (const [client, member] of this.#members) this.#store(client, member);
+      }, 30_000);
+      refresh.unref();
+      server.once('close', () => clearInterval(refresh));
+    }
     server.on('connection', (client) => this.#connected(client));
   }
 
   /** The names of the members, each once, in the order they joined. */
   names(): string[] {
-    const names = new Set<string>();
-    for (const member of this.#members.values()) if (member.name) names.add(member.name);
-    return [...names];
+    return [...new Set(this.#all().map((m) => m.name))];
   }
 
   /** The names whose every session is away (its link is down, waiting for a resume). */
   away(): string[] {
     const here = new Set<string>();
     const away = new Set<string>();
-    for (const member of this.#members.values()) {
-      if (!member.name) continue;
+    for (const member of this.#all()) {
       if (member.away) away.add(member.name);
       else here.add(member.name);
     }
     return [...away].filter((name) => !here.has(name));
+  }
+
+  /** Every member with a name, here and (with a shared store) on the other servers, in join order. */
+  #all(): StoredMember[] {
+    const here = [...this.#members.entries()].flatMap(([client, m]) =>
+      m.name === undefined ? [] : [{ id: client.id, name: m.name, away: m.away, since: m.since }],
+    );
+    const ids = new Set(here.map((m) => m.id));
+    const others = this.#everyone.filter((m) => !ids.has(m.id));
+    return [...here, ...others].sort((a, b) => a.since - b.since);
+  }
+
+  /** Writes one local member to the shared store. */
+  #store(client: ServerClient, member: Member): void {
+    if (!this.#shared || member.name === undefined) return;
+    const stored = { id: client.id, name: member.name, away: member.away, since: member.since };
+    void this.#shared.setMember(client.id, stored).catch(() => {});
   }
 
   /** The messages kept for new sessions, oldest first. */
@@ -186,10 +224,26 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
   }
 
   #connected(client: ServerClient): void {
-    const member: Member = { name: undefined, away: false, waiting: [] };
+    const member: Member = { name: undefined, since: 0, away: false, waiting: [] };
     this.#members.set(client, member);
     client.join(CHAT_ROOM);
-    client.send(JSON.stringify({ type: 'history', messages: this.#history }));
+    if (client.resumed) {
+      // Resumed here from another server of the room: it has its history, and its name.
+      const known = this.#everyone.find((m) => m.id === client.id);
+      void this.#shared
+        ?.members()
+        .then((all) => all.find((m) => m.id === client.id) ?? known)
+        .then((stored) => {
+          if (!stored || member.name !== undefined) return;
+          Object.assign(member, { name: stored.name, since: stored.since, away: false });
+          this.#store(client, member);
+          this.#sendMembers();
+        });
+    } else if (this.#shared) {
+      void this.#shared
+        .history()
+        .then((messages) => client.send(JSON.stringify({ type: 'history', messages })));
+    } else client.send(JSON.stringify({ type: 'history', messages: this.#history }));
     client.on('message', (data) => {
       let input: ChatInput;
       try {
@@ -209,9 +263,13 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
     // The others see who is cut off: the link dropped, and the session waits for a resume.
     client.on('drop', () => this.#setAway(member, true));
     client.on('resume', () => this.#setAway(member, false));
-    client.on('close', () => {
+    client.on('close', (code) => {
       this.#members.delete(client);
       if (member.name === undefined) return;
+      // A session that moved to another server of the room (4000), or is handed over at
+      // shutdown, is still a member there.
+      const gone = code !== 4000 && this.#server.state === 'running';
+      if (this.#shared && gone) void this.#shared.removeMember(client.id).catch(() => {});
       this.emit('leave', client, member.name);
       // At shutdown every session closes; nobody is left to tell.
       if (this.#server.state === 'running') this.#sendMembers();
@@ -221,7 +279,9 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
   #setAway(member: Member, away: boolean): void {
     if (member.away === away) return;
     member.away = away;
-    if (member.name !== undefined && this.#server.state === 'running') this.#sendMembers();
+    if (member.name === undefined || this.#server.state !== 'running') return;
+    for (const [client, m] of this.#members) if (m === member) this.#store(client, member);
+    this.#sendMembers();
   }
 
   #join(client: ServerClient, member: Member, name: string): void {
@@ -230,7 +290,9 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
       this.#members.delete(client);
       this.#members.set(client, member);
     }
+    if (member.name === undefined) member.since = Date.now();
     member.name = name;
+    this.#store(client, member);
     this.emit('join', client, name);
     this.#sendMembers();
     for (const say of member.waiting.splice(0)) this.#say(client, name, say.id, say.text);
@@ -245,22 +307,29 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
     if (this.#recentIds.size > CHAT_LIMITS.recentIds) {
       this.#recentIds.delete(this.#recentIds.values().next().value as string);
     }
-    const message: ChatMessage = {
-      type: 'said',
-      id,
-      from,
-      text,
-      at: Date.now(),
-      seq: ++this.#seq,
-      run: this.run,
-    };
-    this.#history.push(message);
-    if (this.#history.length > CHAT_LIMITS.history) this.#history.shift();
     // The sender learns that the room has it before the room's copy goes out: "sent", then
     // "delivered". The session's own ack comes later (acks are batched per event-loop turn).
-    client.send(JSON.stringify({ type: 'received', id }));
-    this.#server.to(CHAT_ROOM).send(JSON.stringify(message));
-    this.emit('said', message);
+    const post = (seq: number) => {
+      const message: ChatMessage = {
+        type: 'said',
+        id,
+        from,
+        text,
+        at: Date.now(),
+        seq,
+        run: this.run,
+      };
+      this.#history.push(message);
+      if (this.#history.length > CHAT_LIMITS.history) this.#history.shift();
+      client.send(JSON.stringify({ type: 'received', id }));
+      this.#server.to(CHAT_ROOM).send(JSON.stringify(message));
+      void this.#shared?.remember(message).catch(() => {});
+      this.emit('said', message);
+    };
+    // Several servers number the room's messages in one sequence (the shared store's).
+    if (this.#shared)
+      void this.#shared.next().then(post, () => this.#refuse(client, 'The room is unavailable'));
+    else post(++this.#seq);
   }
 
   #refuse(client: ServerClient, reason: string): void {
@@ -270,8 +339,17 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
   }
 
   #sendMembers(): void {
-    this.#server
-      .to(CHAT_ROOM)
-      .send(JSON.stringify({ type: 'members', names: this.names(), away: this.away() }));
+    const send = () =>
+      this.#server
+        .to(CHAT_ROOM)
+        .send(JSON.stringify({ type: 'members', names: this.names(), away: this.away() }));
+    if (!this.#shared) return send();
+    void this.#shared.members().then(
+      (all) => {
+        this.#everyone = all;
+        if (this.#server.state === 'running') send();
+      },
+      () => {},
+    );
   }
 }

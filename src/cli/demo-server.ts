@@ -2,8 +2,13 @@ import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { redisEngine } from '../redis/index.js';
 import { HeartlineServer, type OriginCheck } from '../server/index.js';
+import { RedisChatStore } from './chat-store.js';
 import { ChatRoom } from './demo-chat.js';
+
+/** How long the shared store counts a member without news of it (refreshed every 30 s). */
+const MEMBER_TTL = 90_000;
 
 /** The package's root: `dist/cli/` and `src/cli/` are both two levels down. */
 const ROOT = new URL('../../', import.meta.url);
@@ -47,6 +52,11 @@ export interface DemoServerOptions {
   readonly origins?: readonly string[];
   /** ms over which the clients' return is spread at shutdown. @default 2000 */
   readonly retrySpread?: number;
+  /**
+   * Share one Redis with other demo servers: with the same prefix, they are one chat room, and
+   * a page may resume on any of them (`heartline demo --redis`).
+   */
+  readonly redis?: { readonly client: unknown; readonly prefix: string };
 }
 
 export interface DemoServer {
@@ -166,8 +176,13 @@ export async function startDemoServer(o: DemoServerOptions): Promise<DemoServer>
     // within about 5 s, where the default (25 s + 10 s) would take half a minute.
     heartbeat: { interval: 3_000, timeout: 2_000 },
     shutdown: { retryAfter: o.retrySpread ?? 2_000 },
+    ...(o.redis ? { engine: redisEngine({ client: o.redis.client, prefix: o.redis.prefix }) } : {}),
   });
-  const chat = new ChatRoom(heartline);
+  const chat = new ChatRoom(
+    heartline,
+    o.redis ? new RedisChatStore(o.redis.client as never, o.redis.prefix, MEMBER_TTL) : undefined,
+  );
+  await chat.ready;
   const shown = UNSPECIFIED.has(o.host) ? '127.0.0.1' : o.host;
   let closing: Promise<void> | undefined;
   return {

@@ -5,6 +5,7 @@ import { collect, parseOrigin, parsePort } from './arguments.js';
 import type { ChatMessage } from './demo-chat.js';
 import { BUNDLE_FILE, type DemoServer, startDemoServer } from './demo-server.js';
 import { ExitCode, exitCodesHelp } from './exit-code.js';
+import { connectRedis } from './redis-client.js';
 import { listenFailure, plural, ServerLog, short } from './server-log.js';
 import { untilSignal } from './signals.js';
 import { Terminal } from './terminal.js';
@@ -13,6 +14,9 @@ export interface DemoOptions {
   readonly port: number;
   readonly host: string;
   readonly origin?: string[];
+  /** A Redis URL: this demo and the others on it with the same prefix are one room. */
+  readonly redis?: string;
+  readonly prefix: string;
   readonly quiet: boolean;
 }
 
@@ -30,10 +34,17 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   if (!existsSync(BUNDLE_FILE))
     term.warn(`${BUNDLE_FILE} is missing: run \`npm run build\`; the page cannot load without it`);
 
+  const redis = o.redis === undefined ? undefined : await connectRedis(o.redis);
   let demo: DemoServer;
   try {
-    demo = await startDemoServer({ port: o.port, host: o.host, origins: o.origin ?? [] });
+    demo = await startDemoServer({
+      port: o.port,
+      host: o.host,
+      origins: o.origin ?? [],
+      ...(redis ? { redis: { client: redis.client, prefix: o.prefix } } : {}),
+    });
   } catch (error) {
+    await redis?.close();
     throw listenFailure(error, o.host, o.port);
   }
   const { heartline, chat } = demo;
@@ -64,7 +75,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
   process.stdout.write(`${demo.url}\n`);
   log(
-    `chat demo on ${paint.bold(demo.url)} (WebSocket ${demo.wsUrl}, origins ${demo.origins.join(' ')})`,
+    `chat demo on ${paint.bold(demo.url)} (WebSocket ${demo.wsUrl}, origins ${demo.origins.join(' ')}${
+      o.redis ? `; room "${o.prefix}" on ${o.redis}, shared with every demo server there` : ''
+    })`,
   );
   log(
     `open it in two tabs, pick two names, then break things: go offline in DevTools, or stop and restart this command${
@@ -73,7 +86,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   );
 
   const code = await untilSignal(
-    () => demo.close(),
+    async () => {
+      await demo.close();
+      await redis?.close();
+    },
     (signal) => {
       log(
         `${signal}: shutting down; closing ${plural(heartline.clients.size, 'session')} with 1012 Service Restart${paint.dim(' (signal again to force)')}`,
@@ -116,6 +132,12 @@ export function registerDemo(program: Command): void {
       "more browser origins allowed to connect, besides the page's own",
       (text: string, previous: string[] | undefined) => collect(parseOrigin(text), previous),
     )
+    .option(
+      '--redis <url>',
+      'share a Redis with other demo servers: with the same --prefix they are one chat room, ' +
+        'and a page may resume on any of them (needs npm install redis)',
+    )
+    .option('--prefix <name>', 'the name of the room in Redis, with --redis', 'demo')
     .option('-q, --quiet', 'log only errors', false)
     .addHelpText(
       'after',
@@ -131,6 +153,8 @@ Examples:
   $ heartline demo --host 0.0.0.0  # reachable from other devices nearby
   $ npm start                      # from a clone: build, then heartline demo
   $ npm start -- --port 8081       # from a clone, when 8080 is taken
+  $ heartline demo --redis redis://127.0.0.1:6379 --port 8081   # two servers,
+  $ heartline demo --redis redis://127.0.0.1:6379 --port 8082   # one room
 
 ${exitCodesHelp([ExitCode.Ok, ExitCode.Failure, ExitCode.Usage, ExitCode.Interrupted, ExitCode.Terminated])}`,
     )

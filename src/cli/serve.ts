@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { type Command, Option } from 'commander';
+import { redisEngine } from '../redis/index.js';
 import {
   HeartlineServer,
   type HeartlineServerOptions,
@@ -15,6 +16,7 @@ import {
   parsePositiveDuration,
 } from './duration.js';
 import { CliError, ExitCode, exitCodesHelp } from './exit-code.js';
+import { connectRedis } from './redis-client.js';
 import { listenFailure, plural, ServerLog, short } from './server-log.js';
 import { untilSignal } from './signals.js';
 import { Terminal } from './terminal.js';
@@ -30,6 +32,9 @@ export interface ServeOptions {
   readonly heartbeatInterval?: number | false;
   readonly heartbeatTimeout?: number;
   readonly retrySpread: number;
+  /** A Redis URL: every `serve` on it with the same prefix is one cluster. */
+  readonly redis?: string;
+  readonly prefix: string;
   readonly quiet: boolean;
 }
 
@@ -72,10 +77,15 @@ export async function runServe(o: ServeOptions): Promise<number> {
   const { paint } = term;
   const serverLog = new ServerLog(term);
   const log = (text: string) => serverLog.line(text);
+  const redis = o.redis === undefined ? undefined : await connectRedis(o.redis);
   let server: HeartlineServer;
   try {
-    server = new HeartlineServer(serverOptions(o));
+    server = new HeartlineServer({
+      ...serverOptions(o),
+      ...(redis ? { engine: redisEngine({ client: redis.client, prefix: o.prefix }) } : {}),
+    });
   } catch (error) {
+    await redis?.close();
     if (isHeartlineError(error))
       throw new CliError(error.message, ExitCode.Usage, { cause: error });
     throw error;
@@ -93,6 +103,7 @@ export async function runServe(o: ServeOptions): Promise<number> {
     await listening;
   } catch (error) {
     await server.close().catch(() => {});
+    await redis?.close();
     throw listenFailure(error, o.host, o.port);
   }
   started = true;
@@ -137,7 +148,10 @@ export async function runServe(o: ServeOptions): Promise<number> {
   });
 
   const code = await untilSignal(
-    () => server.close(),
+    async () => {
+      await server.close();
+      await redis?.close();
+    },
     (signal) => {
       term.clearStatus();
       log(
@@ -207,6 +221,12 @@ export function registerServe(program: Command): void {
         .default(5_000, '5s')
         .argParser(parseDuration),
     )
+    .option(
+      '--redis <url>',
+      'one cluster with every serve on this Redis with the same --prefix: broadcasts reach ' +
+        'them all, and a client may resume on any (needs npm install redis)',
+    )
+    .option('--prefix <name>', "the cluster's name in Redis, with --redis", 'heartline')
     .option('-q, --quiet', 'log only errors', false)
     .addHelpText(
       'after',

@@ -9,91 +9,26 @@ import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { type CliProcess, freePort, startCli } from '../integration/cli-fixtures.js';
 import { describeBrowser } from '../support/browser.js';
-import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import {
+  away,
+  conn,
+  join,
+  members,
+  messages,
+  say,
+  waitForConn,
+  waitForDelivered,
+} from '../support/demo-page.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { delay } from '../support/wait.js';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/demo/', import.meta.url));
-
-interface Shown {
-  id: string;
-  text: string;
-  state: string;
-}
 
 /** Starts `heartline demo` on `port` and waits for the URL on stdout. */
 async function startDemo(port: number): Promise<{ cli: CliProcess; url: string }> {
   const cli = startCli(['demo', '--port', String(port), '--host', '127.0.0.1']);
   const [url] = await cli.waitForStdout(/^http:\/\/\S+\/$/m, 10_000);
   return { cli, url };
-}
-
-/** Every message the page lists, in order, with its state. */
-function messages(page: Page): Promise<Shown[]> {
-  return page.$$eval('#messages > li.msg', (items) =>
-    items.map((li) => ({
-      id: (li as HTMLElement).dataset.id ?? '',
-      text: li.querySelector('.text')?.textContent ?? '',
-      state: (li as HTMLElement).dataset.state ?? '',
-    })),
-  );
-}
-
-/** Waits until the page lists exactly `count` messages, every one delivered. */
-async function waitForDelivered(page: Page, count: number, timeout = 10_000): Promise<Shown[]> {
-  try {
-    await page.waitForFunction(
-      (n) => {
-        const items = [...document.querySelectorAll<HTMLElement>('#messages > li.msg')];
-        return items.length === n && items.every((li) => li.dataset.state === 'delivered');
-      },
-      count,
-      { timeout, polling: 50 },
-    );
-  } catch (error) {
-    const seen = await messages(page);
-    throw new Error(
-      `expected ${count} delivered messages, the page shows ${seen.length}: ${JSON.stringify(seen.map((m) => `${m.text}:${m.state}`))}`,
-      { cause: error },
-    );
-  }
-  return messages(page);
-}
-
-function conn(page: Page): Promise<string | undefined> {
-  return page.$eval('#conn', (el) => (el as HTMLElement).dataset.conn);
-}
-
-async function waitForConn(page: Page, kind: string, timeout = 10_000): Promise<void> {
-  await page.waitForFunction((k) => document.getElementById('conn')?.dataset.conn === k, kind, {
-    timeout,
-    polling: 50,
-  });
-}
-
-async function say(page: Page, text: string): Promise<void> {
-  await page.fill('#text-input', text);
-  await page.press('#text-input', 'Enter');
-}
-
-async function join(page: Page, url: string, proxy: FaultProxy, name: string): Promise<void> {
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(`${url}?ws=${encodeURIComponent(`${proxy.url}/ws`)}`);
-  await page.fill('#name-input', name);
-  await page.press('#name-input', 'Enter');
-  await waitForConn(page, 'connected');
-}
-
-async function members(page: Page): Promise<string[]> {
-  return page.$$eval('#members .member-name', (items) =>
-    items.map((span) => span.textContent ?? ''),
-  );
-}
-
-/** Names shown as away in the member list. */
-async function away(page: Page): Promise<string[]> {
-  return page.$$eval('#members li.away .member-name', (items) =>
-    items.map((span) => span.textContent ?? ''),
-  );
 }
 
 /** Records every `data-state` each of the page's messages takes, from now on. */

@@ -30,6 +30,8 @@ interface Pending {
 export interface AppendHost {
   /** The epoch the node believes in. */
   epoch(): string;
+  /** The highest offset the node has received: a log whose counter is below it lost a tail. */
+  seen(): number;
   /** Redis has another epoch: the node must adopt it (and drop its sessions) before more. */
   epochChanged(epoch: string): void;
   /** Calls began to fail (reported once per outage); the queue retries until one succeeds. */
@@ -156,6 +158,7 @@ export class AppendQueue {
       String(this.#settings.ttl),
       this.#keys.feed,
       String(batch.length),
+      String(this.#host.seen()),
     ];
     for (const { audience, message } of batch) {
       const kind = audience.kind === 'client' ? 'c' : audience.kind === 'rooms' ? 'r' : 'a';

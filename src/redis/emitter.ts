@@ -38,6 +38,7 @@ export class HeartlineEmitter {
       new Keys(o.prefix),
       {
         epoch: () => '', // whatever the log's epoch is: an emitter has no sessions to lose
+        seen: () => 0,
         epochChanged: () => {},
         failing: (error) => {
           this.#error = error;

@@ -113,7 +113,8 @@ export class RedisEngine implements Engine {
       this.#keys,
       {
         epoch: () => this.#epoch,
-        epochChanged: (epoch) => this.#adopt(epoch, this.#position),
+        seen: () => this.#received,
+        epochChanged: (epoch) => this.#adopt(epoch),
         failing: (error) => {
           this.#healthy = false;
           host.report(error);
@@ -437,7 +438,7 @@ export class RedisEngine implements Engine {
       return;
     }
     const first = batch.entries[0]?.offset ?? this.#received + 1;
-    if (batch.epoch !== this.#epoch) this.#adopt(batch.epoch, first - 1);
+    if (batch.epoch !== this.#epoch) this.#adopt(batch.epoch);
     if (first > this.#received + 1) {
       // A hole in the feed (a reconnect, a subscriber the server dropped): repair it first.
       this.#repairing = [bytes];
@@ -481,7 +482,7 @@ export class RedisEngine implements Engine {
       const epoch = meta[0] == null ? undefined : text(meta[0]);
       if (epoch !== undefined && epoch !== this.#epoch) {
         // Redis lost its data while this node was away from the feed: a new log, from its start.
-        this.#adopt(epoch, 0);
+        this.#adopt(epoch);
         from = 0;
       } else if (trimmed > from) {
         // The log no longer holds what was missed: sessions here may have a hole.
@@ -548,12 +549,15 @@ export class RedisEngine implements Engine {
     else for (const id of host.clientIds()) if (!a.except?.has(id)) to(id);
   }
 
-  /** The log started over (Redis lost its data): no session here can resume any more. */
-  #adopt(epoch: string, position: number): void {
+  /**
+   * The log started over (Redis lost its data, or a failover lost its tail): no session here
+   * can resume any more, and the new log is read from its start (a gap is repaired).
+   */
+  #adopt(epoch: string): void {
     if (epoch === this.#epoch) return;
     this.#epoch = epoch;
-    this.#position = position;
-    this.#received = position;
+    this.#position = 0;
+    this.#received = 0;
     this.#inbox = [];
     if (this.#owned.size > 0) this.#host!.invalidate(`the log started over (epoch ${epoch})`);
   }

@@ -63,6 +63,14 @@ if not e then
   redis.call('HSET', meta, 'e', e, 's', 0, 't', 0, 'b', 0, 'a', 0)
 end
 if ARGV[1] ~= '' and e ~= ARGV[1] then return { 'EPOCH', e } end
+if (tonumber(redis.call('HGET', meta, 's')) or 0) < tonumber(ARGV[9]) then
+  -- The counter is below an offset a node has delivered: a failover lost an acknowledged tail.
+  -- Offsets would be reused; a new epoch makes every session start afresh instead.
+  e = ARGV[2]
+  redis.call('DEL', log)
+  redis.call('HSET', meta, 'e', e, 's', 0, 't', 0, 'b', 0, 'a', 0)
+  return { 'EPOCH', e }
+end
 local seq = tonumber(ARGV[3])
 local last = redis.call('GET', writer)
 if last then
@@ -76,7 +84,7 @@ local first = redis.call('HINCRBY', meta, 's', n) - n + 1
 local bytes = tonumber(redis.call('HGET', meta, 'b')) or 0
 local ttl = ARGV[6]
 local parts = { e, '|', n, '|' }
-local ai, ki = 9, 4
+local ai, ki = 10, 4
 local lastAll = nil
 for i = 0, n - 1 do
   local off = first + i

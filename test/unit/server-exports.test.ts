@@ -85,3 +85,22 @@ describe('heartline/redis exports', () => {
     expect(() => redisEngine({ client: undefined })).toThrow(TypeError);
   });
 });
+
+describe('docs/server.md, Scaling out', () => {
+  it('lists the same redisEngine() defaults as REDIS_DEFAULTS', async () => {
+    const { REDIS_DEFAULTS } = await import('../../src/redis/index.js');
+    const doc = readFileSync(new URL('../../docs/server.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### Redis'), doc.indexOf('## Writing an engine'));
+    const rows = new Map<string, string>();
+    for (const m of section.matchAll(/^\| `([\w.]+)` \| ([^|]+) \|/gm)) rows.set(m[1]!, m[2]!.trim());
+    const expected: [string, unknown][] = [
+      ['prefix', REDIS_DEFAULTS.prefix],
+      ['maxPending.messages', REDIS_DEFAULTS.maxPending.messages],
+      ['maxPending.bytes', REDIS_DEFAULTS.maxPending.bytes],
+      ['handoffTimeout', REDIS_DEFAULTS.handoffTimeout],
+    ];
+    for (const [name, value] of expected) {
+      expect(rows.get(name), name).toBe(typeof value === 'string' ? `\`'${value}'\`` : `\`${value}\``);
+    }
+  });
+});

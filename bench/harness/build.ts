@@ -29,6 +29,8 @@ export function buildForBench(): void {
       'false',
       '--sourceMap',
       'false',
+      '--inlineSources',
+      'false',
     ],
     { cwd: ROOT, stdio: 'inherit' },
   );

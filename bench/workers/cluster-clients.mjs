@@ -36,6 +36,8 @@ const states = Array.from({ length: count }, () => ({
   lastAt: 0,
   opens: 0,
   recovered: 0,
+  /** Heartline: sessions that started afresh, told so (`resume` with `resumed: false`). */
+  restarted: 0,
 }));
 
 function onMessage(state, text) {
@@ -75,6 +77,11 @@ const clients = states.map((state) => {
       if (state.opens > 1 && c.raw?.recovered === true) state.recovered++;
     },
     onMessage: (text) => onMessage(state, text),
+  });
+  // A HeartlineSocket says how each link came back: the session resumed, or started afresh.
+  c.raw?.addEventListener?.('resume', (e) => {
+    if (e.resumed) state.recovered++;
+    else state.restarted++;
   });
   return c;
 });
@@ -120,6 +127,7 @@ function report() {
       lastAt: s.lastAt,
       opens: s.opens,
       recovered: s.recovered,
+      restarted: s.restarted,
     })),
   };
 }
@@ -140,6 +148,7 @@ process.on('message', async (message) => {
         s.lastAt = 0;
         s.opens = Math.min(s.opens, 1);
         s.recovered = 0;
+        s.restarted = 0;
       }
       tell({ type: 'phase' });
       break;

@@ -339,10 +339,11 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
   }
 
   #sendMembers(): void {
-    const send = () =>
+    const send = () => {
       this.#server
         .to(CHAT_ROOM)
         .send(JSON.stringify({ type: 'members', names: this.names(), away: this.away() }));
+    };
     if (!this.#shared) return send();
     void this.#shared.members().then(
       (all) => {

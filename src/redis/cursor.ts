@@ -7,6 +7,8 @@ import { count, run, SCRIPTS, text } from './scripts.js';
 
 /** Entries a replay's read script examines per call, so one call never holds Redis long. */
 const SCAN = 2_000;
+/** Payload bytes one page of a replay carries at most (at least one message). */
+const PAGE_BYTES = 1 << 20;
 /** Live entries a cursor holds while its reads catch up; more and the replay gives up. */
 const HELD = 10_000;
 
@@ -60,7 +62,15 @@ export class RedisCursor implements ReplayCursor {
         this.#port,
         SCRIPTS.read,
         [k.meta, k.log, k.session(id), k.rooms(id), k.left(id)],
-        [this.#epoch, String(this.#after), String(max), String(SCAN), id, k.base],
+        [
+          this.#epoch,
+          String(this.#after),
+          String(max),
+          String(SCAN),
+          id,
+          k.base,
+          String(PAGE_BYTES),
+        ],
       )) as unknown[];
       if (text(reply[0]) !== 'OK') return null; // GAP, EPOCH or GONE: never a partial replay
       const scanned = count(reply[1]);

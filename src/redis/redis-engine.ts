@@ -280,7 +280,7 @@ export class RedisEngine implements Engine {
       this.#ports.commands,
       SCRIPTS.claim,
       [k.meta, k.session(id), k.tombstone(id), k.rooms(id)],
-      [request.epoch, tokenHash(request.token), String(request.offset), this.#node],
+      [request.epoch, tokenHash(request.token), String(request.offset), this.#node, k.base],
     )) as unknown[];
     if (text(reply[0]) !== 'OK') {
       return { ok: false, reason: text(reply[1]) as 'unknown' | 'token' | 'expired' | 'epoch' };
@@ -290,6 +290,7 @@ export class RedisEngine implements Engine {
     const previous = text(reply[3]);
     const g = count(reply[4]);
     const flat = (reply[5] as unknown[]).map(text);
+    const alive = count(reply[6]) === 1;
     // The cursor opens before the rooms are restored here: from now on, every live entry for
     // the session is held by it until the replay is through.
     const cursor = new RedisCursor(
@@ -308,7 +309,7 @@ export class RedisEngine implements Engine {
     let clean = true;
     if (previous !== this.#node && previous !== '') {
       try {
-        const handed = await this.#handOff(id, previous);
+        const handed = alive ? await this.#handOff(id, previous) : undefined;
         if (handed === undefined) clean = false;
         else lastSeq = Math.max(lastSeq, handed);
       } catch (error) {
@@ -567,8 +568,6 @@ export class RedisEngine implements Engine {
   /** Asks the previous owner to let go; resolves with its last handled number, if it answers. */
   async #handOff(id: string, previous: string): Promise<number | undefined> {
     const k = this.#keys;
-    const alive = count(await this.#ports.commands.call(['EXISTS', k.node(previous)]));
-    if (!alive) return undefined;
     const answered = new Promise<number | undefined>((resolve) => {
       const timer = setTimeout(() => {
         this.#handoffs.delete(id);

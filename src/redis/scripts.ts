@@ -141,6 +141,7 @@ local e = redis.call('HGET', meta, 'e')
 if e ~= ARGV[1] then return { 'EPOCH' } end
 if redis.call('EXISTS', sess) == 0 then return { 'GONE' } end
 local id, after, max, scan, prefix = ARGV[5], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[6]
+local budget = tonumber(ARGV[7]) -- bytes per page: a page of big messages stays small
 local m = membership(sess, KEYS[4], KEYS[5])
 local t = tonumber(redis.call('HGET', meta, 't')) or 0
 local s = tonumber(redis.call('HGET', meta, 's')) or 0
@@ -168,7 +169,8 @@ for _, item in ipairs(items) do
   local aud, bin, data = f[2], f[4], f[6]
   if isFor(m, id, off, aud) then
     out[#out + 1] = off .. ':' .. #aud .. ':' .. aud .. bin .. #data .. ':' .. data
-    if #out >= max then break end
+    budget = budget - #data
+    if #out >= max or budget <= 0 then break end
   end
 end
 return { 'OK', scanned, s, table.concat(out) }
@@ -190,12 +192,14 @@ if redis.call('EXISTS', sess) == 0 then
 end
 local h = redis.call('HMGET', sess, 'k', 'q', 'p', 'o', 'c')
 if h[1] ~= ARGV[2] then return { 'NO', 'token' } end
+local previous = h[4] or ''
+local alive = previous ~= '' and redis.call('EXISTS', ARGV[5] .. 'n:' .. previous) or 0
 local offset = tonumber(ARGV[3])
 local s = tonumber(redis.call('HGET', meta, 's')) or 0
 if offset > s or offset < (tonumber(h[5]) or 0) then return { 'NO', 'unknown' } end
 local g = redis.call('HINCRBY', sess, 'g', 1)
 redis.call('HSET', sess, 'o', ARGV[4])
-return { 'OK', tonumber(h[2]) or 0, h[3] or '', h[4] or '', g, redis.call('HGETALL', rooms) }
+return { 'OK', tonumber(h[2]) or 0, h[3] or '', previous, g, redis.call('HGETALL', rooms), alive }
 `;
 
 /**

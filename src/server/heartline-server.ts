@@ -216,11 +216,13 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   }
 
   /**
-   * Sends to every connected client (but `except`), encoding the message once.
+   * Sends to every connected client (but `except`), encoding the message once; in a cluster,
+   * to every client of every node. Returns `false` when the engine did not accept it (a
+   * cluster whose Redis is away and whose bounded queue is full): then nobody gets it.
    * @example server.broadcast(JSON.stringify({ type: 'tick' }), { except: sender });
    */
-  broadcast(data: MessageData, options?: BroadcastOptions): void {
-    this.#broadcast(undefined, data, options);
+  broadcast(data: MessageData, options?: BroadcastOptions): boolean {
+    return this.#broadcast(undefined, data, options);
   }
 
   /**
@@ -297,7 +299,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     rooms: readonly Room[] | undefined,
     data: MessageData,
     options: BroadcastOptions | undefined,
-  ): void {
+  ): boolean {
     const message = prepareMessage(data);
     const except = options?.except;
     const ids =
@@ -307,7 +309,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
     const audience: Audience = rooms
       ? { kind: 'rooms', rooms, except: ids }
       : { kind: 'all', except: ids };
-    this.#engine.publish(message, audience, options?.volatile === true);
+    return this.#engine.publish(message, audience, options?.volatile === true);
   }
 
   /** Makes, registers and announces a client; `greet` writes the session's hello first. */

@@ -20,7 +20,7 @@ export interface RoomHost {
     rooms: readonly Room[],
     data: MessageData,
     options: BroadcastOptions | undefined,
-  ): void;
+  ): boolean;
   membersOf(rooms: readonly Room[]): ServerClient[];
   countOf(rooms: readonly Room[]): number;
 }
@@ -65,11 +65,12 @@ export class RoomTarget {
   }
 
   /**
-   * Sends to every member, encoding the message once whatever the number of members.
+   * Sends to every member, encoding the message once whatever the number of members; in a
+   * cluster, to the members on every node. Returns `false` when the engine did not accept it.
    * @example server.to('room:42').send(JSON.stringify(event));
    */
-  send(data: MessageData, options?: BroadcastOptions): void {
-    this.#host.broadcastTo(this.rooms, data, options);
+  send(data: MessageData, options?: BroadcastOptions): boolean {
+    return this.#host.broadcastTo(this.rooms, data, options);
   }
 
   /** How many clients are members of these rooms. */

@@ -92,7 +92,8 @@ describe('docs/server.md, Scaling out', () => {
     const doc = readFileSync(new URL('../../docs/server.md', import.meta.url), 'utf8');
     const section = doc.slice(doc.indexOf('### Redis'), doc.indexOf('## Writing an engine'));
     const rows = new Map<string, string>();
-    for (const m of section.matchAll(/^\| `([\w.]+)` \| ([^|]+) \|/gm)) rows.set(m[1]!, m[2]!.trim());
+    for (const m of section.matchAll(/^\| `([\w.]+)` \| ([^|]+) \|/gm))
+      rows.set(m[1]!, m[2]!.trim());
     const expected: [string, unknown][] = [
       ['prefix', REDIS_DEFAULTS.prefix],
       ['maxPending.messages', REDIS_DEFAULTS.maxPending.messages],
@@ -100,7 +101,9 @@ describe('docs/server.md, Scaling out', () => {
       ['handoffTimeout', REDIS_DEFAULTS.handoffTimeout],
     ];
     for (const [name, value] of expected) {
-      expect(rows.get(name), name).toBe(typeof value === 'string' ? `\`'${value}'\`` : `\`${value}\``);
+      expect(rows.get(name), name).toBe(
+        typeof value === 'string' ? `\`'${value}'\`` : `\`${value}\``,
+      );
     }
   });
 });

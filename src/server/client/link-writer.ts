@@ -3,8 +3,8 @@ import type { ReplayCursor } from '../engine/engine.js';
 import type { ServerStats } from '../server-stats.js';
 import { type PreparedMessage, sessionFrame } from './outgoing-message.js';
 
-/** Replayed messages per batch read from the engine. */
-const REPLAY_BATCH = 64;
+/** Replayed messages per batch read from the engine (an engine may bound a page by bytes too). */
+const REPLAY_BATCH = 256;
 
 /** What a link's writer needs from its connection. */
 export interface WriterHost {

@@ -23,6 +23,8 @@ export interface SubscriberPort {
   onError(listener: (error: Error) => void): void;
   /** Closes the connection; Heartline only ever closes what it made. */
   close(): Promise<void>;
+  /** Drops the connection at once, without a goodbye (one that stopped answering). */
+  destroy(): void;
 }
 
 interface NodeRedisLike {
@@ -32,6 +34,8 @@ interface NodeRedisLike {
   connect(): Promise<unknown>;
   close?(): Promise<unknown>;
   quit?(): Promise<unknown>;
+  destroy?(): void;
+  disconnect?(): Promise<unknown>;
   on(event: string, listener: (...args: never[]) => void): unknown;
 }
 
@@ -40,6 +44,7 @@ interface IoRedisLike {
   ssubscribe(channel: string): Promise<unknown>;
   duplicate(): IoRedisLike;
   quit(): Promise<unknown>;
+  disconnect(): void;
   on(event: string, listener: (...args: never[]) => void): unknown;
 }
 
@@ -82,6 +87,10 @@ function nodeRedisSubscriber(client: NodeRedisLike): SubscriberPort {
       await ready.catch(() => {});
       await (sub.close ?? sub.quit)?.call(sub).catch(() => {});
     },
+    destroy: () => {
+      if (sub.destroy) sub.destroy();
+      else void sub.disconnect?.().catch(() => {});
+    },
   };
 }
 
@@ -110,13 +119,17 @@ function ioRedisSubscriber(client: IoRedisLike): SubscriberPort {
     close: async () => {
       await sub.quit().catch(() => {});
     },
+    destroy: () => sub.disconnect(),
   };
 }
 
 /** The app's client as Heartline uses it: commands on it, and a subscriber of Heartline's own. */
 export interface RedisPorts {
   readonly commands: CommandPort;
-  /** Makes a new subscriber connection (a duplicate of the app's client). */
+  /**
+   * Makes a new subscriber connection: a duplicate of the app's `subscriber` client when it
+   * gave one (so that it can route it elsewhere), else of its client.
+   */
   subscriber(): SubscriberPort;
   /** Which library the client is, for messages. */
   readonly library: 'node-redis' | 'ioredis';
@@ -129,20 +142,27 @@ export interface RedisPorts {
  * const ports = portsOf(await createClient({ url }).connect());
  * await ports.commands.call(['PING']);
  */
-export function portsOf(client: unknown, name = 'client'): RedisPorts {
-  if (isNodeRedis(client)) {
+export function portsOf(
+  client: unknown,
+  name = 'client',
+  subscriber: unknown = client,
+): RedisPorts {
+  if (isNodeRedis(client) && isNodeRedis(subscriber)) {
     return {
       library: 'node-redis',
       commands: { call: (args) => client.sendCommand(args, BUFFERS) },
-      subscriber: () => nodeRedisSubscriber(client),
+      subscriber: () => nodeRedisSubscriber(subscriber),
     };
   }
-  if (isIoRedis(client)) {
+  if (isIoRedis(client) && isIoRedis(subscriber)) {
     return {
       library: 'ioredis',
       commands: { call: ([command, ...args]) => client.callBuffer(String(command), ...args) },
-      subscriber: () => ioRedisSubscriber(client),
+      subscriber: () => ioRedisSubscriber(subscriber),
     };
+  }
+  if (isNodeRedis(client) || isIoRedis(client)) {
+    return invalid('subscriber', 'a client of the same library as `client`', subscriber);
   }
   return invalid(
     name,

@@ -73,7 +73,10 @@ export class RedisEngine implements Engine {
   #settling: (() => void)[] = [];
   readonly #owned = new Map<string, Owned>();
   readonly #cursors = new Map<string, RedisCursor>();
-  readonly #timers = new Timers<'alive' | 'refresh' | 'probe'>({ unref: true });
+  readonly #timers = new Timers<'alive' | 'refresh' | 'probe' | 'probeWait'>({ unref: true });
+  /** When the subscriber last heard anything (monotonic ms), and the probe awaiting its echo. */
+  #heard = 0;
+  #probe: string | undefined;
   readonly #handoffs = new Map<string, (seq: number) => void>();
   #host: EngineHost | undefined;
   #settings: EngineSettings | undefined;
@@ -92,7 +95,7 @@ export class RedisEngine implements Engine {
 
   constructor(options: ResolvedRedisOptions) {
     this.#options = options;
-    this.#ports = portsOf(options.client);
+    this.#ports = portsOf(options.client, 'client', options.subscriber);
     this.#keys = new Keys(options.prefix);
   }
 
@@ -402,16 +405,7 @@ export class RedisEngine implements Engine {
 
   async #start(): Promise<void> {
     const k = this.#keys;
-    const sub = this.#ports.subscriber();
-    this.#subscriber = sub;
-    sub.onError((error) =>
-      this.#host!.report(new EngineError('The Redis subscriber failed', error)),
-    );
-    // After a reconnect the subscriber may have missed messages: repair from the position.
-    sub.onReconnect(() => void this.#repair(this.#position));
-    await sub.subscribe(k.feed, (message) => this.#onFeed(message));
-    await sub.subscribe(k.volatile, (message) => this.#onVolatile(message));
-    await sub.subscribe(k.control(this.#node), (message) => this.#onControl(message));
+    await this.#subscribe();
     // Subscribed first, then read where the log is: nothing can fall between the two.
     const c = this.#ports.commands;
     await c.call(['HSETNX', k.meta, 'e', randomBytes(9).toString('base64url')]);
@@ -422,6 +416,68 @@ export class RedisEngine implements Engine {
     this.#position = Math.max(this.#position, Number(s) || 0);
     this.#received = Math.max(this.#received, this.#position);
     this.#alive();
+    this.#timers.set('probe', this.#options.probeInterval, () => this.#checkHearing());
+  }
+
+  /** A subscriber of this node's own, on the feed, the volatile channel and its control one. */
+  async #subscribe(): Promise<void> {
+    const k = this.#keys;
+    const sub = this.#ports.subscriber();
+    this.#subscriber = sub;
+    this.#heard = performance.now();
+    sub.onError((error) =>
+      this.#host!.report(new EngineError('The Redis subscriber failed', error)),
+    );
+    // After a reconnect the subscriber may have missed messages: repair from the position.
+    sub.onReconnect(() => void this.#repair(this.#received));
+    const heard = (fn: (message: Buffer) => void) => (message: Buffer) => {
+      if (sub !== this.#subscriber) return; // one that was replaced
+      this.#heard = performance.now();
+      fn(message);
+    };
+    await sub.subscribe(
+      k.feed,
+      heard((message) => this.#onFeed(message)),
+    );
+    await sub.subscribe(
+      k.volatile,
+      heard((message) => this.#onVolatile(message)),
+    );
+    await sub.subscribe(
+      k.control(this.#node),
+      heard((message) => this.#onControl(message)),
+    );
+  }
+
+  /**
+   * After `probeInterval` of silence on the subscriber, publishes a probe to this node's own
+   * control channel: a subscriber that does not hear it within a third of the interval is deaf
+   * (up, yet receiving nothing: centrifugo#1189) and is replaced, and what it missed is read
+   * from the log.
+   */
+  #checkHearing(): void {
+    const every = this.#options.probeInterval;
+    this.#timers.set('probe', every, () => this.#checkHearing());
+    if (this.#closed || this.#probe || performance.now() - this.#heard < every) return;
+    const probe = randomBytes(6).toString('base64url');
+    this.#probe = probe;
+    this.#command(['SPUBLISH', this.#keys.control(this.#node), `P ${probe}`]);
+    this.#timers.set('probeWait', Math.max(100, Math.floor(every / 3)), () => {
+      if (this.#probe !== probe || this.#closed) return;
+      this.#probe = undefined;
+      this.#host!.report(
+        new EngineError(
+          'The Redis subscriber hears nothing though it looks connected: replacing it',
+        ),
+      );
+      const deaf = this.#subscriber;
+      deaf?.destroy();
+      this.#subscribe().then(
+        () => this.#repair(this.#received),
+        (error) =>
+          this.#host!.report(new EngineError('The Redis subscriber could not be replaced', error)),
+      );
+    });
   }
 
   #onFeed(bytes: Buffer): void {
@@ -597,6 +653,9 @@ export class RedisEngine implements Engine {
       });
     } else if (kind === 'R' && id) {
       this.#handoffs.get(id)?.(Number(arg) || 0);
+    } else if (kind === 'P' && id === this.#probe) {
+      this.#probe = undefined; // the subscriber heard its own probe: it is fine
+      this.#timers.clear('probeWait');
     }
   }
 

@@ -4,7 +4,7 @@ import { HeartlineEmitter, redisEngine } from '../../src/redis/index.js';
 import { openClient } from '../support/client.js';
 import { describeEngineContract, freshId } from '../support/engine-contract.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
-import { describeRedis } from '../support/redis.js';
+import { describeRedis, startRedis } from '../support/redis.js';
 import { connectRedis, REDIS_LIBRARIES } from '../support/redis-clients.js';
 import { startHeartline } from '../support/server-fixtures.js';
 import { collect, waitFor, waitForEvent } from '../support/wait.js';
@@ -76,6 +76,39 @@ describeRedis('heartline/redis in one process', (suite) => {
       expect(reported.map((e) => e.message)).toEqual([
         expect.stringMatching(/^Sessions can no longer resume: the log started over/),
       ]);
+    });
+
+    it('replaces a subscriber that looks connected but hears nothing, and loses nothing', async () => {
+      // Redis on TCP too, so that only the subscriber goes through a proxy that can go silent.
+      const redis = await startRedis({ tcp: true });
+      const proxy = await startFaultProxy({ port: redis.port! });
+      const { client } = await connectRedis(library, redis);
+      const { client: subscriber } = await connectRedis(library, { port: proxy.port });
+      const { server: hl, url } = await startHeartline({
+        engine: redisEngine({ client, subscriber, prefix: freshId('deaf'), probeInterval: 300 }),
+      });
+      const reported: Error[] = [];
+      hl.on('error', (error) => reported.push(error));
+      const ws = openClient(url);
+      await waitForEvent(ws, 'open');
+      const received = collect<MessageEvent>(ws, 'message');
+      hl.broadcast('before');
+      await waitFor(() => received.events.length === 1, { message: 'the first broadcast' });
+      proxy.blackhole(); // the subscriber's connection stays up and carries nothing
+      hl.broadcast('while deaf 1');
+      hl.broadcast('while deaf 2');
+      await waitFor(() => received.events.length === 3, {
+        timeout: 5_000,
+        message: 'the broadcasts the deaf subscriber missed',
+      });
+      expect(received.events.map((e) => e.data)).toEqual([
+        'before',
+        'while deaf 1',
+        'while deaf 2',
+      ]);
+      expect(reported.map((e) => e.message)).toContainEqual(
+        expect.stringMatching(/hears nothing though it looks connected/),
+      );
     });
 
     it('returns false from send() once what waits for an unreachable Redis fills its bound', async () => {

@@ -99,6 +99,7 @@ describe('docs/server.md, Scaling out', () => {
       ['maxPending.messages', REDIS_DEFAULTS.maxPending.messages],
       ['maxPending.bytes', REDIS_DEFAULTS.maxPending.bytes],
       ['handoffTimeout', REDIS_DEFAULTS.handoffTimeout],
+      ['probeInterval', REDIS_DEFAULTS.probeInterval],
     ];
     for (const [name, value] of expected) {
       expect(rows.get(name), name).toBe(

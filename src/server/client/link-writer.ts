@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { ReplayCursor } from '../engine/engine.js';
 import type { ServerStats } from '../server-stats.js';
+import { coalesce } from './corking.js';
 import { type PreparedMessage, sessionFrame } from './outgoing-message.js';
 
 /** Replayed messages per batch read from the engine (an engine may bound a page by bytes too). */
@@ -120,6 +121,7 @@ export class LinkWriter {
       this.#host.slow(buffered);
       return false;
     }
+    coalesce(this.#ws);
     this.#ws.send(data, { binary }, written);
     if (payload > 0) {
       const stats = this.#host.stats;

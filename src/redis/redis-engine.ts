@@ -271,6 +271,8 @@ export class RedisEngine implements Engine {
       '1',
       'c',
       String(this.#position),
+      'i',
+      init.identity === undefined ? '' : JSON.stringify(init.identity),
     ]);
     this.#command(['PEXPIRE', key, String(this.#ttl())]);
   }
@@ -294,6 +296,8 @@ export class RedisEngine implements Engine {
     const g = count(reply[4]);
     const flat = (reply[5] as unknown[]).map(text);
     const alive = count(reply[6]) === 1;
+    const identityText = text(reply[7] ?? '');
+    const identity: unknown = identityText === '' ? undefined : JSON.parse(identityText);
     // The cursor opens before the rooms are restored here: from now on, every live entry for
     // the session is held by it until the replay is through.
     const cursor = new RedisCursor(
@@ -331,7 +335,15 @@ export class RedisEngine implements Engine {
       // Resumed where it was: the local client object carries on (and its own lastSeq).
       this.#refreshOne(id);
     }
-    return { ok: true, lastSeq, protocol, rooms: [...owned.joined.keys()], replay: cursor, clean };
+    return {
+      ok: true,
+      lastSeq,
+      protocol,
+      identity,
+      rooms: [...owned.joined.keys()],
+      replay: cursor,
+      clean,
+    };
   }
 
   persist(

@@ -11,7 +11,7 @@
  *   `b` binary flag, `d` payload;
  * - `P s:<id>` HASH, a session: `k` SHA-256 of its token, `p` protocol, `q` last client number
  *   persisted, `o` owner node, `g` fencing generation, `c` offset it started at, `la` last offset
- *   addressed to it;
+ *   addressed to it, `i` its identity (JSON, from `authenticate`);
  * - `P r:<id>` HASH, its rooms → the offset it joined at; `P l:<id>` LIST of rooms it left,
  *   `from|to|room`;
  * - `P rl:<room>` the last offset addressed to a room; `P x:<id>` a tombstone of an expired
@@ -190,7 +190,7 @@ if redis.call('EXISTS', sess) == 0 then
   if redis.call('EXISTS', tomb) == 1 then return { 'NO', 'expired' } end
   return { 'NO', 'unknown' }
 end
-local h = redis.call('HMGET', sess, 'k', 'q', 'p', 'o', 'c')
+local h = redis.call('HMGET', sess, 'k', 'q', 'p', 'o', 'c', 'i')
 if h[1] ~= ARGV[2] then return { 'NO', 'token' } end
 local previous = h[4] or ''
 local alive = previous ~= '' and redis.call('EXISTS', ARGV[5] .. 'n:' .. previous) or 0
@@ -199,7 +199,7 @@ local s = tonumber(redis.call('HGET', meta, 's')) or 0
 if offset > s or offset < (tonumber(h[5]) or 0) then return { 'NO', 'unknown' } end
 local g = redis.call('HINCRBY', sess, 'g', 1)
 redis.call('HSET', sess, 'o', ARGV[4])
-return { 'OK', tonumber(h[2]) or 0, h[3] or '', previous, g, redis.call('HGETALL', rooms), alive }
+return { 'OK', tonumber(h[2]) or 0, h[3] or '', previous, g, redis.call('HGETALL', rooms), alive, h[6] or '' }
 `;
 
 /**

@@ -130,7 +130,12 @@ async function setUp(factory: EngineFactory, settings = SETTINGS): Promise<Engin
 function session(t: EngineUnderTest, label: string) {
   const id = freshId(label);
   const token = `token-${id}`;
-  t.engine.createSession({ id, token, protocol: 'chat.v1' });
+  t.engine.createSession({
+    id,
+    token,
+    protocol: 'chat.v1',
+    identity: { user: label, roles: ['a'] },
+  });
   t.host.ids.add(id);
   return { id, token, since: t.engine.position };
 }
@@ -273,16 +278,17 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
     );
 
     it(
-      'resumes with the last persisted client number and the session protocol',
+      'resumes with the last persisted client number, the session protocol and its identity',
       withEngine(async (t) => {
         const s = session(t, 's');
         await t.engine.persist([{ id: s.id, seq: 7 }]);
         await t.engine.persist([{ id: s.id, seq: 9 }]);
         t.engine.detach(s.id);
         const r = await resumeOf(t, s);
-        expect(r.ok && { lastSeq: r.lastSeq, protocol: r.protocol }).toEqual({
+        expect(r.ok && { lastSeq: r.lastSeq, protocol: r.protocol, identity: r.identity }).toEqual({
           lastSeq: 9,
           protocol: 'chat.v1',
+          identity: { user: 's', roles: ['a'] }, // what authenticate said, for the resume's check
         });
         if (r.ok) r.replay.close();
       }),

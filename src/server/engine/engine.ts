@@ -57,6 +57,11 @@ export interface SessionInit {
   readonly token: string;
   /** The application sub-protocol agreed at the upgrade, restored with the session. */
   readonly protocol: string;
+  /**
+   * What the server's `authenticate` said of the client (JSON-serialisable), or `undefined`:
+   * a resume by another identity is refused, on any process.
+   */
+  readonly identity?: unknown;
 }
 
 /** What a resuming client claims, from its `connect` frame (PROTOCOL.md). */
@@ -98,6 +103,8 @@ export interface Resumption {
   /** The last client sequence number handled (and persisted) for this session. */
   readonly lastSeq: number;
   readonly protocol: string;
+  /** The identity the session started with (`SessionInit.identity`). */
+  readonly identity?: unknown;
   /** The rooms the session is in, for a client object made on this process. */
   readonly rooms: readonly Room[];
   readonly replay: ReplayCursor;

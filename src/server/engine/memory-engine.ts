@@ -31,6 +31,7 @@ interface LeftRoom {
 interface SessionRecord {
   readonly token: Buffer;
   readonly protocol: string;
+  readonly identity: unknown;
   lastSeq: number;
   /** The log offset when it started: broadcasts to everyone after it are for it. */
   readonly since: number;
@@ -204,6 +205,7 @@ export class MemoryEngine implements Engine {
     this.#sessions.set(init.id, {
       token: Buffer.from(init.token),
       protocol: init.protocol,
+      identity: init.identity,
       lastSeq: 0,
       since,
       lastAddressed: since,
@@ -234,6 +236,7 @@ export class MemoryEngine implements Engine {
       ok: true,
       lastSeq: session.lastSeq,
       protocol: session.protocol,
+      identity: session.identity,
       rooms: [...session.joined.keys()],
       replay: new MemoryCursor(log, request.id, session, offset),
       clean: true,

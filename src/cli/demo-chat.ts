@@ -344,7 +344,10 @@ export class ChatRoom extends EventEmitter<ChatRoomEvents> {
         .to(CHAT_ROOM)
         .send(JSON.stringify({ type: 'members', names: this.names(), away: this.away() }));
     };
-    if (!this.#shared) return send();
+    if (!this.#shared) {
+      send();
+      return;
+    }
     void this.#shared.members().then(
       (all) => {
         this.#everyone = all;

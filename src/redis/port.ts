@@ -62,8 +62,13 @@ function isIoRedis(client: unknown): client is IoRedisLike {
   return typeof c.callBuffer === 'function' && typeof c.ssubscribe === 'function';
 }
 
-function nodeRedisSubscriber(client: NodeRedisLike): SubscriberPort {
-  const sub = client.duplicate();
+/**
+ * The reconnect and error listeners of a subscriber connection, wired to its 'ready' (every
+ * one after the first is a reconnect) and 'error' events. Both libraries emit those.
+ */
+function watch(sub: {
+  on(event: string, listener: (...args: never[]) => void): unknown;
+}): Pick<SubscriberPort, 'onReconnect' | 'onError'> {
   let connected = false;
   const reconnects: (() => void)[] = [];
   sub.on('ready', () => {
@@ -72,17 +77,25 @@ function nodeRedisSubscriber(client: NodeRedisLike): SubscriberPort {
   });
   const errors: ((error: Error) => void)[] = [];
   // A listener is needed anyway: an EventEmitter without one throws on 'error'.
-  sub.on('error', (error: never) => {
+  sub.on('error', (error: Error) => {
     for (const fn of errors) fn(error);
   });
+  return {
+    onReconnect: (fn) => reconnects.push(fn),
+    onError: (fn) => errors.push(fn),
+  };
+}
+
+function nodeRedisSubscriber(client: NodeRedisLike): SubscriberPort {
+  const sub = client.duplicate();
+  const events = watch(sub);
   const ready = sub.connect();
   return {
+    ...events,
     subscribe: async (channel, listener) => {
       await ready;
       await sub.sSubscribe(channel, listener, true);
     },
-    onReconnect: (fn) => reconnects.push(fn),
-    onError: (fn) => errors.push(fn),
     close: async () => {
       await ready.catch(() => {});
       await (sub.close ?? sub.quit)?.call(sub).catch(() => {});
@@ -99,23 +112,12 @@ function ioRedisSubscriber(client: IoRedisLike): SubscriberPort {
   const listeners = new Map<string, (message: Buffer) => void>();
   sub.on('smessageBuffer', ((channel: Buffer, message: Buffer) =>
     listeners.get(channel.toString())?.(message)) as never);
-  let connected = false;
-  const reconnects: (() => void)[] = [];
-  sub.on('ready', () => {
-    if (connected) for (const fn of reconnects) fn();
-    connected = true;
-  });
-  const errors: ((error: Error) => void)[] = [];
-  sub.on('error', (error: never) => {
-    for (const fn of errors) fn(error);
-  });
   return {
+    ...watch(sub),
     subscribe: async (channel, listener) => {
       listeners.set(channel, listener);
       await sub.ssubscribe(channel);
     },
-    onReconnect: (fn) => reconnects.push(fn),
-    onError: (fn) => errors.push(fn),
     close: async () => {
       await sub.quit().catch(() => {});
     },

@@ -12,7 +12,7 @@ import type {
   Room,
   SessionInit,
 } from '../server/engine/engine.js';
-import { MemoryRooms } from '../server/engine/memory-rooms.js';
+import { LocalMembership, MemoryRooms } from '../server/engine/memory-rooms.js';
 import { AppendQueue } from './append-queue.js';
 import {
   type Entry,
@@ -51,7 +51,7 @@ interface Owned {
  * Sessions, their rooms and the last client message they handled live in Redis too, so a
  * client may resume on any node; the previous owner, if alive, hands the session over.
  */
-export class RedisEngine implements Engine {
+export class RedisEngine extends LocalMembership implements Engine {
   readonly durable = true;
   readonly #options: ResolvedRedisOptions;
   readonly #ports: RedisPorts;
@@ -59,7 +59,6 @@ export class RedisEngine implements Engine {
   /** This process's id in the cluster: its liveness key and control channel. */
   readonly #node = randomBytes(9).toString('base64url');
   /** Rooms as the app set them, for its questions (`client.rooms`, `members()`). */
-  readonly #rooms = new MemoryRooms();
   /**
    * Rooms as the feed has reached them, for delivery. A room change made after a publish takes
    * effect after that publish's offset, so that delivery (and a replay) follows the program
@@ -94,6 +93,7 @@ export class RedisEngine implements Engine {
   #closed = false;
 
   constructor(options: ResolvedRedisOptions) {
+    super();
     this.#options = options;
     this.#ports = portsOf(options.client, 'client', options.subscriber);
     this.#keys = new Keys(options.prefix);
@@ -145,7 +145,7 @@ export class RedisEngine implements Engine {
   // ── rooms ──────────────────────────────────────────────────────────────────────────────────
 
   join(id: string, room: Room): void {
-    if (!this.#rooms.join(id, room)) return;
+    if (!this.localRooms.join(id, room)) return;
     this.#change((at) => {
       if (!this.#delivering.join(id, room)) return;
       const owned = this.#owned.get(id);
@@ -157,7 +157,7 @@ export class RedisEngine implements Engine {
   }
 
   leave(id: string, room: Room): void {
-    if (!this.#rooms.leave(id, room)) return;
+    if (!this.localRooms.leave(id, room)) return;
     this.#change((at) => {
       if (!this.#delivering.leave(id, room)) return;
       const owned = this.#owned.get(id);
@@ -175,7 +175,7 @@ export class RedisEngine implements Engine {
   }
 
   forget(id: string): void {
-    this.#rooms.leaveAll(id);
+    this.localRooms.leaveAll(id);
     this.#change(() => this.#delivering.leaveAll(id));
   }
 
@@ -218,22 +218,6 @@ export class RedisEngine implements Engine {
   #settled(): Promise<void> {
     if (this.#changes.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#settling.push(resolve));
-  }
-
-  members(room: Room): ReadonlySet<string> {
-    return this.#rooms.members(room);
-  }
-
-  roomsOf(id: string): ReadonlySet<Room> {
-    return this.#rooms.roomsOf(id);
-  }
-
-  rooms(): Iterable<Room> {
-    return this.#rooms.rooms();
-  }
-
-  get roomCount(): number {
-    return this.#rooms.roomCount;
   }
 
   // ── messages ───────────────────────────────────────────────────────────────────────────────
@@ -328,7 +312,7 @@ export class RedisEngine implements Engine {
     this.#owned.set(id, owned);
     for (let i = 0; i < flat.length; i += 2) {
       owned.joined.set(flat[i]!, Number(flat[i + 1]));
-      this.#rooms.join(id, flat[i]!);
+      this.localRooms.join(id, flat[i]!);
       this.#delivering.join(id, flat[i]!);
     }
     if (previous === this.#node) {
@@ -404,7 +388,7 @@ export class RedisEngine implements Engine {
     this.#timers.clearAll();
     for (const cursor of this.#cursors.values()) cursor.close();
     this.#cursors.clear();
-    this.#rooms.clear();
+    this.localRooms.clear();
     this.#delivering.clear();
     this.#changes = [];
     this.#owned.clear();

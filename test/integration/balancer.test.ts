@@ -1,6 +1,7 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startBalancer } from '../support/balancer.js';
+import { connectWs as connect, land } from '../support/client.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { startServer, type TestServer } from '../support/servers.js';
 import { waitFor, waitForEvent } from '../support/wait.js';
@@ -12,21 +13,6 @@ async function startNodes(count: number): Promise<TestServer[]> {
       startServer({ onConnection: (socket) => socket.send(`node ${i}`) }),
     ),
   );
-}
-
-/** A `ws` client terminated when the test finishes. */
-function connect(url: string): WebSocket {
-  const ws = new WebSocket(url);
-  ws.on('error', () => {});
-  onTestFinished(() => ws.terminate());
-  return ws;
-}
-
-/** Opens a link through `url` and resolves with it and the name of the node it landed on. */
-async function land(url: string): Promise<{ ws: WebSocket; node: string }> {
-  const ws = connect(url);
-  const greeting = await waitForEvent<Buffer>(ws, 'message');
-  return { ws, node: greeting.toString() };
 }
 
 async function landMany(url: string, count: number): Promise<string[]> {

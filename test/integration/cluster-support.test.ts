@@ -1,42 +1,17 @@
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { WebSocket } from 'ws';
 import { startBalancer } from '../support/balancer.js';
+import { connectWs as connect, land } from '../support/client.js';
 import { childProcesses, startCluster } from '../support/cluster.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { alive, spawnScript } from '../support/processes.js';
 import { waitFor, waitForEvent } from '../support/wait.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ECHO = 'test/support/cluster-echo.mjs';
 const HEARTLINE = 'test/support/cluster-heartline.ts';
-
-function connect(url: string): WebSocket {
-  const ws = new WebSocket(url);
-  ws.on('error', () => {});
-  onTestFinished(() => ws.terminate());
-  return ws;
-}
-
-/** Opens a link and resolves with it and the greeting of the node it reached ("node 1"). */
-async function land(url: string): Promise<{ ws: WebSocket; node: string }> {
-  const ws = connect(url);
-  const greeting = await waitForEvent<Buffer>(ws, 'message');
-  return { ws, node: greeting.toString() };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function refused(port: number): Promise<string | undefined> {
   const socket = net.connect({ port, host: '127.0.0.1' });
@@ -206,23 +181,7 @@ describe('startCluster', () => {
       'console.log(JSON.stringify(cluster.nodes.map((n) => n.pid)));',
       'setInterval(() => {}, 1000);',
     ].join('\n');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    onTestFinished(() => {
-      child.kill('SIGKILL');
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    const pids = await new Promise<number[]>((resolve, reject) => {
-      child.stdout.on('data', (chunk: string) => {
-        out += chunk;
-        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
-      });
-      child.once('exit', () => reject(new Error(`the child exited first: ${out}`)));
-    });
+    const { child, first: pids } = await spawnScript<number[]>(script);
     expect(pids.every(alive)).toBe(true);
     child.kill('SIGKILL');
     await waitFor(() => !pids.some(alive), {

@@ -1,16 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { expect, it, onTestFinished } from 'vitest';
 import { childProcesses } from '../support/cluster.js';
+import { alive, spawnScript } from '../support/processes.js';
 import { describeRedis, redisServerPath, startRedis } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A node-redis client that is destroyed when the test finishes. */
 async function connect(url: string) {
@@ -21,15 +18,6 @@ async function connect(url: string) {
   });
   await client.connect();
   return client;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The state letter of /proc/<pid>/stat: R, S, T (stopped)… */
@@ -176,23 +164,9 @@ describeRedis(
         'console.log(JSON.stringify({ pid: redis.pid, socketPath: redis.socketPath }));',
         'setInterval(() => {}, 1000);',
       ].join('\n');
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', script],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      const { child, first: started } = await spawnScript<{ pid: number; socketPath: string }>(
+        script,
       );
-      onTestFinished(() => {
-        child.kill('SIGKILL');
-      });
-      let out = '';
-      child.stdout.setEncoding('utf8');
-      const started = await new Promise<{ pid: number; socketPath: string }>((resolve, reject) => {
-        child.stdout.on('data', (chunk: string) => {
-          out += chunk;
-          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
-        });
-        child.once('exit', () => reject(new Error(`the child exited first: ${out}`)));
-      });
       expect(alive(started.pid)).toBe(true);
       child.kill('SIGKILL');
       await waitFor(() => !alive(started.pid), {

@@ -5,6 +5,7 @@ import {
   type HeartlineSocketOptions,
   type UrlSource,
 } from '../../src/client/index.js';
+import { waitForEvent } from './wait.js';
 
 /**
  * A HeartlineSocket over `ws` (Node 20 has no global WebSocket) that closes itself when the
@@ -18,4 +19,22 @@ export function openClient(
   const socket = new HeartlineSocket(url, protocols, { WebSocket, ...options });
   onTestFinished(() => socket.close());
   return socket;
+}
+
+/** A plain `ws` client, its errors ignored, terminated when the test finishes. */
+export function connectWs(url: string): WebSocket {
+  const ws = new WebSocket(url);
+  ws.on('error', () => {});
+  onTestFinished(() => ws.terminate());
+  return ws;
+}
+
+/**
+ * Opens a plain link to `url` and resolves with it and the first message it gets: the
+ * greeting of the test node it reached ("node 1").
+ */
+export async function land(url: string): Promise<{ ws: WebSocket; node: string }> {
+  const ws = connectWs(url);
+  const greeting = await waitForEvent<Buffer>(ws, 'message');
+  return { ws, node: greeting.toString() };
 }

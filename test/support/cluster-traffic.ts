@@ -14,7 +14,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import type { HeartlineSocket, ResumeEvent } from '../../src/client/index.js';
 import { type Balancer, startBalancer } from './balancer.js';
 import { openClient } from './client.js';
@@ -58,6 +58,21 @@ export interface TrafficCount {
   /** Connections that resumed a session on a node where it did not start. */
   crossNodeResumes: number;
   resumedFalse: number;
+}
+
+/**
+ * Asserts what a cluster promises: server → client nothing lost, duplicated or reordered;
+ * client → server nothing lost or silently duplicated. With `crashed`, a node died holding
+ * messages it had not acknowledged, so client → server may carry redeliveries (each marked,
+ * so in any order); otherwise there are none and the order holds too.
+ */
+export function expectIntact(count: TrafficCount, { crashed = false } = {}): void {
+  expect(count.serverToClient).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
+  expect(count.clientToServer).toMatchObject(
+    crashed
+      ? { lost: 0, duplicated: 0 }
+      : { lost: 0, duplicated: 0, redelivered: 0, outOfOrder: 0 },
+  );
 }
 
 interface Record {

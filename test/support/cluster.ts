@@ -46,6 +46,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+import { boundedLog, type ProcessExit, readLines, type SupervisedProcess } from './processes.js';
 
 export interface ClusterOptions {
   /**
@@ -77,12 +78,10 @@ export interface ClusterOptions {
 }
 
 /** How one run of a node ended. */
-export interface NodeExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
+/** How one run of a node ended. */
+export type NodeExit = ProcessExit;
 
-export interface ClusterNode {
+export interface ClusterNode extends SupervisedProcess {
   /** 0-based position in `cluster.nodes`, passed to the factory. */
   readonly index: number;
   /** `node-${index}`, the prefix of its output lines. */
@@ -91,19 +90,6 @@ export interface ClusterNode {
   readonly port: number;
   /** `ws://127.0.0.1:${port}` */
   readonly url: string;
-  /** The pid of the running process, or -1 while the node is down. */
-  readonly pid: number;
-  readonly running: boolean;
-  /** Resolves when the current run of the node exits. */
-  readonly exited: Promise<NodeExit>;
-  /** The last 200 lines the node printed, over all its runs. */
-  readonly log: readonly string[];
-  /**
-   * Sends `signal` and resolves when the node has exited: SIGKILL is a crash, SIGTERM a
-   * graceful stop (the server's `close()`). Resolves at once when it is not running.
-   * @default 'SIGKILL'
-   */
-  kill(signal?: NodeJS.Signals): Promise<NodeExit>;
   /**
    * Stops the node with `signal` if it runs (SIGTERM: a deploy), then starts it again with the
    * same options on the same port; resolves when it listens.
@@ -123,7 +109,6 @@ export interface Cluster {
 }
 
 const NODE_SCRIPT = fileURLToPath(new URL('./cluster-node.mjs', import.meta.url));
-const LOG_LINES = 200;
 /** After closeTimeout, a node that has still not exited is SIGKILLed this much later. */
 const KILL_GRACE = 2_000;
 const DEFAULT_COMMAND_TIMEOUT = 10_000;
@@ -179,15 +164,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   function createNode(index: number): ClusterNode & { start(): Promise<void> } {
     const name = `node-${index}`;
-    const log: string[] = [];
+    const output = boundedLog();
+    const log = output.lines;
     let port = 0;
     let run: Run | undefined;
     let nextId = 0;
     let lastExit: NodeExit = { code: null, signal: null };
 
     function remember(line: string): void {
-      log.push(line);
-      if (log.length > LOG_LINES) log.splice(0, log.length - LOG_LINES);
+      output.push(line);
       process.stderr.write(`[${name}] ${line}\n`);
     }
 
@@ -199,19 +184,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
       live.add(child);
-      for (const stream of [child.stdout, child.stderr]) {
-        let pending = '';
-        stream?.setEncoding('utf8');
-        stream?.on('data', (chunk: string) => {
-          pending += chunk;
-          const lines = pending.split('\n');
-          pending = lines.pop() ?? '';
-          for (const line of lines) remember(line);
-        });
-        stream?.on('end', () => {
-          if (pending) remember(pending);
-        });
-      }
+      for (const stream of [child.stdout, child.stderr]) readLines(stream, remember);
       const current: Run = {
         child,
         done: false,

@@ -56,6 +56,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, it, onTestFinished } from 'vitest';
+import { boundedLog, type ProcessExit, readLines, type SupervisedProcess } from './processes.js';
 
 export interface RedisOptions {
   /**
@@ -80,12 +81,9 @@ export interface RedisOptions {
 }
 
 /** How one run of `redis-server` ended. */
-export interface RedisExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
+export type RedisExit = ProcessExit;
 
-export interface TestRedis {
+export interface TestRedis extends SupervisedProcess {
   /** The unix socket, stable across restarts. ioredis: `new Redis({ path: socketPath })`. */
   readonly socketPath: string;
   /** `unix://${socketPath}` (node-redis' form). */
@@ -94,21 +92,7 @@ export interface TestRedis {
   readonly port: number | undefined;
   /** `redis://127.0.0.1:${port}` with `tcp: true`, else `unixUrl`; node-redis takes either. */
   readonly url: string;
-  /** The pid of the running `redis-server`, or -1 while it is down. */
-  readonly pid: number;
-  /** Whether a `redis-server` is running now (paused counts as running). */
-  readonly running: boolean;
-  /** Resolves when the current run of `redis-server` exits. */
-  readonly exited: Promise<RedisExit>;
-  /** The last 200 lines Redis logged, over all its runs. */
-  readonly log: readonly string[];
-  /**
-   * Sends `signal` to `redis-server` and resolves when it has exited. SIGKILL is a crash;
-   * SIGTERM a clean shutdown (with `'none'` nothing is saved either way). Resolves at once if
-   * it is not running.
-   * @default 'SIGKILL'
-   */
-  kill(signal?: NodeJS.Signals): Promise<RedisExit>;
+  // kill(): SIGTERM is a clean shutdown, but with `'none'` nothing is saved either way.
   /** SIGSTOP: connections stay open, nothing is answered. */
   pause(): void;
   /** SIGCONT after `pause()`. */
@@ -129,7 +113,6 @@ export interface TestRedis {
 }
 
 const HOST = '127.0.0.1';
-const LOG_LINES = 200;
 /** New ports tried when Redis cannot bind the one picked (the first start only). */
 const PORT_ATTEMPTS = 5;
 /** Re-binds of the same port on restart, REBIND_INTERVAL ms apart. */
@@ -280,16 +263,14 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   const dir = mkdtempSync(path.join(base, 'heartline-redis-'));
   const socketPath = path.join(dir, 'redis.sock');
   const unixUrl = `unix://${socketPath}`;
-  const log: string[] = [];
+  const output = boundedLog();
+  const log = output.lines;
   let port: number | undefined;
   let run: Run | undefined;
   let lastExit: RedisExit = { code: null, signal: null };
   let closing: Promise<void> | undefined;
 
-  const remember = (line: string) => {
-    log.push(line);
-    if (log.length > LOG_LINES) log.splice(0, log.length - LOG_LINES);
-  };
+  const remember = output.push;
 
   function argv(): string[] {
     return [
@@ -345,20 +326,16 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
     };
     guard.stdin?.on('error', () => {});
     for (const stream of [guard.stdout, guard.stderr]) {
-      let pending = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        pending += chunk;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
+      readLines(
+        stream,
+        (line) => {
           const pid = PID_LINE.exec(line);
           if (pid) current.pid = Number(pid[1]);
           else remember(line);
           if (READY.test(line)) ready = true;
-        }
-        onLine?.();
-      });
+        },
+        () => onLine?.(),
+      );
     }
 
     const deadline = Date.now() + timeout;

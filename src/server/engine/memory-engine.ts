@@ -12,7 +12,7 @@ import type {
   Room,
   SessionInit,
 } from './engine.js';
-import { MemoryRooms } from './memory-rooms.js';
+import { LocalMembership } from './memory-rooms.js';
 import { type LogEntry, MemoryReplayLog } from './replay-log.js';
 
 /** Sessions that ended by expiry are remembered (ids only) this long, to say `expired`. */
@@ -107,10 +107,9 @@ class MemoryCursor implements ReplayCursor {
  * @example
  * new HeartlineServer({ port: 8080, engine: memoryEngine() }) // the same as the default
  */
-export class MemoryEngine implements Engine {
+export class MemoryEngine extends LocalMembership implements Engine {
   #host: EngineHost | undefined;
   #log: MemoryReplayLog | undefined;
-  readonly #rooms = new MemoryRooms();
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #tombstones = new Set<string>();
   readonly durable = false;
@@ -138,12 +137,12 @@ export class MemoryEngine implements Engine {
   }
 
   join(id: string, room: Room): void {
-    if (!this.#rooms.join(id, room)) return;
+    if (!this.localRooms.join(id, room)) return;
     this.#sessions.get(id)?.joined.set(room, this.#logOf().last);
   }
 
   leave(id: string, room: Room): void {
-    if (!this.#rooms.leave(id, room)) return;
+    if (!this.localRooms.leave(id, room)) return;
     const session = this.#sessions.get(id);
     const from = session?.joined.get(room);
     if (!session || from === undefined) return;
@@ -158,23 +157,7 @@ export class MemoryEngine implements Engine {
   }
 
   forget(id: string): void {
-    this.#rooms.leaveAll(id);
-  }
-
-  members(room: Room): ReadonlySet<string> {
-    return this.#rooms.members(room);
-  }
-
-  roomsOf(id: string): ReadonlySet<Room> {
-    return this.#rooms.roomsOf(id);
-  }
-
-  rooms(): Iterable<Room> {
-    return this.#rooms.rooms();
-  }
-
-  get roomCount(): number {
-    return this.#rooms.roomCount;
+    this.localRooms.leaveAll(id);
   }
 
   publish(message: PreparedMessage, audience: Audience, volatile: boolean): boolean {
@@ -193,7 +176,7 @@ export class MemoryEngine implements Engine {
     };
     if (audience.kind === 'client') deliver(audience.id);
     else if (audience.kind === 'rooms') {
-      this.#rooms.forEachMember(audience.rooms, audience.except, deliver);
+      this.localRooms.forEachMember(audience.rooms, audience.except, deliver);
     } else {
       for (const id of host.clientIds()) if (!audience.except?.has(id)) deliver(id);
     }
@@ -267,7 +250,7 @@ export class MemoryEngine implements Engine {
   }
 
   close(): Promise<void> {
-    this.#rooms.clear();
+    this.localRooms.clear();
     this.#sessions.clear();
     this.#tombstones.clear();
     return Promise.resolve();

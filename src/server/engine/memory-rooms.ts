@@ -1,4 +1,4 @@
-import type { Room } from './engine.js';
+import type { Engine, Room } from './engine.js';
 
 const EMPTY: ReadonlySet<never> = new Set<never>();
 
@@ -94,5 +94,32 @@ export class MemoryRooms {
     if (!members) return;
     members.delete(id);
     if (members.size === 0) this.#rooms.delete(room);
+  }
+}
+
+/**
+ * The read side of an engine's membership, answered from this process's `MemoryRooms`: both
+ * engines keep every member of a room that is connected here in one, and so answer alike.
+ */
+export abstract class LocalMembership
+  implements Pick<Engine, 'members' | 'roomsOf' | 'rooms' | 'roomCount'>
+{
+  /** Who is in which room, of the sessions on this process. */
+  protected readonly localRooms = new MemoryRooms();
+
+  members(room: Room): ReadonlySet<string> {
+    return this.localRooms.members(room);
+  }
+
+  roomsOf(id: string): ReadonlySet<Room> {
+    return this.localRooms.roomsOf(id);
+  }
+
+  rooms(): Iterable<Room> {
+    return this.localRooms.rooms();
+  }
+
+  get roomCount(): number {
+    return this.localRooms.roomCount;
   }
 }

@@ -16,7 +16,7 @@
 //        latency: { count, p50, p99, max } in ms over all clients (when asked for)
 //   ← { type: 'exit' }
 import { openClient } from './clients.mjs';
-import { clock, exitWithParent, sleep, tell } from './lib.mjs';
+import { clock, closeAllAndExit, exitWithParent, sleep, tell } from './lib.mjs';
 
 const config = JSON.parse(process.argv[2]);
 const { kind, url, count, mode, options = {} } = config;
@@ -166,12 +166,7 @@ process.on('message', async (message) => {
       break;
     }
     case 'exit':
-      for (const c of clients) {
-        try {
-          c.close();
-        } catch {}
-      }
-      setTimeout(() => process.exit(0), 200);
+      closeAllAndExit(clients);
       break;
   }
 });

@@ -31,6 +31,16 @@ export function exitWithParent() {
   process.on('disconnect', () => process.exit(0));
 }
 
+/** Closes every client (one that throws does not stop the rest) and exits soon after. */
+export function closeAllAndExit(clients) {
+  for (const c of clients) {
+    try {
+      c.close();
+    } catch {}
+  }
+  setTimeout(() => process.exit(0), 200);
+}
+
 /**
  * HeartlineSocket options for a mode: 'plain' (`session: false`) or 'session' (`session: 'auto'`,
  * the default). The one place a bench row switches Heartline between its modes.

@@ -16,7 +16,7 @@
 //                                             other clients' pongs still to read
 //   ← { type: 'exit' }                        close every client and exit
 import { openClient } from './clients.mjs';
-import { clock, exitWithParent, sessionWitness, sleep, tell } from './lib.mjs';
+import { clock, closeAllAndExit, exitWithParent, sessionWitness, sleep, tell } from './lib.mjs';
 
 const config = JSON.parse(process.argv[2]);
 const { kind, url, count, batch = 250, mode, options = {} } = config;
@@ -113,12 +113,7 @@ process.on('message', (message) => {
       break;
     }
     case 'exit':
-      for (const c of clients) {
-        try {
-          c.close();
-        } catch {}
-      }
-      setTimeout(() => process.exit(0), 200);
+      closeAllAndExit(clients);
       break;
   }
 });

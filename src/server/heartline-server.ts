@@ -95,7 +95,9 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
-      autoPong: true,
+      // Pings are answered by each link's one bounded write, and count against `controlLimit`
+      // (ws's own answer would bypass both, and terminate a burst silently).
+      autoPong: false,
       maxPayload: o.maxPayload,
       closeTimeout: o.closeTimeout,
       handleProtocols: (_offered: Set<string>, request: IncomingMessage) =>

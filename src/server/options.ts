@@ -68,6 +68,19 @@ export interface ConnectionLimit {
   readonly retryAfter: number;
 }
 
+/**
+ * The per-link limit on inbound control frames: pings and pongs of either layer (`heartline.v1`
+ * control frames and RFC 6455 ping/pong frames) and `heartbeat.textPing` messages. It holds
+ * even with `rateLimit: false`, because every ping is answered: a client that floods them and
+ * never reads would otherwise keep the server busy writing pongs it does not read.
+ */
+export interface ControlLimit {
+  /** Control frames allowed per interval, and the largest burst; more close the link with 1008. @default 100 */
+  readonly frames: number;
+  /** The interval in ms. @default 1000 */
+  readonly interval: number;
+}
+
 /** Session mode's settings. */
 export interface ResumeSettings {
   /** ms a session is kept after its link dropped, for the client to resume it. @default 120000 */
@@ -134,6 +147,11 @@ export interface HeartlineServerOptions {
    * @example rateLimit: { messages: 20, interval: 1_000 }
    */
   rateLimit?: Partial<RateLimitOptions> | number | false;
+  /**
+   * Inbound control frames (pings, pongs) per link; a number sets `frames`. Always on.
+   * @example controlLimit: { frames: 20, interval: 1_000 }
+   */
+  controlLimit?: Partial<ControlLimit> | number;
   /** The connection cap, or a number as its limit. */
   maxConnections?: Partial<ConnectionLimit> | number;
   /** ms a closing handshake may take before the socket is destroyed. @default 5000 */
@@ -178,6 +196,7 @@ export interface ResolvedServerOptions {
   readonly maxPayload: number;
   readonly highWaterMark: number;
   readonly rateLimit: RateLimitOptions | false;
+  readonly controlLimit: ControlLimit;
   readonly maxConnections: ConnectionLimit;
   readonly closeTimeout: number;
   readonly shutdown: ShutdownSettings;
@@ -213,6 +232,7 @@ export const DEFAULTS = Object.freeze({
   rateLimit: false,
   /** What `rateLimit: {}` or a bare number fills in. */
   rateLimitSettings: Object.freeze({ messages: 100, interval: 1_000 }),
+  controlLimit: Object.freeze({ frames: 100, interval: 1_000 }),
   maxConnections: Object.freeze({ limit: Number.POSITIVE_INFINITY, retryAfter: 5_000 }),
   closeTimeout: 5_000,
   shutdown: Object.freeze({
@@ -244,6 +264,7 @@ const TOP_KEYS = [
   'maxPayload',
   'highWaterMark',
   'rateLimit',
+  'controlLimit',
   'maxConnections',
   'closeTimeout',
   'shutdown',
@@ -284,6 +305,18 @@ function resolveRateLimit(raw: unknown): RateLimitOptions | false {
   return Object.freeze({
     messages: checkNumber('rateLimit.messages', r.messages, { min: 1, integer: true }),
     interval: checkDelay('rateLimit.interval', r.interval, 1),
+  });
+}
+
+function resolveControlLimit(raw: unknown): ControlLimit {
+  const c = withDefaults(
+    'controlLimit',
+    typeof raw === 'number' ? { frames: raw } : raw,
+    DEFAULTS.controlLimit,
+  );
+  return Object.freeze({
+    frames: checkNumber('controlLimit.frames', c.frames, { min: 1, integer: true }),
+    interval: checkDelay('controlLimit.interval', c.interval, 1),
   });
 }
 
@@ -398,6 +431,7 @@ export function resolveOptions(options: HeartlineServerOptions | undefined): Res
       integer: true,
     }),
     rateLimit: resolveRateLimit(o.rateLimit ?? DEFAULTS.rateLimit),
+    controlLimit: resolveControlLimit(o.controlLimit ?? DEFAULTS.controlLimit),
     maxConnections: resolveMaxConnections(o.maxConnections ?? DEFAULTS.maxConnections),
     closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
     shutdown: resolveShutdown(o.shutdown, DEFAULTS.shutdown),

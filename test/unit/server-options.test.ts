@@ -97,6 +97,7 @@ describe('the JSDoc of HeartlineServerOptions', () => {
       HeartbeatSettings: 'heartbeat',
       ShutdownSettings: 'shutdown',
       ConnectionLimit: 'maxConnections',
+      ControlLimit: 'controlLimit',
       ResumeSettings: 'resume',
       HeartlineServerOptions: '',
     };

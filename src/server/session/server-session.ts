@@ -14,6 +14,11 @@ export interface SessionWire {
   violate(code: number, what: string): void;
   /** A pong answered the server's ping. */
   ponged(): void;
+  /**
+   * Counts one inbound control frame against the link's `controlLimit`; false when over it
+   * (the link is closing) and the frame must not be answered.
+   */
+  control(): boolean;
 }
 
 /**
@@ -75,10 +80,10 @@ export class ServerSession {
         return;
       }
       case 'ping':
-        this.#wire.write(encodeControl({ t: 'pong', ts: frame.ts }));
+        if (this.#wire.control()) this.#wire.write(encodeControl({ t: 'pong', ts: frame.ts }));
         return;
       case 'pong':
-        this.#wire.ponged();
+        if (this.#wire.control()) this.#wire.ponged();
         return;
       default:
         this.#wire.violate(1002, `sent an unexpected ${frame.t} frame on a live session`);

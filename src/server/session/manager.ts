@@ -14,7 +14,7 @@ import type { Engine, ResumeRefusal } from '../engine/engine.js';
 import type { ResolvedServerOptions } from '../options.js';
 import { safeEmit } from '../safe-emit.js';
 import type { ServerStats } from '../server-stats.js';
-import { causeOfReadError } from '../termination-cause.js';
+import { causeOfReadError, type TerminationCause } from '../termination-cause.js';
 import { awaitConnect, type Connect, type HandshakeFailure, type RawFrame } from './handshake.js';
 import { createToken, SessionStore } from './session-store.js';
 
@@ -74,6 +74,8 @@ export class SessionManager {
       const connect = await awaitConnect(ws, {
         timeout: resume.handshakeTimeout,
         maxFrames: HELD_FRAMES,
+        maxBytes: host.options.highWaterMark,
+        overflow: (what) => this.#violation(request, 1008, 'rate_limit', what),
       });
       if (!connect || !('frame' in connect)) return this.#failed(ws, request, connect);
       await host.engine.ready();
@@ -111,21 +113,35 @@ export class SessionManager {
 
   #failed(ws: WebSocket, request: IncomingMessage, failure: HandshakeFailure): void {
     if (failure === null) return;
-    const host = this.#host;
-    const who = request.socket.remoteAddress ?? 'unknown address';
     if (failure instanceof FrameError) {
-      const message = `A heartline.v1 client (${who}) ${failure.message}; closed with ${failure.code}`;
-      host.report(new ClientViolationError(message, '', failure.code), undefined);
-      host.stats.terminations.protocol_error++;
+      this.#violation(request, failure.code, 'protocol_error', failure.message);
       if (ws.readyState === ws.OPEN) ws.close(failure.code, 'Protocol error');
       return;
     }
     // ws closed the socket itself, with the code of its read error.
     const error = failure.readError;
     const { closeCode, cause } = causeOfReadError(error);
-    const message = `A heartline.v1 client (${who}) broke the rules before its session started: ${error.message}; closed with ${closeCode}`;
-    host.report(new ClientViolationError(message, '', closeCode, error), undefined);
-    host.stats.terminations[cause]++;
+    this.#violation(
+      request,
+      closeCode,
+      cause,
+      `broke the rules before its session started: ${error.message}`,
+      error,
+    );
+  }
+
+  /** A link that is not a client yet broke a rule: reported and counted like a client's. */
+  #violation(
+    request: IncomingMessage,
+    code: number,
+    cause: TerminationCause,
+    what: string,
+    wsError?: Error,
+  ): void {
+    const who = request.socket.remoteAddress ?? 'unknown address';
+    const message = `A heartline.v1 client (${who}) ${what}; closed with ${code}`;
+    this.#host.report(new ClientViolationError(message, '', code, wsError), undefined);
+    this.#host.stats.terminations[cause]++;
   }
 
   /** A fresh session, asked for or after a refused resume (`refusal` says why). */

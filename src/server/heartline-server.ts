@@ -241,7 +241,11 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
    * @example server.stats().terminations.heartbeat_timeout
    */
   stats(): ServerStatsSnapshot {
-    return this.#stats.snapshot(this.#engine.roomCount, this.#sweeper?.stalls ?? 0);
+    return this.#stats.snapshot(
+      this.#engine.roomCount,
+      this.#sweeper?.stalls ?? 0,
+      this.#sessions?.waiting ?? 0,
+    );
   }
 
   /**

@@ -91,6 +91,19 @@ export interface ResumeSettings {
   readonly maxBytes: number;
   /** ms a `heartline.v1` link may take to send its `connect` frame. @default 10000 */
   readonly handshakeTimeout: number;
+  /**
+   * Sessions waiting for a resume (detached) this process keeps at most; past it the session
+   * detached longest ago ends at once, as if its window had passed (its resume hears `expired`). @default 10000
+   */
+  readonly maxSessions: number;
+  /**
+   * Refused resumes (wrong token, unknown, expired…) allowed per client address per
+   * `refusalInterval`, and the largest burst; past it a resume is not looked up: the link is
+   * closed with 1013 and a retry hint. `Infinity` turns the limit off. @default 20
+   */
+  readonly maxRefusals: number;
+  /** The interval of `maxRefusals`, in ms. @default 10000 */
+  readonly refusalInterval: number;
 }
 
 /**
@@ -246,6 +259,9 @@ export const DEFAULTS = Object.freeze({
     maxMessages: 10_000,
     maxBytes: 16 * MiB,
     handshakeTimeout: 10_000,
+    maxSessions: 10_000,
+    maxRefusals: 20,
+    refusalInterval: 10_000,
   }),
 } as const);
 
@@ -375,6 +391,13 @@ function resolveResume(raw: unknown): ResumeSettings | false {
     maxMessages: checkNumber('resume.maxMessages', r.maxMessages, { min: 1, integer: true }),
     maxBytes: checkNumber('resume.maxBytes', r.maxBytes, { min: 1, integer: true }),
     handshakeTimeout: checkDelay('resume.handshakeTimeout', r.handshakeTimeout, 1),
+    maxSessions: checkNumber('resume.maxSessions', r.maxSessions, { min: 1, integer: true }),
+    maxRefusals: checkNumber('resume.maxRefusals', r.maxRefusals, {
+      min: 1,
+      integer: true,
+      allowInfinity: true,
+    }),
+    refusalInterval: checkDelay('resume.refusalInterval', r.refusalInterval, 1),
   });
 }
 

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
+import { now } from '../../common/clock.js';
 import { CallbackError, ClientViolationError } from '../../common/errors.js';
+import { CloseCode, formatRetryAfter } from '../../protocol/close-codes.js';
 import {
   type ConnectFrame,
   encodeControl,
@@ -16,6 +18,7 @@ import { safeEmit } from '../safe-emit.js';
 import type { ServerStats } from '../server-stats.js';
 import { causeOfReadError, type TerminationCause } from '../termination-cause.js';
 import { awaitConnect, type Connect, type HandshakeFailure, type RawFrame } from './handshake.js';
+import { RefusalLimiter } from './refusal-limiter.js';
 import { createToken, SessionStore } from './session-store.js';
 
 /** What the server lends its session manager. */
@@ -47,12 +50,18 @@ export class SessionManager {
   readonly #store: SessionStore<{ readonly id: string; expire(): void }>;
   /** heartline.v1 links still in their handshake, counted against the connection cap. */
   readonly #handshakes = new Set<WebSocket>();
+  /** Refused resumes per client address (`resume.maxRefusals`). */
+  readonly #refusals: RefusalLimiter;
 
   constructor(host: SessionHost) {
     this.#host = host;
     const resume = host.options.resume;
     if (!resume) throw new Error('Heartline bug: a SessionManager without resume settings');
-    this.#store = new SessionStore(resume.window);
+    this.#store = new SessionStore(resume.window, resume.maxSessions, () => host.stats.evicted++);
+    this.#refusals = new RefusalLimiter({
+      refusals: resume.maxRefusals,
+      interval: resume.refusalInterval,
+    });
   }
 
   /** Links in their handshake, counted against the connection cap. */
@@ -178,6 +187,20 @@ export class SessionManager {
   ): Promise<ResumeRefusal | null> {
     const host = this.#host;
     const id = frame.sid!;
+    const address = request.socket.remoteAddress ?? '';
+    const wait = this.#refusals.wait(address, now());
+    if (wait > 0) {
+      // Not looked up: the session stays as it is, and its real owner can resume it later.
+      const resume = host.options.resume as { maxRefusals: number; refusalInterval: number };
+      this.#violation(
+        request,
+        CloseCode.TryAgainLater,
+        'rate_limit',
+        `had more than ${resume.maxRefusals} resumes refused in ${resume.refusalInterval} ms`,
+      );
+      ws.close(CloseCode.TryAgainLater, formatRetryAfter('Too many refused resumes', wait));
+      return null;
+    }
     const result = await host.engine.resume({
       id,
       token: frame.token!,
@@ -185,7 +208,10 @@ export class SessionManager {
       offset: frame.offset!,
       sent: frame.sent,
     });
-    if (!result.ok) return result.reason;
+    if (!result.ok) {
+      this.#refusals.refused(address, now());
+      return result.reason;
+    }
     const local = host.local(id);
     if (ws.readyState !== ws.OPEN || (local && !local[kConnection].resumable)) {
       // Gone meanwhile, or the app is ending this session for good at this very moment.

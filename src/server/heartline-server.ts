@@ -129,14 +129,19 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       ended: (client) => this.#ended(client),
       detached: (client) => this.#sessions?.detached(client),
     };
-    this.#attached = attach(o.attachment, o.paths, {
-      upgrade: (request, socket, head) => this.handleUpgrade(request, socket, head),
-      error: (error) => this.emit('error', error, undefined),
-      listening: () =>
-        safeEmit(this, 'listening', [], (error) =>
-          report(new CallbackError("A 'listening' listener threw", error)),
-        ),
-    });
+    this.#attached = attach(
+      o.attachment,
+      o.paths,
+      {
+        upgrade: (request, socket, head) => this.handleUpgrade(request, socket, head),
+        error: (error) => this.emit('error', error, undefined),
+        listening: () =>
+          safeEmit(this, 'listening', [], (error) =>
+            report(new CallbackError("A 'listening' listener threw", error)),
+          ),
+      },
+      { timeout: o.upgradeTimeout, maxPending: o.maxConnections.limit },
+    );
   }
 
   /** `'running'`, `'draining'` once `close()` began, `'closed'` when it finished. */
@@ -182,7 +187,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
           running: this.#state === 'running',
           drainRetryAfter: this.#drainRetryAfter,
           connections: this.#stats.connections,
-          pending: this.#sessions?.pending ?? 0,
+          pending: (this.#sessions?.pending ?? 0) + this.#attached.pending(),
           limit,
           retryAfter,
         }) ?? verdict;

@@ -167,6 +167,13 @@ export interface HeartlineServerOptions {
   controlLimit?: Partial<ControlLimit> | number;
   /** The connection cap, or a number as its limit. */
   maxConnections?: Partial<ConnectionLimit> | number;
+  /**
+   * With `port`: ms a client may take to send its whole upgrade request; a half-sent one then
+   * gets 408 and is closed. With `server` or `noServer` the HTTP server is the app's: its own
+   * `headersTimeout` and `requestTimeout` apply (docs/server.md, "Limits and abuse").
+   * @default 5000
+   */
+  upgradeTimeout?: number;
   /** ms a closing handshake may take before the socket is destroyed. @default 5000 */
   closeTimeout?: number;
   /** Defaults for `close()`. */
@@ -211,6 +218,7 @@ export interface ResolvedServerOptions {
   readonly rateLimit: RateLimitOptions | false;
   readonly controlLimit: ControlLimit;
   readonly maxConnections: ConnectionLimit;
+  readonly upgradeTimeout: number;
   readonly closeTimeout: number;
   readonly shutdown: ShutdownSettings;
   readonly engine: Engine | undefined;
@@ -247,6 +255,7 @@ export const DEFAULTS = Object.freeze({
   rateLimitSettings: Object.freeze({ messages: 100, interval: 1_000 }),
   controlLimit: Object.freeze({ frames: 100, interval: 1_000 }),
   maxConnections: Object.freeze({ limit: Number.POSITIVE_INFINITY, retryAfter: 5_000 }),
+  upgradeTimeout: 5_000,
   closeTimeout: 5_000,
   shutdown: Object.freeze({
     code: CloseCode.ServiceRestart as number,
@@ -282,6 +291,7 @@ const TOP_KEYS = [
   'rateLimit',
   'controlLimit',
   'maxConnections',
+  'upgradeTimeout',
   'closeTimeout',
   'shutdown',
   'engine',
@@ -456,6 +466,7 @@ export function resolveOptions(options: HeartlineServerOptions | undefined): Res
     rateLimit: resolveRateLimit(o.rateLimit ?? DEFAULTS.rateLimit),
     controlLimit: resolveControlLimit(o.controlLimit ?? DEFAULTS.controlLimit),
     maxConnections: resolveMaxConnections(o.maxConnections ?? DEFAULTS.maxConnections),
+    upgradeTimeout: checkDelay('upgradeTimeout', o.upgradeTimeout ?? DEFAULTS.upgradeTimeout, 1),
     closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
     shutdown: resolveShutdown(o.shutdown, DEFAULTS.shutdown),
     engine: resolveEngine(o.engine),

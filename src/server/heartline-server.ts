@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { inspect } from 'node:util';
 import { type ServerOptions, WebSocketServer } from 'ws';
 import { CallbackError, EngineError } from '../common/errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -31,6 +32,21 @@ import { SessionManager } from './session/manager.js';
 import { drainClients } from './shutdown.js';
 import { type Attached, attach } from './upgrade/attachment.js';
 import { checkCapacity, checkUpgrade, rejectUpgrade } from './upgrade/upgrade-gate.js';
+
+/**
+ * An error's message followed by what caused it (`error.cause`, what a listener threw), for a
+ * process warning that is printed as `name: message` only.
+ *
+ * @example
+ * withCause(new CallbackError('A listener threw', new Error('boom'))) // 'A listener threw: Error: boom'
+ */
+function withCause(error: Error): string {
+  const cause = error.cause;
+  if (cause === undefined) return error.message;
+  const what =
+    cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : inspect(cause);
+  return `${error.message}: ${what}`;
+}
 
 /** The events of a `HeartlineServer`, as `EventEmitter` argument lists. */
 export interface HeartlineServerEvents {
@@ -359,9 +375,11 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
 
   #report(error: Error, client: ServerClient | undefined): void {
     if (this.listenerCount('error') === 0) {
-      // Misbehaving clients are routine; a throwing app listener is a bug worth a warning.
-      if (error instanceof CallbackError || error instanceof EngineError)
-        process.emitWarning(error);
+      // Misbehaving clients are routine; a throwing app listener is a bug worth a warning, and
+      // the warning must say what was thrown: without a listener, nothing else will.
+      if (error instanceof CallbackError || error instanceof EngineError) {
+        process.emitWarning(withCause(error), { type: error.name, code: error.code });
+      }
       return;
     }
     safeEmit(this, 'error', [error, client], (e) => process.emitWarning(e as Error));

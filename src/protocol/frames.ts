@@ -111,6 +111,15 @@ export class FrameError extends Error {
   }
 }
 
+/**
+ * The longest control frame, in characters. The largest frame either end sends, a hello, is
+ * about 300; the bound keeps a peer from making the other parse megabytes of JSON per frame.
+ */
+export const MAX_CONTROL_LENGTH = 4_096;
+
+/** The longest `sid`, `token` and `epoch` of a connect frame (the server makes them 22, 22 and 12). */
+export const MAX_ID_LENGTH = 64;
+
 const COLON = 0x3a;
 const M = 0x6d;
 const V = 0x76;
@@ -154,6 +163,16 @@ function isText(value: unknown, max = 256): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= max;
 }
 
+/** A base64url id (a session id or a resume token) of at most MAX_ID_LENGTH characters. */
+function isId(value: unknown): value is string {
+  return isText(value, MAX_ID_LENGTH) && /^[\w-]+$/.test(value);
+}
+
+/** An epoch: printable ASCII (the engine chooses its form), at most MAX_ID_LENGTH characters. */
+function isEpoch(value: unknown): value is string {
+  return isText(value, MAX_ID_LENGTH) && /^[\x21-\x7e]+$/.test(value);
+}
+
 function fail(message: string): never {
   throw new FrameError(message);
 }
@@ -171,6 +190,8 @@ function headerNumber(digits: string): number {
 }
 
 function parseControl(text: string): ControlFrame {
+  if (text.length > MAX_CONTROL_LENGTH)
+    fail(`a control frame is at most ${MAX_CONTROL_LENGTH} characters, got ${text.length}`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -192,9 +213,13 @@ function parseControl(text: string): ControlFrame {
     case 'connect': {
       if (f.v !== PROTOCOL_VERSION)
         throw new FrameError(`unsupported protocol version ${JSON.stringify(f.v)}`, 1008);
-      const resuming = f.sid !== undefined;
-      if (resuming && !(isText(f.sid) && isText(f.token) && isText(f.epoch) && isCount(f.offset))) {
-        fail('a resuming connect frame needs sid, token, epoch (strings) and offset (a count)');
+      if (f.sid === undefined) {
+        if (f.token !== undefined || f.epoch !== undefined || f.offset !== undefined)
+          fail('a connect frame without sid carries no token, epoch or offset');
+      } else if (!(isId(f.sid) && isId(f.token) && isEpoch(f.epoch) && isCount(f.offset))) {
+        fail(
+          `a resuming connect frame needs sid, token, epoch and offset: sid and token in base64url and epoch in printable ASCII, each of 1–${MAX_ID_LENGTH} characters, offset a count`,
+        );
       }
       if (f.sent !== undefined && !isCount(f.sent)) fail("a connect frame's sent must be a count");
       return f as unknown as ConnectFrame;

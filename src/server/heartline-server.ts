@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { inspect } from 'node:util';
 import { type ServerOptions, WebSocketServer } from 'ws';
 import { CallbackError, EngineError } from '../common/errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -31,6 +32,21 @@ import { SessionManager } from './session/manager.js';
 import { drainClients } from './shutdown.js';
 import { type Attached, attach } from './upgrade/attachment.js';
 import { checkCapacity, checkUpgrade, rejectUpgrade } from './upgrade/upgrade-gate.js';
+
+/**
+ * An error's message followed by what caused it (`error.cause`, what a listener threw), for a
+ * process warning that is printed as `name: message` only.
+ *
+ * @example
+ * withCause(new CallbackError('A listener threw', new Error('boom'))) // 'A listener threw: Error: boom'
+ */
+function withCause(error: Error): string {
+  const cause = error.cause;
+  if (cause === undefined) return error.message;
+  const what =
+    cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : inspect(cause);
+  return `${error.message}: ${what}`;
+}
 
 /** The events of a `HeartlineServer`, as `EventEmitter` argument lists. */
 export interface HeartlineServerEvents {
@@ -95,7 +111,9 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
-      autoPong: true,
+      // Pings are answered by each link's one bounded write, and count against `controlLimit`
+      // (ws's own answer would bypass both, and terminate a burst silently).
+      autoPong: false,
       maxPayload: o.maxPayload,
       closeTimeout: o.closeTimeout,
       handleProtocols: (_offered: Set<string>, request: IncomingMessage) =>
@@ -127,14 +145,19 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       ended: (client) => this.#ended(client),
       detached: (client) => this.#sessions?.detached(client),
     };
-    this.#attached = attach(o.attachment, o.paths, {
-      upgrade: (request, socket, head) => this.handleUpgrade(request, socket, head),
-      error: (error) => this.emit('error', error, undefined),
-      listening: () =>
-        safeEmit(this, 'listening', [], (error) =>
-          report(new CallbackError("A 'listening' listener threw", error)),
-        ),
-    });
+    this.#attached = attach(
+      o.attachment,
+      o.paths,
+      {
+        upgrade: (request, socket, head) => this.handleUpgrade(request, socket, head),
+        error: (error) => this.emit('error', error, undefined),
+        listening: () =>
+          safeEmit(this, 'listening', [], (error) =>
+            report(new CallbackError("A 'listening' listener threw", error)),
+          ),
+      },
+      { timeout: o.upgradeTimeout, maxPending: o.maxConnections.limit },
+    );
   }
 
   /** `'running'`, `'draining'` once `close()` began, `'closed'` when it finished. */
@@ -180,7 +203,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
           running: this.#state === 'running',
           drainRetryAfter: this.#drainRetryAfter,
           connections: this.#stats.connections,
-          pending: this.#sessions?.pending ?? 0,
+          pending: (this.#sessions?.pending ?? 0) + this.#attached.pending(),
           limit,
           retryAfter,
         }) ?? verdict;
@@ -239,7 +262,11 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
    * @example server.stats().terminations.heartbeat_timeout
    */
   stats(): ServerStatsSnapshot {
-    return this.#stats.snapshot(this.#engine.roomCount, this.#sweeper?.stalls ?? 0);
+    return this.#stats.snapshot(
+      this.#engine.roomCount,
+      this.#sweeper?.stalls ?? 0,
+      this.#sessions?.waiting ?? 0,
+    );
   }
 
   /**
@@ -348,9 +375,11 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
 
   #report(error: Error, client: ServerClient | undefined): void {
     if (this.listenerCount('error') === 0) {
-      // Misbehaving clients are routine; a throwing app listener is a bug worth a warning.
-      if (error instanceof CallbackError || error instanceof EngineError)
-        process.emitWarning(error);
+      // Misbehaving clients are routine; a throwing app listener is a bug worth a warning, and
+      // the warning must say what was thrown: without a listener, nothing else will.
+      if (error instanceof CallbackError || error instanceof EngineError) {
+        process.emitWarning(withCause(error), { type: error.name, code: error.code });
+      }
       return;
     }
     safeEmit(this, 'error', [error, client], (e) => process.emitWarning(e as Error));

@@ -68,6 +68,19 @@ export interface ConnectionLimit {
   readonly retryAfter: number;
 }
 
+/**
+ * The per-link limit on inbound control frames: pings and pongs of either layer (`heartline.v1`
+ * control frames and RFC 6455 ping/pong frames) and `heartbeat.textPing` messages. It holds
+ * even with `rateLimit: false`, because every ping is answered: a client that floods them and
+ * never reads would otherwise keep the server busy writing pongs it does not read.
+ */
+export interface ControlLimit {
+  /** Control frames allowed per interval, and the largest burst; more close the link with 1008. @default 100 */
+  readonly frames: number;
+  /** The interval in ms. @default 1000 */
+  readonly interval: number;
+}
+
 /** Session mode's settings. */
 export interface ResumeSettings {
   /** ms a session is kept after its link dropped, for the client to resume it. @default 120000 */
@@ -78,6 +91,19 @@ export interface ResumeSettings {
   readonly maxBytes: number;
   /** ms a `heartline.v1` link may take to send its `connect` frame. @default 10000 */
   readonly handshakeTimeout: number;
+  /**
+   * Sessions waiting for a resume (detached) this process keeps at most; past it the session
+   * detached longest ago ends at once, as if its window had passed (its resume hears `expired`). @default 10000
+   */
+  readonly maxSessions: number;
+  /**
+   * Refused resumes (wrong token, unknown, expired…) allowed per client address per
+   * `refusalInterval`, and the largest burst; past it a resume is not looked up: the link is
+   * closed with 1013 and a retry hint. `Infinity` turns the limit off. @default 20
+   */
+  readonly maxRefusals: number;
+  /** The interval of `maxRefusals`, in ms. @default 10000 */
+  readonly refusalInterval: number;
 }
 
 /**
@@ -134,8 +160,20 @@ export interface HeartlineServerOptions {
    * @example rateLimit: { messages: 20, interval: 1_000 }
    */
   rateLimit?: Partial<RateLimitOptions> | number | false;
+  /**
+   * Inbound control frames (pings, pongs) per link; a number sets `frames`. Always on.
+   * @example controlLimit: { frames: 20, interval: 1_000 }
+   */
+  controlLimit?: Partial<ControlLimit> | number;
   /** The connection cap, or a number as its limit. */
   maxConnections?: Partial<ConnectionLimit> | number;
+  /**
+   * With `port`: ms a client may take to send its whole upgrade request; a half-sent one then
+   * gets 408 and is closed. With `server` or `noServer` the HTTP server is the app's: its own
+   * `headersTimeout` and `requestTimeout` apply (docs/server.md, "Limits and abuse").
+   * @default 5000
+   */
+  upgradeTimeout?: number;
   /** ms a closing handshake may take before the socket is destroyed. @default 5000 */
   closeTimeout?: number;
   /** Defaults for `close()`. */
@@ -178,7 +216,9 @@ export interface ResolvedServerOptions {
   readonly maxPayload: number;
   readonly highWaterMark: number;
   readonly rateLimit: RateLimitOptions | false;
+  readonly controlLimit: ControlLimit;
   readonly maxConnections: ConnectionLimit;
+  readonly upgradeTimeout: number;
   readonly closeTimeout: number;
   readonly shutdown: ShutdownSettings;
   readonly engine: Engine | undefined;
@@ -213,7 +253,9 @@ export const DEFAULTS = Object.freeze({
   rateLimit: false,
   /** What `rateLimit: {}` or a bare number fills in. */
   rateLimitSettings: Object.freeze({ messages: 100, interval: 1_000 }),
+  controlLimit: Object.freeze({ frames: 100, interval: 1_000 }),
   maxConnections: Object.freeze({ limit: Number.POSITIVE_INFINITY, retryAfter: 5_000 }),
+  upgradeTimeout: 5_000,
   closeTimeout: 5_000,
   shutdown: Object.freeze({
     code: CloseCode.ServiceRestart as number,
@@ -226,6 +268,9 @@ export const DEFAULTS = Object.freeze({
     maxMessages: 10_000,
     maxBytes: 16 * MiB,
     handshakeTimeout: 10_000,
+    maxSessions: 10_000,
+    maxRefusals: 20,
+    refusalInterval: 10_000,
   }),
 } as const);
 
@@ -244,7 +289,9 @@ const TOP_KEYS = [
   'maxPayload',
   'highWaterMark',
   'rateLimit',
+  'controlLimit',
   'maxConnections',
+  'upgradeTimeout',
   'closeTimeout',
   'shutdown',
   'engine',
@@ -284,6 +331,18 @@ function resolveRateLimit(raw: unknown): RateLimitOptions | false {
   return Object.freeze({
     messages: checkNumber('rateLimit.messages', r.messages, { min: 1, integer: true }),
     interval: checkDelay('rateLimit.interval', r.interval, 1),
+  });
+}
+
+function resolveControlLimit(raw: unknown): ControlLimit {
+  const c = withDefaults(
+    'controlLimit',
+    typeof raw === 'number' ? { frames: raw } : raw,
+    DEFAULTS.controlLimit,
+  );
+  return Object.freeze({
+    frames: checkNumber('controlLimit.frames', c.frames, { min: 1, integer: true }),
+    interval: checkDelay('controlLimit.interval', c.interval, 1),
   });
 }
 
@@ -342,6 +401,13 @@ function resolveResume(raw: unknown): ResumeSettings | false {
     maxMessages: checkNumber('resume.maxMessages', r.maxMessages, { min: 1, integer: true }),
     maxBytes: checkNumber('resume.maxBytes', r.maxBytes, { min: 1, integer: true }),
     handshakeTimeout: checkDelay('resume.handshakeTimeout', r.handshakeTimeout, 1),
+    maxSessions: checkNumber('resume.maxSessions', r.maxSessions, { min: 1, integer: true }),
+    maxRefusals: checkNumber('resume.maxRefusals', r.maxRefusals, {
+      min: 1,
+      integer: true,
+      allowInfinity: true,
+    }),
+    refusalInterval: checkDelay('resume.refusalInterval', r.refusalInterval, 1),
   });
 }
 
@@ -398,7 +464,9 @@ export function resolveOptions(options: HeartlineServerOptions | undefined): Res
       integer: true,
     }),
     rateLimit: resolveRateLimit(o.rateLimit ?? DEFAULTS.rateLimit),
+    controlLimit: resolveControlLimit(o.controlLimit ?? DEFAULTS.controlLimit),
     maxConnections: resolveMaxConnections(o.maxConnections ?? DEFAULTS.maxConnections),
+    upgradeTimeout: checkDelay('upgradeTimeout', o.upgradeTimeout ?? DEFAULTS.upgradeTimeout, 1),
     closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
     shutdown: resolveShutdown(o.shutdown, DEFAULTS.shutdown),
     engine: resolveEngine(o.engine),

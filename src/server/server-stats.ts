@@ -20,6 +20,13 @@ export interface ServerStatsSnapshot {
   readonly volatileDropped: number;
   /** Heartbeat sweeps that found the event loop stalled and so terminated no one. */
   readonly stalls: number;
+  /** Session mode: sessions waiting for a resume now (their link dropped). */
+  readonly detached: number;
+  /**
+   * Session mode: waiting sessions ended before their window passed, because
+   * `resume.maxSessions` were waiting (the one detached longest ago goes first).
+   */
+  readonly evicted: number;
   /** Ended connections by cause. */
   readonly terminations: Readonly<Record<TerminationCause, number>>;
 }
@@ -33,6 +40,7 @@ export class ServerStats {
   messagesIn = 0;
   messagesOut = 0;
   volatileDropped = 0;
+  evicted = 0;
   readonly rejected = new Map<number, number>();
   readonly terminations = Object.fromEntries(TERMINATION_CAUSES.map((c) => [c, 0])) as Record<
     TerminationCause,
@@ -43,7 +51,7 @@ export class ServerStats {
     this.rejected.set(status, (this.rejected.get(status) ?? 0) + 1);
   }
 
-  snapshot(rooms: number, stalls: number): ServerStatsSnapshot {
+  snapshot(rooms: number, stalls: number, detached: number): ServerStatsSnapshot {
     return Object.freeze({
       connections: this.connections,
       accepted: this.accepted,
@@ -55,6 +63,8 @@ export class ServerStats {
       messagesOut: this.messagesOut,
       volatileDropped: this.volatileDropped,
       stalls,
+      detached,
+      evicted: this.evicted,
       terminations: Object.freeze({ ...this.terminations }),
     });
   }

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { encodeControl, encodeData, FrameError } from '../../src/protocol/frames.js';
 import type { ServerClient } from '../../src/server/index.js';
-import { awaitConnect, type Connect } from '../../src/server/session/handshake.js';
+import {
+  awaitConnect,
+  type Connect,
+  type HandshakeLimits,
+} from '../../src/server/session/handshake.js';
 import {
   clientFrame,
   rawWebSocket,
@@ -16,12 +20,20 @@ const TEXT = 0x1;
 const connect = encodeControl({ t: 'connect', v: 1 });
 
 /** A raw client and the server side of its socket, handed to `awaitConnect`. */
-async function handshakeOf(limits = { timeout: 2_000, maxFrames: 10 }) {
+async function handshakeOf(limits: Partial<HandshakeLimits> = {}) {
   const server = await startServer({ echo: false, pong: false });
   const accepted = server.nextConnection();
   const raw = await rawWebSocket(server.port);
   const { socket } = await accepted;
-  return { raw, socket, result: awaitConnect(socket as WebSocket, limits) };
+  const overflows: string[] = [];
+  const all = {
+    timeout: 2_000,
+    maxFrames: 10,
+    maxBytes: 1_024,
+    overflow: (what: string) => overflows.push(what),
+    ...limits,
+  };
+  return { raw, socket, overflows, result: awaitConnect(socket as WebSocket, all) };
 }
 
 describe('awaitConnect', () => {
@@ -46,7 +58,7 @@ describe('awaitConnect', () => {
     expect(await wrong.result).toMatchObject({
       message: 'expected a connect frame first, got data',
     });
-    const late = await handshakeOf({ timeout: 50, maxFrames: 10 });
+    const late = await handshakeOf({ timeout: 50 });
     const failure = await late.result;
     expect(failure).toBeInstanceOf(FrameError);
     expect((failure as FrameError).message).toBe('no connect frame within 50 ms');
@@ -58,12 +70,25 @@ describe('awaitConnect', () => {
     expect(await result).toBeNull();
   });
 
-  it('closes with 1008 a client that floods frames before its session is ready', async () => {
-    const { raw, result } = await handshakeOf({ timeout: 2_000, maxFrames: 2 });
+  it('closes with 1008 a client that floods frames before its session is ready, and says so', async () => {
+    const { raw, result, overflows } = await handshakeOf({ maxFrames: 2 });
     const frames = [connect, ...['a', 'b', 'c'].map((t, i) => encodeData(i + 1, t))];
     raw.write(Buffer.concat(frames.map((f) => clientFrame(TEXT, Buffer.from(f)))));
     await result;
     expect(await readCloseCode(raw)).toBe(1008);
+    expect(overflows).toEqual([
+      'sent more than 2 frames or 1024 bytes before its session was ready',
+    ]);
+  });
+
+  it('closes with 1008 a client that sends more bytes than `maxBytes` before its session is ready', async () => {
+    const { raw, result, overflows } = await handshakeOf({ maxBytes: 100 });
+    const frames = [connect, encodeData(1, 'x'.repeat(60)), encodeData(2, 'y'.repeat(60))];
+    raw.write(Buffer.concat(frames.map((f) => clientFrame(TEXT, Buffer.from(f)))));
+    const got = (await result) as Connect;
+    expect(await readCloseCode(raw)).toBe(1008);
+    expect(overflows).toHaveLength(1);
+    expect(got.take()).toEqual([]); // nothing of a flood is handled
   });
 });
 

@@ -5,6 +5,7 @@ import {
   encodeVolatile,
   FrameError,
   type HelloFrame,
+  MAX_CONTROL_LENGTH,
   parseFrame,
 } from '../../src/protocol/frames.js';
 
@@ -70,6 +71,17 @@ describe('parseFrame', () => {
     ['{"t":"ack","seq":-1}', 'needs seq, a count'],
     ['{"t":"ping"}', 'needs a numeric ts'],
     ['{"t":"connect","v":1,"sid":"s"}', 'needs sid, token, epoch'],
+    [
+      `{"t":"connect","v":1,"sid":"${'s'.repeat(65)}","token":"k","epoch":"e","offset":0}`,
+      'each of 1–64 characters',
+    ],
+    ['{"t":"connect","v":1,"sid":"s/x","token":"k","epoch":"e","offset":0}', 'base64url'],
+    [
+      '{"t":"connect","v":1,"sid":"s","token":"k","epoch":"e\\u0007","offset":0}',
+      'printable ASCII',
+    ],
+    ['{"t":"connect","v":1,"token":"k"}', 'without sid carries no token, epoch or offset'],
+    ['{"t":"connect","v":1,"sent":-1}', 'sent must be a count'],
     ['{"t":"hello","v":1,"sid":"s"}', 'a hello frame needs'],
   ])('rejects %j as malformed (1002)', (raw, message) => {
     const error = (() => {
@@ -82,6 +94,16 @@ describe('parseFrame', () => {
     expect(error).toBeInstanceOf(FrameError);
     expect(error.code).toBe(1002);
     expect(error.message).toContain(message);
+  });
+
+  it('rejects a control frame over MAX_CONTROL_LENGTH before parsing it (1002)', () => {
+    const padded = `{"t":"ping","ts":1,"pad":"${'x'.repeat(MAX_CONTROL_LENGTH)}"}`;
+    expect(() => parseFrame(padded)).toThrow(
+      expect.objectContaining({ code: 1002, message: expect.stringContaining('at most 4096') }),
+    );
+    const fits = `{"t":"ping","ts":1,"pad":"${'x'.repeat(MAX_CONTROL_LENGTH - 28)}"}`;
+    expect(fits.length).toBe(MAX_CONTROL_LENGTH);
+    expect(parseFrame(fits)).toMatchObject({ t: 'ping', ts: 1 });
   });
 
   it('rejects another protocol version as a policy matter (1008)', () => {

@@ -26,6 +26,33 @@ describe('resolveOptions (server)', () => {
     expect(resolveOptions({ noServer: true, heartbeat: false }).heartbeat).toBe(false);
   });
 
+  it('honors the `controlLimit`, `upgradeTimeout` and new `resume` options', () => {
+    const o = resolveOptions({
+      noServer: true,
+      controlLimit: 20,
+      upgradeTimeout: 2_000,
+      resume: { maxSessions: 50, maxRefusals: Number.POSITIVE_INFINITY },
+    });
+    expect(o.controlLimit).toEqual({ frames: 20, interval: 1_000 });
+    expect(o.upgradeTimeout).toBe(2_000);
+    expect(o.resume).toMatchObject({
+      maxSessions: 50,
+      maxRefusals: Infinity,
+      refusalInterval: 10_000,
+    });
+    expect(resolveOptions({ noServer: true }).controlLimit).toEqual(DEFAULTS.controlLimit);
+    expect(() => resolveOptions({ noServer: true, controlLimit: 0 })).toThrow(
+      /Expected `controlLimit.frames` to be an integer >= 1, got 0/,
+    );
+    expect(() => resolveOptions({ noServer: true, controlLimit: false as never })).toThrow(
+      /`controlLimit` to be an object/,
+    );
+    expect(() => resolveOptions({ noServer: true, resume: { maxSessions: 0 } })).toThrow(
+      /`resume.maxSessions`/,
+    );
+    expect(() => resolveOptions({ noServer: true, upgradeTimeout: 0 })).toThrow(/`upgradeTimeout`/);
+  });
+
   it('throws a TypeError that names the option, what was expected and what it got', () => {
     const bad = () => resolveOptions({ noServer: true, heartbeat: { timeout: -1 } });
     expect(bad).toThrow(TypeError);
@@ -97,6 +124,7 @@ describe('the JSDoc of HeartlineServerOptions', () => {
       HeartbeatSettings: 'heartbeat',
       ShutdownSettings: 'shutdown',
       ConnectionLimit: 'maxConnections',
+      ControlLimit: 'controlLimit',
       ResumeSettings: 'resume',
       HeartlineServerOptions: '',
     };

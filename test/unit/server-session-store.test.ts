@@ -44,6 +44,22 @@ describe('SessionStore', () => {
     expect(expired).toEqual(['b']);
   });
 
+  it('ends the session detached longest ago when one more than `max` waits, and says so', () => {
+    const expired: string[] = [];
+    let evicted = 0;
+    const store = new SessionStore(1_000, 2, () => evicted++);
+    store.detached(session('a', expired));
+    store.detached(session('b', expired));
+    store.detached(session('a', expired)); // dropped again: now the newest
+    store.detached(session('c', expired));
+    expect(expired).toEqual(['b']);
+    expect(evicted).toBe(1);
+    expect(store.size).toBe(2);
+    vi.advanceTimersByTime(1_000);
+    expect(expired).toEqual(['b', 'a', 'c']);
+    expect(evicted).toBe(1); // the window passing is no eviction
+  });
+
   it('leaves no timer behind after close()', () => {
     const store = new SessionStore(1_000);
     store.detached(session('a', []));

@@ -52,6 +52,8 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   /** Session mode's state; undefined for a plain client. */
   readonly session: ServerSession | undefined;
   readonly #limiter: RateLimiter | undefined;
+  /** `controlLimit`'s bucket, made at the first control frame (most links send few or none). */
+  #controls: RateLimiter | undefined;
   #state: ClientState = 'open';
   #ws: WebSocket | null = null;
   #remoteAddress: string | undefined;
@@ -178,7 +180,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     }
     const text = options.textPing;
     if (!isBinary && text?.ping.equals(data)) {
-      this.deliver(text.pong, false);
+      if (this.control()) this.deliver(text.pong, false);
       return;
     }
     this.#emitMessage(isBinary ? data : data.toString('utf8'), isBinary);
@@ -191,12 +193,16 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   }
 
   onPong(ws: WebSocket): void {
-    if (ws === this.#ws) this.ponged();
+    if (ws !== this.#ws) return;
+    this.ponged();
+    this.control();
   }
 
-  /** A ping from the client (ws has answered it) proves life too. */
-  onPing(ws: WebSocket): void {
-    if (ws === this.#ws) this.#liveness?.heard(clock());
+  /** An RFC 6455 ping from the client proves life too, and is answered like any control frame. */
+  onPing(ws: WebSocket, data: Buffer): void {
+    if (ws !== this.#ws) return;
+    this.#liveness?.heard(clock());
+    if (this.control()) this.#writer?.pong(data);
   }
 
   onError(ws: WebSocket, error: Error & { code?: string }): void {
@@ -248,6 +254,26 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
 
   violate(code: number, what: string): void {
     this.#violate(code, 'Protocol error', 'protocol_error', what);
+  }
+
+  /**
+   * Counts one inbound control frame against `controlLimit`; false when it is over the limit
+   * (the link is then closing with 1008) or the link is not open, and the frame must not be
+   * answered.
+   */
+  control(): boolean {
+    if (this.#state !== 'open') return false;
+    const limit = this.#host.options.controlLimit;
+    const t = clock();
+    this.#controls ??= new RateLimiter({ messages: limit.frames, interval: limit.interval }, t);
+    if (this.#controls.take(t)) return true;
+    this.#violate(
+      CloseCode.PolicyViolation,
+      'Control frame limit exceeded',
+      'rate_limit',
+      `sent more than ${limit.frames} control frames (pings, pongs) per ${limit.interval} ms`,
+    );
+    return false;
   }
 
   ponged(): void {

@@ -63,6 +63,14 @@ export class LinkWriter {
     return this.#write(frame, false, 0);
   }
 
+  /** An RFC 6455 pong answering the client's ping (ws's `autoPong` is off), under the same mark. */
+  pong(data: Buffer): boolean {
+    if (!this.#fits(data.length)) return false;
+    coalesce(this.#ws);
+    this.#ws.pong(data);
+    return true;
+  }
+
   /** The link is gone: nothing more is written, and a replay under way stops. */
   close(): void {
     this.#closed = true;
@@ -115,18 +123,24 @@ export class LinkWriter {
    * memory), unless the buffer is empty.
    */
   #write(data: Buffer | string, binary: boolean, payload: number, written?: () => void): boolean {
-    if (this.#closed) return false;
-    const buffered = this.#ws.bufferedAmount;
-    if (buffered > 0 && buffered + data.length > this.#host.highWaterMark) {
-      this.#host.slow(buffered);
-      return false;
-    }
+    if (!this.#fits(data.length)) return false;
     coalesce(this.#ws);
     this.#ws.send(data, { binary }, written);
     if (payload > 0) {
       const stats = this.#host.stats;
       stats.messagesOut++;
       stats.bytesOut += payload;
+    }
+    return true;
+  }
+
+  /** Whether `length` more bytes may be written; a reader too slow for them is reported. */
+  #fits(length: number): boolean {
+    if (this.#closed) return false;
+    const buffered = this.#ws.bufferedAmount;
+    if (buffered > 0 && buffered + length > this.#host.highWaterMark) {
+      this.#host.slow(buffered);
+      return false;
     }
     return true;
   }

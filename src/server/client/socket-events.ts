@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 export interface SocketOwner {
   onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void;
   onPong(ws: WebSocket): void;
-  onPing(ws: WebSocket): void;
+  onPing(ws: WebSocket, data: Buffer): void;
   onError(ws: WebSocket, error: Error): void;
   onClose(ws: WebSocket, code: number, reason: Buffer): void;
 }
@@ -22,8 +22,8 @@ function onSocketMessage(this: WebSocket, data: Buffer, isBinary: boolean): void
 function onSocketPong(this: WebSocket): void {
   (this as TaggedSocket)[kOwner].onPong(this);
 }
-function onSocketPing(this: WebSocket): void {
-  (this as TaggedSocket)[kOwner].onPing(this);
+function onSocketPing(this: WebSocket, data: Buffer): void {
+  (this as TaggedSocket)[kOwner].onPing(this, data);
 }
 function onSocketError(this: WebSocket, error: Error): void {
   (this as TaggedSocket)[kOwner].onError(this, error);

@@ -30,6 +30,10 @@ export interface HandshakeLimits {
   readonly timeout: number;
   /** Frames held after `connect`; more close the link with 1008. */
   readonly maxFrames: number;
+  /** Bytes held after `connect`; more close the link with 1008. */
+  readonly maxBytes: number;
+  /** The client sent more than the limits allow before its session was ready (once). */
+  overflow(what: string): void;
 }
 
 const noop = () => {};
@@ -45,6 +49,7 @@ export function awaitConnect(
 ): Promise<Connect | HandshakeFailure> {
   return new Promise((resolve) => {
     let held: RawFrame[] | undefined;
+    let heldBytes = 0;
     const stop = () => {
       clearTimeout(timer);
       ws.off('message', onMessage);
@@ -53,12 +58,24 @@ export function awaitConnect(
     };
     const fail = (failure: HandshakeFailure) => {
       stop();
+      // The link is closing, and ws may still read (and fail on) what the client sends after
+      // the frame that failed: an 'error' without a listener would throw out of the process.
+      ws.on('error', noop);
       resolve(failure);
     };
     const onMessage = (data: Buffer, isBinary: boolean) => {
       if (held) {
-        if (held.length < limits.maxFrames) held.push([data, isBinary]);
-        else ws.close(1008, 'Too many frames before hello');
+        if (ws.readyState !== ws.OPEN) return;
+        heldBytes += data.length;
+        if (held.length < limits.maxFrames && heldBytes <= limits.maxBytes) {
+          held.push([data, isBinary]);
+          return;
+        }
+        held.length = 0; // nothing of it will be handled
+        ws.close(1008, 'Too many frames before hello');
+        limits.overflow(
+          `sent more than ${limits.maxFrames} frames or ${limits.maxBytes} bytes before its session was ready`,
+        );
         return;
       }
       let frame: ReturnType<typeof parseFrame>;

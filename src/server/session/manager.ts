@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
+import { now } from '../../common/clock.js';
 import { CallbackError, ClientViolationError } from '../../common/errors.js';
+import { CloseCode, formatRetryAfter } from '../../protocol/close-codes.js';
 import {
   type ConnectFrame,
   encodeControl,
@@ -14,8 +16,9 @@ import type { Engine, ResumeRefusal } from '../engine/engine.js';
 import type { ResolvedServerOptions } from '../options.js';
 import { safeEmit } from '../safe-emit.js';
 import type { ServerStats } from '../server-stats.js';
-import { causeOfReadError } from '../termination-cause.js';
+import { causeOfReadError, type TerminationCause } from '../termination-cause.js';
 import { awaitConnect, type Connect, type HandshakeFailure, type RawFrame } from './handshake.js';
+import { RefusalLimiter } from './refusal-limiter.js';
 import { createToken, SessionStore } from './session-store.js';
 
 /** What the server lends its session manager. */
@@ -47,12 +50,18 @@ export class SessionManager {
   readonly #store: SessionStore<{ readonly id: string; expire(): void }>;
   /** heartline.v1 links still in their handshake, counted against the connection cap. */
   readonly #handshakes = new Set<WebSocket>();
+  /** Refused resumes per client address (`resume.maxRefusals`). */
+  readonly #refusals: RefusalLimiter;
 
   constructor(host: SessionHost) {
     this.#host = host;
     const resume = host.options.resume;
     if (!resume) throw new Error('Heartline bug: a SessionManager without resume settings');
-    this.#store = new SessionStore(resume.window);
+    this.#store = new SessionStore(resume.window, resume.maxSessions, () => host.stats.evicted++);
+    this.#refusals = new RefusalLimiter({
+      refusals: resume.maxRefusals,
+      interval: resume.refusalInterval,
+    });
   }
 
   /** Links in their handshake, counted against the connection cap. */
@@ -74,6 +83,8 @@ export class SessionManager {
       const connect = await awaitConnect(ws, {
         timeout: resume.handshakeTimeout,
         maxFrames: HELD_FRAMES,
+        maxBytes: host.options.highWaterMark,
+        overflow: (what) => this.#violation(request, 1008, 'rate_limit', what),
       });
       if (!connect || !('frame' in connect)) return this.#failed(ws, request, connect);
       await host.engine.ready();
@@ -111,21 +122,35 @@ export class SessionManager {
 
   #failed(ws: WebSocket, request: IncomingMessage, failure: HandshakeFailure): void {
     if (failure === null) return;
-    const host = this.#host;
-    const who = request.socket.remoteAddress ?? 'unknown address';
     if (failure instanceof FrameError) {
-      const message = `A heartline.v1 client (${who}) ${failure.message}; closed with ${failure.code}`;
-      host.report(new ClientViolationError(message, '', failure.code), undefined);
-      host.stats.terminations.protocol_error++;
+      this.#violation(request, failure.code, 'protocol_error', failure.message);
       if (ws.readyState === ws.OPEN) ws.close(failure.code, 'Protocol error');
       return;
     }
     // ws closed the socket itself, with the code of its read error.
     const error = failure.readError;
     const { closeCode, cause } = causeOfReadError(error);
-    const message = `A heartline.v1 client (${who}) broke the rules before its session started: ${error.message}; closed with ${closeCode}`;
-    host.report(new ClientViolationError(message, '', closeCode, error), undefined);
-    host.stats.terminations[cause]++;
+    this.#violation(
+      request,
+      closeCode,
+      cause,
+      `broke the rules before its session started: ${error.message}`,
+      error,
+    );
+  }
+
+  /** A link that is not a client yet broke a rule: reported and counted like a client's. */
+  #violation(
+    request: IncomingMessage,
+    code: number,
+    cause: TerminationCause,
+    what: string,
+    wsError?: Error,
+  ): void {
+    const who = request.socket.remoteAddress ?? 'unknown address';
+    const message = `A heartline.v1 client (${who}) ${what}; closed with ${code}`;
+    this.#host.report(new ClientViolationError(message, '', code, wsError), undefined);
+    this.#host.stats.terminations[cause]++;
   }
 
   /** A fresh session, asked for or after a refused resume (`refusal` says why). */
@@ -162,6 +187,20 @@ export class SessionManager {
   ): Promise<ResumeRefusal | null> {
     const host = this.#host;
     const id = frame.sid!;
+    const address = request.socket.remoteAddress ?? '';
+    const wait = this.#refusals.wait(address, now());
+    if (wait > 0) {
+      // Not looked up: the session stays as it is, and its real owner can resume it later.
+      const resume = host.options.resume as { maxRefusals: number; refusalInterval: number };
+      this.#violation(
+        request,
+        CloseCode.TryAgainLater,
+        'rate_limit',
+        `had more than ${resume.maxRefusals} resumes refused in ${resume.refusalInterval} ms`,
+      );
+      ws.close(CloseCode.TryAgainLater, formatRetryAfter('Too many refused resumes', wait));
+      return null;
+    }
     const result = await host.engine.resume({
       id,
       token: frame.token!,
@@ -169,7 +208,10 @@ export class SessionManager {
       offset: frame.offset!,
       sent: frame.sent,
     });
-    if (!result.ok) return result.reason;
+    if (!result.ok) {
+      this.#refusals.refused(address, now());
+      return result.reason;
+    }
     const local = host.local(id);
     if (ws.readyState !== ws.OPEN || (local && !local[kConnection].resumable)) {
       // Gone meanwhile, or the app is ending this session for good at this very moment.

@@ -14,6 +14,11 @@ export interface SessionWire {
   violate(code: number, what: string): void;
   /** A pong answered the server's ping. */
   ponged(): void;
+  /**
+   * Counts one inbound control frame against the link's `controlLimit`; false when over it
+   * (the link is closing) and the frame must not be answered.
+   */
+  control(): boolean;
 }
 
 /**
@@ -63,22 +68,34 @@ export class ServerSession {
     switch (frame.t) {
       case 'data': {
         const payload = frame.payload as string | Buffer;
-        if (frame.n === undefined) this.#wire.handle(payload, isBinary, false);
-        else {
-          // Exactly once, in order: a number at or below the last one is a resent duplicate.
-          if (frame.n > this.lastSeq) {
-            this.lastSeq = frame.n;
-            this.#wire.handle(payload, isBinary, frame.n <= this.redeliverUpTo);
-          }
-          this.#acks.later(this);
+        const n = frame.n;
+        if (n === undefined) {
+          this.#wire.handle(payload, isBinary, false);
+          return;
         }
+        // Exactly once, in order (PROTOCOL.md "Client → server"): the next number is handled, a
+        // number at or below the last one is a resent duplicate, anything else is a hole the
+        // client made (or a jump that would silence every later message).
+        if (n === this.lastSeq + 1) {
+          this.lastSeq = n;
+          this.#wire.handle(payload, isBinary, n <= this.redeliverUpTo);
+        } else if (n === 0 || n > this.lastSeq) {
+          this.#wire.violate(
+            1002,
+            n === 0
+              ? 'broke heartline.v1: numbered a message 0 (numbers start at 1)'
+              : `broke heartline.v1: numbered a message ${n} after ${this.lastSeq} (expected ${this.lastSeq + 1}, or a resent number up to ${this.lastSeq})`,
+          );
+          return;
+        }
+        this.#acks.later(this);
         return;
       }
       case 'ping':
-        this.#wire.write(encodeControl({ t: 'pong', ts: frame.ts }));
+        if (this.#wire.control()) this.#wire.write(encodeControl({ t: 'pong', ts: frame.ts }));
         return;
       case 'pong':
-        this.#wire.ponged();
+        if (this.#wire.control()) this.#wire.ponged();
         return;
       default:
         this.#wire.violate(1002, `sent an unexpected ${frame.t} frame on a live session`);

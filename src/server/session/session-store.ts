@@ -17,15 +17,25 @@ export interface Expirable {
  * The sessions of this process that wait for their client to come back, and the one timer that
  * ends those whose resume window passed. Detached sessions expire in the order they were
  * detached (the window is the same for all), so the timer only ever looks at the oldest.
+ *
+ * At most `max` wait at once (`resume.maxSessions`): one more ends the session detached longest
+ * ago at once, as if its window had passed. Of all the waiting sessions it is the least likely
+ * to come back, and new sessions are still served: refusing them instead (a 503) would let a
+ * client that drops links on purpose shut everyone else out.
  */
 export class SessionStore<S extends Expirable> {
   /** Detached sessions by id → when they expire (monotonic ms); insertion order is expiry order. */
   readonly #detached = new Map<string, { readonly session: S; readonly at: number }>();
   readonly #timers = new Timers<'expire'>({ unref: true });
   readonly #window: number;
+  readonly #max: number;
+  readonly #evicted: () => void;
 
-  constructor(window: number) {
+  /** `evicted` is told of each session ended early because `max` were waiting. */
+  constructor(window: number, max = Number.POSITIVE_INFINITY, evicted: () => void = () => {}) {
     this.#window = window;
+    this.#max = max;
+    this.#evicted = evicted;
   }
 
   /** Sessions waiting for a resume. */
@@ -38,6 +48,12 @@ export class SessionStore<S extends Expirable> {
     this.#detached.delete(session.id); // re-insert at the end: it expires last
     this.#detached.set(session.id, { session, at: now() + this.#window });
     if (!this.#timers.has('expire')) this.#timers.set('expire', this.#window, this.#sweep);
+    while (this.#detached.size > this.#max) {
+      const [id, oldest] = this.#detached.entries().next().value!;
+      this.#detached.delete(id);
+      this.#evicted();
+      oldest.session.expire();
+    }
   }
 
   /** It came back in time, or ended otherwise: no longer waiting. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP, type Server } from 'node:net';
 import { invalid } from '../../common/validate.js';
 
 /** Decides for one request whether its `Origin` is allowed; `origin` is already normalised. */
@@ -6,7 +7,9 @@ export type OriginCheck = (origin: string, request: IncomingMessage) => boolean;
 
 /**
  * What the `origins` option accepts:
- * - `'same-origin'`: the Origin's host and port must equal the request's `Host` header;
+ * - `'same-origin'`: the Origin's host and port must equal the request's `Host` header; on a
+ *   server that listens on a loopback address only, that host must also be a loopback name
+ *   (`localhost`, `*.localhost`, `127.x.x.x`, `[::1]`), against DNS rebinding;
  * - `'*'`: any Origin (for public endpoints that authenticate otherwise);
  * - a list of origins such as `'https://app.example.com'` or wildcards such as
  *   `'https://*.example.com'` (one or more labels before `.example.com`, same scheme and port);
@@ -111,12 +114,59 @@ export function resolveOriginPolicy(value: unknown): OriginPolicy {
   return Object.freeze({ kind: 'list', exact, wildcards: Object.freeze(wildcards) });
 }
 
-function sameHost(origin: string, host: string | undefined): boolean {
+/**
+ * Whether an address is a loopback address: 127.0.0.0/8, `::1`, or 127.0.0.0/8 mapped into
+ * IPv6 (`::ffff:127.0.0.1`, as a dual-stack socket reports it).
+ *
+ * @example
+ * isLoopbackAddress('127.0.0.1') // true
+ * isLoopbackAddress('0.0.0.0') // false: every interface
+ */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.toLowerCase();
+  if (isIP(a) === 4) return a.startsWith('127.');
+  return a === '::1' || /^::ffff:127\.\d+\.\d+\.\d+$/.test(a) || /^::ffff:7f[0-9a-f]{2}:/.test(a);
+}
+
+/**
+ * Whether a URL hostname (as `new URL()` normalises it: lower case, IPv6 in brackets) names
+ * this machine's loopback interface: `localhost` and `*.localhost` (RFC 6761 §6.3), or a
+ * loopback address.
+ *
+ * @example
+ * isLoopbackHostname('app.localhost') // true
+ * isLoopbackHostname('evil.example') // false, whatever it resolves to
+ */
+export function isLoopbackHostname(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
+  const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  return isIP(bare) !== 0 && isLoopbackAddress(bare);
+}
+
+/**
+ * Whether the server this request came to listens on a loopback address only: the address
+ * its listening socket is bound to (a server on every interface, `0.0.0.0` or `::`, is not),
+ * or, for a socket whose server cannot be seen, the address the connection arrived on.
+ */
+function listensOnLoopback(request: IncomingMessage): boolean {
+  const socket = request.socket as (IncomingMessage['socket'] & { server?: Server }) | undefined;
+  const bound = socket?.server?.address();
+  const address = bound && typeof bound === 'object' ? bound.address : socket?.localAddress;
+  return address !== undefined && isLoopbackAddress(address);
+}
+
+function sameHost(origin: string, request: IncomingMessage): boolean {
+  const host = request.headers.host;
   if (!host) return false;
   try {
     const o = new URL(origin);
     // The Host header has no scheme; parsing it under the Origin's scheme drops its default port.
-    return new URL(`${o.protocol}//${host}`).host === o.host;
+    const h = new URL(`${o.protocol}//${host}`);
+    if (h.host !== o.host) return false;
+    // DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1 is "same
+    // origin" with any Host it sends. A server only this machine can reach trusts only the
+    // names that cannot be rebound.
+    return !listensOnLoopback(request) || isLoopbackHostname(h.hostname);
   } catch {
     return false;
   }
@@ -138,7 +188,7 @@ export function isAllowedOrigin(
   const normalized = normalizeOrigin(origin);
   if (policy.kind === 'function') return policy.check(normalized ?? origin, request) === true;
   if (normalized === undefined) return false;
-  if (policy.kind === 'same-origin') return sameHost(normalized, request.headers.host);
+  if (policy.kind === 'same-origin') return sameHost(normalized, request);
   if (policy.exact.has(normalized)) return true;
   const url = new URL(normalized);
   return policy.wildcards.some(

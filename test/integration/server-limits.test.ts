@@ -94,6 +94,26 @@ describe('HeartlineServer limits', () => {
     await waitFor(() => server.stats().terminations.rate_limit === 1);
   });
 
+  it('takes a burst larger than the mark in one turn to a reader that keeps up', async () => {
+    // The writes of one turn are coalesced; past a few KiB they must reach the kernel at once,
+    // or a fast reader's burst would look like a slow reader's backlog.
+    const highWaterMark = 64 * 1024;
+    const { server, url } = await startHeartline({ highWaterMark, heartbeat: false });
+    const errors = errorsOf(server);
+    const connected = waitForEvent<ServerClient>(server, 'connection');
+    const ws = connectWs(url);
+    await waitForEvent(ws, 'open');
+    const client = await connected;
+    let received = 0;
+    ws.on('message', () => received++);
+    const chunk = Buffer.alloc(16 * 1024, 1);
+    const accepted = Array.from({ length: 10 }, () => client.send(chunk));
+    expect(accepted).toEqual(Array(10).fill(true));
+    await waitFor(() => received === 10, { message: 'all ten chunks to arrive' });
+    expect(client.state).toBe('open');
+    expect(errors).toEqual([]);
+  });
+
   it('keeps memory bounded for a client that never reads: volatile sends drop first, then 4507', async () => {
     const highWaterMark = 256 * 1024;
     const { server, port } = await startHeartline({ highWaterMark, heartbeat: false });

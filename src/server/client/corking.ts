@@ -5,7 +5,16 @@ interface Corkable {
   cork(): void;
   uncork(): void;
   readonly destroyed?: boolean;
+  /** Bytes waiting in the socket's buffer (corked ones included). */
+  readonly writableLength: number;
 }
+
+/**
+ * A turn's corked bytes are flushed once they reach this much (or a quarter of the link's
+ * high-water mark, when that is smaller): enough to fill one `writev` with small frames, and
+ * never so much that a burst to a fast reader looks like a slow reader's backlog.
+ */
+export const FLUSH_BYTES = 16 * 1024;
 
 /** `ws` keeps its TCP socket here (lib/websocket.js `setSocket`); a stable field since ws 1. */
 function tcpOf(ws: WebSocket): Corkable | undefined {
@@ -30,14 +39,25 @@ function uncorkAll(): void {
  * a reply to every message of a read, the acks of a turn, a fan-out's frame to each socket.
  * The frames are unchanged; `bufferedAmount` still counts what waits.
  *
+ * Once a turn has corked `flushAt` bytes on a socket they are flushed at once and the socket
+ * corked again, so a large burst reaches the kernel as it would uncorked and `bufferedAmount`
+ * keeps meaning what the reader has not taken.
+ *
  * @example
  * coalesce(ws);
  * ws.send(a);
  * ws.send(b); // a and b leave together, after this turn
  */
-export function coalesce(ws: WebSocket): void {
+export function coalesce(ws: WebSocket, flushAt = FLUSH_BYTES): void {
   const socket = tcpOf(ws);
-  if (!socket || corked.has(socket)) return;
+  if (!socket) return;
+  if (corked.has(socket)) {
+    if (socket.writableLength >= Math.min(flushAt, FLUSH_BYTES)) {
+      socket.uncork();
+      socket.cork();
+    }
+    return;
+  }
   socket.cork();
   corked.add(socket);
   if (!scheduled) {

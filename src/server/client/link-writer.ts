@@ -66,7 +66,7 @@ export class LinkWriter {
   /** An RFC 6455 pong answering the client's ping (ws's `autoPong` is off), under the same mark. */
   pong(data: Buffer): boolean {
     if (!this.#fits(data.length)) return false;
-    coalesce(this.#ws);
+    coalesce(this.#ws, this.#host.highWaterMark / 4);
     this.#ws.pong(data);
     return true;
   }

@@ -31,7 +31,8 @@ import { AckBatcher } from './session/acks.js';
 import { SessionManager } from './session/manager.js';
 import { drainClients } from './shutdown.js';
 import { type Attached, attach } from './upgrade/attachment.js';
-import { checkCapacity, checkUpgrade, rejectUpgrade } from './upgrade/upgrade-gate.js';
+import type { UpgradeAcceptance } from './upgrade/upgrade-gate.js';
+import { UpgradeHandler } from './upgrade/upgrade-handler.js';
 
 /**
  * An error's message followed by what caused it (`error.cause`, what a listener threw), for a
@@ -49,19 +50,19 @@ function withCause(error: Error): string {
 }
 
 /** The events of a `HeartlineServer`, as `EventEmitter` argument lists. */
-export interface HeartlineServerEvents {
+export interface HeartlineServerEvents<Identity = unknown> {
   /**
    * A client passed every upgrade check and is connected; or, in a cluster, a session resumed
    * here from another server process (`client.resumed === true`, the same `client.id`).
    */
-  connection: [client: ServerClient, request: IncomingMessage];
+  connection: [client: ServerClient<Identity>, request: IncomingMessage];
   /**
    * Something went wrong. With a `client`: that client misbehaved (`ClientViolationError`, and
    * it was closed) or an app listener threw (`CallbackError`; the client stays). Without: the
    * server itself failed (listening on `port`, the engine). Client errors are dropped silently
    * when no `error` listener exists; server errors then throw, as for any `EventEmitter`.
    */
-  error: [error: Error, client: ServerClient | undefined];
+  error: [error: Error, client: ServerClient<Identity> | undefined];
   /** With `port`: the server is listening. */
   listening: [];
   /** `close()` finished: every client, socket and timer is gone. */
@@ -80,7 +81,9 @@ export interface HeartlineServerEvents {
  * });
  * process.on('SIGTERM', () => server.close());
  */
-export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
+export class HeartlineServer<Identity = unknown> extends EventEmitter<
+  HeartlineServerEvents<Identity>
+> {
   /** The resolved, frozen options. */
   readonly options: ResolvedServerOptions;
   readonly #wss: WebSocketServer;
@@ -93,6 +96,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   readonly #sessions: SessionManager | undefined;
   readonly #clientHost: ClientHost;
   readonly #attached: Attached;
+  readonly #upgrades: UpgradeHandler;
   readonly #protocols = new WeakMap<IncomingMessage, string>();
   #state: ServerState = 'running';
   #drainRetryAfter = 0;
@@ -103,7 +107,7 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
    * @param options exactly one of `port`, `server` or `noServer: true`, plus any of the
    * options in docs/server.md. Bad options throw a TypeError naming the option.
    */
-  constructor(options: HeartlineServerOptions) {
+  constructor(options: HeartlineServerOptions<Identity>) {
     super();
     const o = resolveOptions(options);
     this.options = o;
@@ -145,6 +149,17 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
       ended: (client) => this.#ended(client),
       detached: (client) => this.#sessions?.detached(client),
     };
+    this.#upgrades = new UpgradeHandler({
+      options: o,
+      stats: this.#stats,
+      running: () => this.#state === 'running',
+      drainRetryAfter: () => this.#drainRetryAfter,
+      connections: () => this.#stats.connections,
+      pending: () => (this.#sessions?.pending ?? 0) + this.#attached.pending(),
+      report: (error) => this.#report(error, undefined),
+      accept: (request, socket, head, acceptance, identity) =>
+        this.#accept(request, socket, head, acceptance, identity),
+    });
     this.#attached = attach(
       o.attachment,
       o.paths,
@@ -166,8 +181,8 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
   }
 
   /** The clients of this process by id: connected, or sessions waiting for a resume. */
-  get clients(): ReadonlyMap<string, ServerClient> {
-    return this.#clients;
+  get clients(): ReadonlyMap<string, ServerClient<Identity>> {
+    return this.#clients as ReadonlyMap<string, ServerClient<Identity>>;
   }
 
   /**
@@ -186,44 +201,28 @@ export class HeartlineServer extends EventEmitter<HeartlineServerEvents> {
    * httpServer.on('upgrade', (request, socket, head) => server.handleUpgrade(request, socket, head));
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    let verdict: ReturnType<typeof checkUpgrade>;
-    try {
-      verdict = checkUpgrade(request, this.options);
-    } catch (error) {
-      this.#report(
-        new CallbackError('The `origins` or `protocols` function threw', error),
-        undefined,
-      );
-      verdict = { ok: false, status: 500, message: 'Internal Server Error' };
-    }
-    if (verdict.ok) {
-      const { limit, retryAfter } = this.options.maxConnections;
-      verdict =
-        checkCapacity({
-          running: this.#state === 'running',
-          drainRetryAfter: this.#drainRetryAfter,
-          connections: this.#stats.connections,
-          pending: (this.#sessions?.pending ?? 0) + this.#attached.pending(),
-          limit,
-          retryAfter,
-        }) ?? verdict;
-    }
-    if (!verdict.ok) {
-      this.#stats.reject(verdict.status);
-      rejectUpgrade(socket, verdict);
-      return;
-    }
-    const { protocol, appProtocol } = verdict;
+    this.#upgrades.handle(request, socket, head);
+  }
+
+  /** Every upgrade check passed (and `authenticate`, when set): the WebSocket is accepted. */
+  #accept(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    { protocol, appProtocol }: UpgradeAcceptance,
+    identity: unknown,
+  ): void {
     if (protocol !== undefined) this.#protocols.set(request, protocol);
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       if (protocol === SESSION_PROTOCOL && this.#sessions) {
-        void this.#sessions.handshake(ws, request, appProtocol);
+        void this.#sessions.handshake(ws, request, appProtocol, identity);
       } else {
         const init = {
           id: createClientId(),
           ws,
           protocol: appProtocol,
           remoteAddress: request.socket.remoteAddress,
+          identity,
         };
         this.#admit(init, request);
       }

@@ -69,5 +69,6 @@ export { type BroadcastOptions, RoomTarget } from './room-target.js';
 export type { ServerState } from './server-state.js';
 export type { ServerStatsSnapshot } from './server-stats.js';
 export { TERMINATION_CAUSES, type TerminationCause } from './termination-cause.js';
+export type { Authenticate, AuthRefusal } from './upgrade/authenticate.js';
 export type { OriginCheck, OriginsOption } from './upgrade/origin-policy.js';
 export type { ProtocolSelector, ProtocolsOption } from './upgrade/protocol-policy.js';

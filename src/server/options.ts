@@ -25,6 +25,7 @@ import { type PreparedMessage, prepareMessage } from './client/outgoing-message.
 import type { RateLimitOptions } from './client/rate-limiter.js';
 import type { Engine } from './engine/engine.js';
 import { type AttachmentOptions, resolveAttachment, resolvePaths } from './upgrade/attachment.js';
+import { type Authenticate, resolveAuthenticate } from './upgrade/authenticate.js';
 import {
   type OriginPolicy,
   type OriginsOption,
@@ -112,7 +113,7 @@ export interface ResumeSettings {
  * @example
  * new HeartlineServer({ server: httpServer, path: '/ws', origins: ['https://app.example.com'] })
  */
-export interface HeartlineServerOptions {
+export interface HeartlineServerOptions<Identity = unknown> {
   /** Listen on this port (0 = any free port), with a `node:http` server the instance owns. */
   port?: number;
   /** The host to listen on with `port`; all interfaces when absent. */
@@ -145,6 +146,14 @@ export interface HeartlineServerOptions {
   protocols?: ProtocolsOption;
   /** Refuse (HTTP 400) clients that offer no sub-protocol. @default false */
   requireProtocol?: boolean;
+  /**
+   * Who an upgrade request is, decided before the WebSocket is accepted and again before every
+   * resume, on whichever server the client reaches: the identity (`client.identity`), `false`
+   * (HTTP 401) or `{ status, reason }`. May be async (at most `upgradeTimeout` ms). A resume
+   * whose identity differs from its session's is closed with 4403 and starts no session.
+   * @example authenticate: async (request) => (await userOf(request)) ?? false
+   */
+  authenticate?: Authenticate<Identity>;
   /**
    * Heartbeat settings, a number as the interval, or `false` for none.
    * @example heartbeat: { interval: 15_000, timeout: 5_000 }
@@ -210,6 +219,7 @@ export interface ResolvedServerOptions {
   readonly allowMissingOrigin: boolean;
   readonly protocols: ProtocolPolicy;
   readonly requireProtocol: boolean;
+  readonly authenticate: Authenticate | undefined;
   readonly heartbeat: HeartbeatSettings | false;
   /** `heartbeat.textPing` and `textPong`, encoded once; undefined when off. */
   readonly textPing: TextPing | undefined;
@@ -285,6 +295,7 @@ const TOP_KEYS = [
   'allowMissingOrigin',
   'protocols',
   'requireProtocol',
+  'authenticate',
   'heartbeat',
   'maxPayload',
   'highWaterMark',
@@ -447,6 +458,7 @@ export function resolveOptions(options: HeartlineServerOptions | undefined): Res
     ),
     protocols: resolveProtocolPolicy(o.protocols ?? DEFAULTS.protocols),
     requireProtocol: checkBoolean('requireProtocol', o.requireProtocol ?? DEFAULTS.requireProtocol),
+    authenticate: resolveAuthenticate(o.authenticate),
     heartbeat,
     textPing:
       heartbeat && heartbeat.textPing !== false

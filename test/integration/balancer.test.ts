@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startBalancer } from '../support/balancer.js';
-import { connectWs as connect, land } from '../support/client.js';
+import { land } from '../support/client.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { connectWs as connect } from '../support/server-fixtures.js';
 import { startServer, type TestServer } from '../support/servers.js';
 import { waitFor, waitForEvent } from '../support/wait.js';
 

@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startBalancer } from '../support/balancer.js';
-import { connectWs as connect, land } from '../support/client.js';
+import { land } from '../support/client.js';
 import { childProcesses, startCluster } from '../support/cluster.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { alive, spawnScript } from '../support/processes.js';
+import { connectWs as connect } from '../support/server-fixtures.js';
 import { waitFor, waitForEvent } from '../support/wait.js';
 
 const ECHO = 'test/support/cluster-echo.mjs';

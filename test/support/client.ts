@@ -5,6 +5,7 @@ import {
   type HeartlineSocketOptions,
   type UrlSource,
 } from '../../src/client/index.js';
+import { connectWs } from './server-fixtures.js';
 import { waitForEvent } from './wait.js';
 
 /**
@@ -19,14 +20,6 @@ export function openClient(
   const socket = new HeartlineSocket(url, protocols, { WebSocket, ...options });
   onTestFinished(() => socket.close());
   return socket;
-}
-
-/** A plain `ws` client, its errors ignored, terminated when the test finishes. */
-export function connectWs(url: string): WebSocket {
-  const ws = new WebSocket(url);
-  ws.on('error', () => {});
-  onTestFinished(() => ws.terminate());
-  return ws;
 }
 
 /**

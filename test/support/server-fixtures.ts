@@ -13,18 +13,18 @@ import { type ClientOptions, WebSocket } from 'ws';
 import { HeartlineServer, type HeartlineServerOptions } from '../../src/server/index.js';
 import { waitFor } from './wait.js';
 
-export interface StartedServer {
-  readonly server: HeartlineServer;
+export interface StartedServer<Identity = unknown> {
+  readonly server: HeartlineServer<Identity>;
   readonly port: number;
   /** `ws://127.0.0.1:${port}` */
   readonly url: string;
 }
 
 /** Starts a HeartlineServer on 127.0.0.1:0 that closes itself when the test finishes. */
-export async function startHeartline(
-  options: Omit<HeartlineServerOptions, 'port' | 'server' | 'noServer'> = {},
-): Promise<StartedServer> {
-  const server = new HeartlineServer({
+export async function startHeartline<Identity = unknown>(
+  options: Omit<HeartlineServerOptions<Identity>, 'port' | 'server' | 'noServer'> = {},
+): Promise<StartedServer<Identity>> {
+  const server = new HeartlineServer<Identity>({
     ...options,
     port: 0,
     host: '127.0.0.1',

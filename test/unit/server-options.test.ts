@@ -130,7 +130,9 @@ describe('the JSDoc of HeartlineServerOptions', () => {
     };
     let checked = 0;
     for (const [name, group] of Object.entries(interfaces)) {
-      const body = new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`).exec(source)![1]!;
+      const body = new RegExp(`export interface ${name}(?:<[^>]*>)? \\{([\\s\\S]*?)\\n\\}`).exec(
+        source,
+      )![1]!;
       for (const m of body.matchAll(/@default (.+?)(?: \*\/|\n)[\s\S]*?(?:readonly )?(\w+)\??:/g)) {
         const [, text, field] = m;
         const value = group

@@ -57,6 +57,8 @@ export interface ClientInit {
   readonly id: string;
   readonly ws: WebSocket;
   readonly protocol: string;
+  /** What `authenticate` said of the client; undefined without it. */
+  readonly identity?: unknown;
   readonly remoteAddress: string | undefined;
   /** Session mode: its token and the last client message handled. */
   readonly session?: { readonly token: string; readonly lastSeq: number };
@@ -79,11 +81,16 @@ export const kConnection = Symbol('heartline.client.connection');
  *   client.on('close', (code, reason) => console.log(client.id, code, reason));
  * });
  */
-export class ServerClient extends EventEmitter<ServerClientEvents> {
+export class ServerClient<Identity = unknown> extends EventEmitter<ServerClientEvents> {
   /** An unguessable id (128 random bits, base64url); safe to show to other clients. */
   readonly id: string;
   /** The application sub-protocol agreed at the upgrade, or `''`. */
   readonly protocol: string;
+  /**
+   * Who the client is, as the server's `authenticate` said at its first upgrade (the same on
+   * every resume, on any server process); `undefined` without `authenticate`.
+   */
+  readonly identity: Identity;
   /** When this object was made (`Date.now()`): the first connection, or the resume here. */
   readonly connectedAt: number = Date.now();
   /**
@@ -100,6 +107,7 @@ export class ServerClient extends EventEmitter<ServerClientEvents> {
     super();
     this.id = init.id;
     this.protocol = init.protocol;
+    this.identity = init.identity as Identity;
     this.resumed = init.resumed === true;
     this.#host = host;
     this[kConnection] = new ClientConnection(this, host, init.ws, init.remoteAddress, init.session);

@@ -17,6 +17,7 @@ import type { ResolvedServerOptions } from '../options.js';
 import { safeEmit } from '../safe-emit.js';
 import type { ServerStats } from '../server-stats.js';
 import { causeOfReadError, type TerminationCause } from '../termination-cause.js';
+import { sameIdentity } from '../upgrade/authenticate.js';
 import { awaitConnect, type Connect, type HandshakeFailure, type RawFrame } from './handshake.js';
 import { RefusalLimiter } from './refusal-limiter.js';
 import { createToken, SessionStore } from './session-store.js';
@@ -74,8 +75,16 @@ export class SessionManager {
     return this.#store.size;
   }
 
-  /** A heartline.v1 link: wait for its connect frame, then start or resume a session. */
-  async handshake(ws: WebSocket, request: IncomingMessage, appProtocol: string): Promise<void> {
+  /**
+   * A heartline.v1 link: wait for its connect frame, then start or resume a session.
+   * `identity` is what `authenticate` said of the link (undefined without it).
+   */
+  async handshake(
+    ws: WebSocket,
+    request: IncomingMessage,
+    appProtocol: string,
+    identity: unknown,
+  ): Promise<void> {
     const host = this.#host;
     this.#handshakes.add(ws);
     try {
@@ -96,9 +105,11 @@ export class SessionManager {
       }
       const frame = connect.frame;
       const refusal =
-        frame.sid === undefined ? undefined : await this.#resume(ws, request, frame, connect);
+        frame.sid === undefined
+          ? undefined
+          : await this.#resume(ws, request, frame, connect, identity);
       if (refusal === null || ws.readyState !== ws.OPEN) return; // resumed, or gone meanwhile
-      this.#start(ws, request, appProtocol, connect, refusal);
+      this.#start(ws, request, { protocol: appProtocol, identity }, connect, refusal);
     } finally {
       this.#handshakes.delete(ws);
     }
@@ -157,18 +168,19 @@ export class SessionManager {
   #start(
     ws: WebSocket,
     request: IncomingMessage,
-    protocol: string,
+    { protocol, identity }: { protocol: string; identity: unknown },
     connect: Connect,
     refusal: ResumeRefusal | undefined,
   ): void {
     const host = this.#host;
     const id = createClientId();
     const token = createToken();
-    host.engine.createSession({ id, token, protocol });
+    host.engine.createSession({ id, token, protocol, identity });
     const init: ClientInit = {
       id,
       ws,
       protocol,
+      identity,
       remoteAddress: request.socket.remoteAddress,
       session: { token, lastSeq: 0 },
     };
@@ -184,6 +196,7 @@ export class SessionManager {
     request: IncomingMessage,
     frame: ConnectFrame,
     connect: Connect,
+    identity: unknown,
   ): Promise<ResumeRefusal | null> {
     const host = this.#host;
     const id = frame.sid!;
@@ -212,6 +225,15 @@ export class SessionManager {
       this.#refusals.refused(address, now());
       return result.reason;
     }
+    if (!sameIdentity(identity, result.identity)) {
+      // The right token from someone `authenticate` says is another: refused, and no session
+      // starts for it (a fresh one would hand the link a session under the wrong name).
+      result.replay.close();
+      this.#refusals.refused(address, now());
+      host.stats.reject(403);
+      ws.close(CloseCode.Forbidden, 'Not the identity this session belongs to');
+      return null;
+    }
     const local = host.local(id);
     if (ws.readyState !== ws.OPEN || (local && !local[kConnection].resumable)) {
       // Gone meanwhile, or the app is ending this session for good at this very moment.
@@ -238,6 +260,7 @@ export class SessionManager {
         id,
         ws,
         protocol: result.protocol,
+        identity: result.identity,
         remoteAddress,
         session: { token: frame.token!, lastSeq: result.lastSeq },
         resumed: true,

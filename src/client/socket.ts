@@ -154,7 +154,7 @@ export class HeartlineSocket extends SocketTarget {
     const hb = o.heartbeat;
     this.#heartbeat = hb ? new Heartbeat(hb, this.#timers, this.#handler) : null;
     this.#session = o.session
-      ? new ClientSession(this.#handler, this.#outbox, hb, this.#timers)
+      ? new ClientSession(this.#handler, this.#outbox, hb, this.#timers, protocolList)
       : null;
     this.#start();
   }

@@ -128,14 +128,19 @@ export class Link {
     await null;
     let url = this.url;
     if (typeof spec.source === 'function') {
+      let value: unknown;
       try {
-        url = checkUrl(await spec.source());
+        value = await spec.source();
       } catch (error) {
-        const e = error instanceof InvalidUrlError ? error : null;
         return this.#fail(
-          e ?? new CallbackError('The URL function threw', error),
+          new CallbackError('The URL function threw', error),
           'URL function failed',
         );
+      }
+      try {
+        url = checkUrl(value);
+      } catch (error) {
+        return this.#fail(new InvalidUrlError((error as Error).message, error), 'bad URL');
       }
       if (this.#muted) return;
       this.url = url;

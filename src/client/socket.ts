@@ -35,6 +35,9 @@ import { checkProtocols, checkSource, type UrlSource } from './url.js';
 type Slot = 'heartbeat' | 'connectTimeout' | 'retry' | 'closeTimeout';
 
 const invalidState = (message: string) => new DOMException(message, 'InvalidStateError');
+/** WebIDL: a call with fewer arguments than required throws a TypeError. */
+const missing = (what: string) =>
+  new TypeError(`HeartlineSocket${what}: 1 argument required, but only 0 present`);
 
 /**
  * A WebSocket that stays alive: a drop-in for `WebSocket` that notices dead links with a
@@ -72,6 +75,8 @@ export class HeartlineSocket extends SocketTarget {
   #binaryType: string | undefined;
   #native: string | undefined;
   #rtt: number | undefined;
+  /** Bytes `send()` discarded after `close()`, which WHATWG counts in `bufferedAmount`. */
+  #discarded = 0;
   #unwatchPage: (() => void) | null = null;
 
   /**
@@ -126,13 +131,16 @@ export class HeartlineSocket extends SocketTarget {
   };
 
   /**
-   * @param url a `ws:`/`wss:` (or `http:`/`https:`) URL, or a function returning one, called
-   *   before every attempt.
+   * @param url a `ws:`/`wss:` (or `http:`/`https:`) URL, relative to the document's base URL in
+   *   browsers, or a function returning one, called before every attempt.
    * @param protocols sub-protocols to offer, as for `WebSocket`.
    * @param options see `HeartlineSocketOptions`; every default is in `DEFAULTS`.
    */
   constructor(url: UrlSource, protocols?: string | string[], options?: HeartlineSocketOptions) {
     super();
+    // WebIDL: no argument is a TypeError. (`undefined` would be the relative URL "undefined";
+    // it is missing here too, so that a subclass passing its arguments on behaves the same.)
+    if (url === undefined) throw missing('');
     const o = resolveOptions(options);
     this.#options = o;
     this.#url = checkSource(url);
@@ -186,11 +194,12 @@ export class HeartlineSocket extends SocketTarget {
   /**
    * Bytes not yet transmitted: the underlying socket's buffer plus every message `send()`
    * accepted that waits for a link (queued while not open; in session mode also those sent on a
-   * lost link and not acknowledged, which go out again on resume). A message written to the open
-   * link and only awaiting the server's acknowledgement is not counted, as in WebSocket.
+   * lost link and not acknowledged, which go out again on resume), plus, as in WebSocket, what
+   * was sent after `close()`. A message written to the open link and only awaiting the server's
+   * acknowledgement is not counted, as in WebSocket.
    */
   get bufferedAmount(): number {
-    return (this.#link?.bufferedAmount ?? 0) + this.#outbox.unwritten;
+    return (this.#link?.bufferedAmount ?? 0) + this.#outbox.unwritten + this.#discarded;
   }
 
   /** Round-trip time of the last answered heartbeat, in ms; `undefined` before the first. */
@@ -198,22 +207,29 @@ export class HeartlineSocket extends SocketTarget {
     return this.#rtt;
   }
 
-  /** `'blob'` or `'arraybuffer'` (with `ws`, also `'nodebuffer'`); applied to every link. */
+  /**
+   * `'blob'` or `'arraybuffer'` (with `ws`, also its default `'nodebuffer'`); applied to every
+   * link. Other values are ignored, as WebSocket's enumerated attribute ignores them.
+   */
   get binaryType(): string {
     this.#native ??= this.#link?.native;
     return this.#binaryType ?? this.#native ?? 'blob';
   }
 
   set binaryType(value: string) {
+    value = String(value);
+    const ws = typeof (this.#spec.WebSocket.prototype as { ping?: unknown })?.ping === 'function';
+    if (value !== 'blob' && value !== 'arraybuffer' && !(ws && value === 'nodebuffer')) return;
     this.#binaryType = value;
     if (this.#link) this.#link.binaryType = value;
   }
 
   /**
-   * Sends now when open; otherwise queues in the outbox, to be flushed in order on open. Throws
-   * an `InvalidStateError` DOMException once the socket is closing or closed, or when the
-   * outbox is off and the socket is not open, in both modes; under `outbox.overflow: 'reject'`,
-   * throws an `OutboxOverflowError` when full and not open.
+   * Sends now when open; otherwise queues in the outbox, to be flushed in order on open. Once
+   * the socket is closing or closed, discards the data and counts it in `bufferedAmount`, as
+   * WebSocket does. Throws an `InvalidStateError` DOMException when the outbox is off and the
+   * socket is not open, in both modes; under `outbox.overflow: 'reject'`, throws an
+   * `OutboxOverflowError` when full and not open.
    *
    * In session mode, a message stays in the outbox until the server acknowledges it, and is
    * resent after a resume; when unacknowledged messages fill the outbox, the oldest are dropped
@@ -221,9 +237,12 @@ export class HeartlineSocket extends SocketTarget {
    * typing): it is never queued, kept or replayed.
    */
   send(data: Outgoing, options?: SendOptions): void {
+    // biome-ignore lint/complexity/noArguments: WebIDL counts arguments; `undefined` is sent as "undefined"
+    if (arguments.length === 0) throw missing('#send()');
     const state = this.#state;
     if (state === 'closing' || state === 'closed') {
-      throw invalidState(`HeartlineSocket is ${state}; call reconnect() to open it again`);
+      this.#discarded += byteLength(data);
+      return;
     }
     const session = this.#session?.known ? this.#session : null;
     if (session) data = toPayload(data);
@@ -252,7 +271,7 @@ export class HeartlineSocket extends SocketTarget {
    * holds, for a later `reconnect()`.
    */
   close(code?: number, reason?: string): void {
-    checkClose(code, reason);
+    [code, reason] = checkClose(code, reason);
     const state = this.#state;
     if (state === 'closing' || state === 'closed') return;
     this.#report.log('info', 'close() called', { code, reason });
@@ -323,6 +342,7 @@ export class HeartlineSocket extends SocketTarget {
 
   #restart(): void {
     this.#retry.reset();
+    this.#discarded = 0;
     this.#setState('connecting', 'reconnect()');
     this.#start();
   }

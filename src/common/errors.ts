@@ -72,7 +72,7 @@ export class OutboxOverflowError extends HeartlineError {
   }
 }
 
-/** The URL could not be used. */
+/** The URL a URL function returned could not be used (the constructor throws a `SyntaxError`). */
 export class InvalidUrlError extends HeartlineError {
   override readonly name = 'InvalidUrlError' as const;
   constructor(message: string, cause?: unknown) {

@@ -5,7 +5,6 @@ import { WebSocket } from 'ws';
 import {
   type CloseEvent,
   HeartlineSocket,
-  InvalidUrlError,
   isHeartlineError,
   NoWebSocketError,
   type StateChangeEvent,
@@ -107,10 +106,13 @@ describe('HeartlineSocket as a WebSocket', () => {
     expect(server.sockets.size).toBe(0);
   });
 
-  it('rejects bad URLs with InvalidUrlError, and says how to pass a WebSocket in Node', () => {
-    expect(() => new HeartlineSocket('ftp://x', [], { WebSocket })).toThrow(InvalidUrlError);
+  it('throws a SyntaxError DOMException for bad URLs, and says how to pass a WebSocket in Node', () => {
+    const syntaxError = expect.objectContaining({ name: 'SyntaxError', code: 12 });
+    expect(() => new HeartlineSocket('ftp://x', [], { WebSocket })).toThrow(syntaxError);
     expect(() => new HeartlineSocket('not a url', [], { WebSocket })).toThrow(/Invalid URL/);
     expect(() => new HeartlineSocket('ws://x/#frag', [], { WebSocket })).toThrow(/fragment/);
+    expect(() => new HeartlineSocket('ws://x/#', [], { WebSocket })).toThrow(syntaxError);
+    expect(() => new HeartlineSocket('not a url', [], { WebSocket })).toThrow(DOMException);
     const err = (() => {
       try {
         new HeartlineSocket('ws://127.0.0.1:1');

@@ -14,6 +14,8 @@ export interface LinkHandler {
   /** The link opened; `kind` says whether the server chose `heartline.v1`. */
   open(): void;
   message(data: unknown, origin: string): void;
+  /** `ws`: a protocol-level ping (`false`) or pong (`true`) arrived. */
+  control(pong: boolean): void;
   /** A failure that does not by itself end the link (`close` follows when it does). */
   error(error: Error): void;
   /** The link ended; an attempt that could not even start ends with 1006. */
@@ -68,6 +70,12 @@ export class Link {
     return this.#socket?.bufferedAmount ?? 0;
   }
 
+  /** Whether the socket can send protocol-level pings and hear their pongs (`ws`). */
+  get canPing(): boolean {
+    const s = this.#socket;
+    return typeof s?.ping === 'function' && typeof s.on === 'function';
+  }
+
   /** The app's binaryType; a link that offered `heartline.v1` reads ArrayBuffers unless plain. */
   set binaryType(value: string) {
     this.#binaryType = value;
@@ -76,6 +84,11 @@ export class Link {
 
   send(data: unknown): void {
     this.#socket?.send(data as never);
+  }
+
+  /** Sends a protocol-level ping, while open (`ws` throws otherwise). */
+  ping(): void {
+    if (this.#socket?.readyState === 1) this.#socket.ping?.();
   }
 
   /** Starts the closing handshake; the link still reports its `close`. */
@@ -170,6 +183,12 @@ export class Link {
       );
     };
     socket.onclose = (event) => handler.close(event);
+    const on = socket.on?.bind(socket);
+    if (!on) return;
+    // ws is an EventEmitter: its listeners outlive `drop()`, so each checks its link.
+    const live = () => this.#socket === socket && !this.#muted;
+    on('ping', () => live() && handler.control(false));
+    on('pong', () => live() && handler.control(true));
   }
 
   #open(socket: WebSocketLike): void {

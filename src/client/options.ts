@@ -29,6 +29,14 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
   /** `ws` only: destroy the TCP socket at once, without a closing handshake. */
   terminate?(): void;
+  /** `ws` only: send a protocol-level ping; `on('pong')` hears the answer. */
+  ping?(): void;
+  /**
+   * `ws` only, an EventEmitter: `'ping'` and `'pong'`, and what a refused handshake was told:
+   * `'upgrade'` (a 101 came), `'unexpected-response'` (another HTTP status).
+   */
+  on?(event: string, listener: (...args: never[]) => void): unknown;
+  listenerCount?(event: string): number;
 }
 
 export type WebSocketConstructor = new (
@@ -111,7 +119,8 @@ export const DEFAULTS = Object.freeze({
   heartbeat: Object.freeze({
     interval: 10_000,
     timeout: 5_000,
-    ping: 'ping' as Outgoing | (() => Outgoing),
+    // null: a protocol-level ping where the WebSocket can send one (ws), else the text "ping"
+    ping: null as Outgoing | (() => Outgoing) | null,
     isPong: (data: unknown): boolean => data === 'pong',
   }),
   reconnect: Object.freeze({
@@ -151,8 +160,8 @@ function resolveHeartbeat(raw: unknown): HeartbeatOptions | false {
   if (raw === false) return false;
   if (typeof raw === 'number') raw = { interval: raw };
   const h = group('heartbeat', raw, DEFAULTS.heartbeat);
-  if (!(typeof h.ping === 'function' || isOutgoing(h.ping))) {
-    invalid('heartbeat.ping', 'a string, ArrayBuffer, typed array, Blob or function', h.ping);
+  if (!(typeof h.ping === 'function' || h.ping === null || isOutgoing(h.ping))) {
+    invalid('heartbeat.ping', 'a string, ArrayBuffer, typed array, Blob, function or null', h.ping);
   }
   return Object.freeze({
     interval: checkDelay('heartbeat.interval', h.interval, 1),

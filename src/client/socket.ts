@@ -1,5 +1,5 @@
 import { now } from '../common/clock.js';
-import { NoWebSocketError, ProtocolError } from '../common/errors.js';
+import { HeartbeatError, NoWebSocketError, ProtocolError } from '../common/errors.js';
 import { Timers } from '../common/timers.js';
 import { CloseCode, describeClose } from '../protocol/close-codes.js';
 import {
@@ -93,9 +93,16 @@ export class HeartlineSocket extends SocketTarget {
       if (this.#heartbeat?.received(data)) return;
       this.#emit(new MessageEvent('message', { data, origin }));
     },
+    control: (pong) => this.#heartbeat?.heard(pong),
     error: (error) => this.#report.error(error),
     close: (event) => this.#onClose(event),
-    send: (data) => this.#link?.send(data),
+    send: (data) => (data === null ? this.#link?.ping() : this.#link?.send(data)),
+    unanswered: () =>
+      this.#report.error(
+        new HeartbeatError(
+          `${this.url} never answered the heartbeat's "ping" with "pong": set heartbeat.ping and .isPong to what it answers, or heartbeat: false`,
+        ),
+      ),
     dead: () => this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
     pong: (rtt) => {
       this.#rtt = rtt;
@@ -412,7 +419,7 @@ export class HeartlineSocket extends SocketTarget {
     // Listeners may close or replace the link at each event: go on only while it is open.
     if (this.#state !== 'open') return;
     if (link.kind === 'plain') {
-      this.#heartbeat?.start();
+      this.#heartbeat?.start(link.canPing);
       const outbox = this.#outbox;
       while (this.#link === link && outbox.length > 0) link.send(outbox.shift()!.data);
     }

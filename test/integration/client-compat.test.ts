@@ -196,9 +196,9 @@ describe('HeartlineSocket as a WebSocket', () => {
     const script = `
       import { WebSocketServer, WebSocket } from 'ws';
       import { HeartlineSocket } from './dist/client/index.js';
-      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', autoPong: false });
       await new Promise((r) => wss.on('listening', r));
-      wss.on('connection', (s) => s.on('message', () => {})); // never answers pings
+      wss.on('connection', (s) => s.on('message', () => {})); // never answers pings of any kind
       const ws = new HeartlineSocket('ws://127.0.0.1:' + wss.address().port, [], {
         WebSocket, heartbeat: { interval: 50, timeout: 50 }, reconnect: { minDelay: 20 } });
       ws.onreconnecting = () => { ws.close(); wss.close(); for (const c of wss.clients) c.terminate(); };

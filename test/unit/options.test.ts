@@ -30,6 +30,15 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ reconnect: false }).reconnect.maxRetries).toBe(0);
   });
 
+  it('leaves the ping to the platform unless heartbeat.ping is given', () => {
+    expect(DEFAULTS.heartbeat.ping).toBeNull();
+    expect(resolveOptions(undefined).heartbeat).toMatchObject({ ping: null });
+    expect(resolveOptions({ heartbeat: { ping: 'ping' } }).heartbeat).toMatchObject({
+      ping: 'ping',
+    });
+    expect(resolveOptions({ heartbeat: { ping: null } }).heartbeat).toMatchObject({ ping: null });
+  });
+
   it("honors session: 'auto' (the default) and false", () => {
     expect(resolveOptions(undefined).session).toBe('auto');
     expect(resolveOptions({ session: false }).session).toBe(false);
@@ -53,7 +62,7 @@ describe('resolveOptions', () => {
     ],
     [
       { heartbeat: { ping: 42 } },
-      'Expected `heartbeat.ping` to be a string, ArrayBuffer, typed array, Blob or function, got 42',
+      'Expected `heartbeat.ping` to be a string, ArrayBuffer, typed array, Blob, function or null, got 42',
     ],
     [
       { reconnect: { minDelay: 1000, maxDelay: 10 } },

@@ -9,6 +9,13 @@ import { offerProtocols, PLAIN_MARKER, SESSION_PROTOCOL } from '../protocol/fram
 import type { WebSocketConstructor, WebSocketLike } from './options.js';
 import { checkUrl, type UrlSource } from './url.js';
 
+/** How a link ended. */
+export interface LinkClose {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+}
+
 /** What a link tells its socket. Nothing is called once the link was dropped. */
 export interface LinkHandler {
   /** The link opened; `kind` says whether the server chose `heartline.v1`. */
@@ -16,10 +23,12 @@ export interface LinkHandler {
   message(data: unknown, origin: string): void;
   /** `ws`: a protocol-level ping (`false`) or pong (`true`) arrived. */
   control(pong: boolean): void;
-  /** A failure that does not by itself end the link (`close` follows when it does). */
-  error(error: Error): void;
-  /** The link ended; an attempt that could not even start ends with 1006. */
-  close(event: { code: number; reason: string; wasClean: boolean }): void;
+  /**
+   * The link ended, with the error that ended it, if any: it is reported after the state
+   * moved, as a WebSocket fires `error` once it is CLOSED. An attempt that could not even
+   * start ends with 1006.
+   */
+  close(event: LinkClose, error?: Error): void;
 }
 
 /** The timer slot a lingering link borrows from its socket (`retry`: what online or reconnect() skip). */
@@ -47,6 +56,8 @@ export class Link {
   #offered = false;
   /** The app's binaryType, when it set one. */
   #binaryType: string | undefined;
+  /** What ended the socket before its `close`, reported with it. */
+  #error: Error | undefined;
   /** The URL of this attempt: the given one until a URL function resolved. */
   url: string;
   /** What the link speaks, once it opened. */
@@ -178,11 +189,12 @@ export class Link {
     socket.onerror = (event) => {
       // Browsers give no detail here on purpose; ws gives the cause. Either way `close` follows.
       const detail = event.message || (event.error instanceof Error ? event.error.message : '');
-      handler.error(
-        new SocketError(`WebSocket error on ${url}${detail ? `: ${detail}` : ''}`, event.error),
+      this.#error ??= new SocketError(
+        `WebSocket error on ${url}${detail ? `: ${detail}` : ''}`,
+        event.error,
       );
     };
-    socket.onclose = (event) => handler.close(event);
+    socket.onclose = (event) => handler.close(event, this.#error);
     const on = socket.on?.bind(socket);
     if (!on) return;
     // ws is an EventEmitter: its listeners outlive `drop()`, so each checks its link.
@@ -202,11 +214,9 @@ export class Link {
     this.#handler.open();
   }
 
-  /** An attempt that could not start: an `error`, then a `close` as a failed WebSocket has. */
+  /** An attempt that could not start: it ends as a failed WebSocket does, with its error. */
   #fail(error: Error, reason: string): void {
     if (this.#muted) return;
-    this.#handler.error(error);
-    if (!this.#muted)
-      this.#handler.close({ code: CloseCode.AbnormalClosure, reason, wasClean: false });
+    this.#handler.close({ code: CloseCode.AbnormalClosure, reason, wasClean: false }, error);
   }
 }

@@ -1,5 +1,5 @@
 import { now } from '../common/clock.js';
-import { HeartbeatError, NoWebSocketError, ProtocolError } from '../common/errors.js';
+import { HeartbeatError, NoWebSocketError, ProtocolError, SocketError } from '../common/errors.js';
 import { Timers } from '../common/timers.js';
 import { CloseCode, describeClose } from '../protocol/close-codes.js';
 import {
@@ -14,7 +14,7 @@ import {
   StateChangeEvent,
 } from './events.js';
 import { Heartbeat } from './heartbeat.js';
-import { Link, type LinkHandler, type LinkSpec } from './link.js';
+import { Link, type LinkClose, type LinkHandler, type LinkSpec } from './link.js';
 import {
   type HeartlineSocketOptions,
   type ResolvedOptions,
@@ -95,7 +95,7 @@ export class HeartlineSocket extends SocketTarget {
     },
     control: (pong) => this.#heartbeat?.heard(pong),
     error: (error) => this.#report.error(error),
-    close: (event) => this.#onClose(event),
+    close: (event, error) => this.#onClose(event, error),
     send: (data) => (data === null ? this.#link?.ping() : this.#link?.send(data)),
     unanswered: () =>
       this.#report.error(
@@ -274,8 +274,11 @@ export class HeartlineSocket extends SocketTarget {
   /**
    * Closes for good: cancels any scheduled attempt, runs the closing handshake on an open link
    * (at most `closeTimeout` ms), then fires `close` once. Idempotent. Codes follow WHATWG:
-   * 1000 or 3000–4999, and a reason of at most 123 UTF-8 bytes. The outbox keeps what it
-   * holds, for a later `reconnect()`.
+   * 1000 or 3000–4999 (converted as WebIDL does: `'1000'` is 1000), and a reason of at most 123
+   * UTF-8 bytes. Before a link opened, `readyState` is CLOSING at once and `close` fires after
+   * the current task: with an attempt in flight, that attempt fails as a WebSocket's does
+   * (`error`, then `close` with 1006); between attempts, `close` has the code given (or 1005).
+   * The outbox keeps what it holds, for a later `reconnect()`.
    */
   close(code?: number, reason?: string): void {
     [code, reason] = checkClose(code, reason);
@@ -287,9 +290,9 @@ export class HeartlineSocket extends SocketTarget {
     this.#timers.clear('retry');
     this.#unwatch();
     const link = this.#link;
-    if (state === 'open' && link) {
-      this.#setState('closing', 'close()');
-      link.close(code, reason);
+    this.#setState('closing', 'close()');
+    if (state === 'open') {
+      link!.close(code, reason);
       this.#timers.set('closeTimeout', this.#options.closeTimeout, () => {
         this.#detach();
         this.#finish(CloseCode.AbnormalClosure, 'closing handshake timed out', false);
@@ -297,10 +300,14 @@ export class HeartlineSocket extends SocketTarget {
       return;
     }
     this.#detach(code, reason);
-    // No link to close: answer as a WebSocket does, with `close` after the current task.
-    this.#setState('closed', 'close()');
-    const event = new CloseEvent('close', { code: code ?? CloseCode.NoStatusReceived, reason });
-    queueMicrotask(() => this.#emit(event));
+    // An attempt in flight fails as a WebSocket's does; between attempts, nothing failed.
+    const error =
+      link && new SocketError(`${this.url}: closed before the connection was established`);
+    this.#timers.set('closeTimeout', 0, () =>
+      error
+        ? this.#finish(CloseCode.AbnormalClosure, '', false, null, error)
+        : this.#finish(code ?? CloseCode.NoStatusReceived, reason ?? '', false),
+    );
   }
 
   /**
@@ -385,10 +392,15 @@ export class HeartlineSocket extends SocketTarget {
   #connect(): void {
     this.#detach(); // by construction there is none; this keeps "at most one socket" true anyway
     // The timeout covers the URL function too: a token fetch that hangs is a failed attempt.
-    this.#timers.set('connectTimeout', this.#options.reconnect.connectTimeout, () =>
-      this.#abandon(CloseCode.ConnectTimeout, 'connect timeout', 'connect_timeout'),
-    );
+    const ms = this.#options.reconnect.connectTimeout;
+    this.#timers.set('connectTimeout', ms, () => this.#timedOut(ms));
     this.#link = new Link(this.#spec, this.#handler, this.#url, this.#binaryType);
+  }
+
+  /** `connectTimeout` passed: the attempt timed out. */
+  #timedOut(ms: number): void {
+    const error = new SocketError(`${this.url}: no connection within connectTimeout (${ms} ms)`);
+    this.#abandon(CloseCode.ConnectTimeout, 'connect timeout', 'connect_timeout', false, error);
   }
 
   #onOpen(): void {
@@ -433,38 +445,38 @@ export class HeartlineSocket extends SocketTarget {
 
   /** The server broke heartline.v1: say so, drop the link, and maybe use plain mode from now on. */
   #violated(code: number, message: string, fallback: boolean): void {
-    const link = this.#link;
     if (fallback) this.#spec.plainUrls?.add(this.url);
-    this.#report.error(
-      new ProtocolError(
-        `${this.url}: ${message}${fallback ? '; later attempts to this URL use plain mode' : ''}`,
-        code,
-      ),
+    const error = new ProtocolError(
+      `${this.url}: ${message}${fallback ? '; later attempts to this URL use plain mode' : ''}`,
+      code,
     );
-    // Unless a listener closed the socket meanwhile, or close() is already ending this link.
-    if (this.#link === link && this.#state !== 'closing')
-      this.#abandon(code, 'heartline.v1 protocol error', 'session_error');
+    // close() is already ending this link: say so, and let it end.
+    if (this.#state === 'closing') this.#report.error(error);
+    else this.#abandon(code, 'heartline.v1 protocol error', 'session_error', false, error);
   }
 
-  #onClose(event: { code: number; reason: string; wasClean: boolean }): void {
+  #onClose(event: LinkClose, error: Error | undefined): void {
     const { code, reason, wasClean } = event;
     if (this.#state === 'closing') {
       this.#detach();
-      this.#finish(code, reason, wasClean);
+      this.#finish(code, reason, wasClean, null, error);
       return;
     }
     const cause = code === CloseCode.AbnormalClosure ? 'network_error' : 'server_close';
-    this.#lost({ code, reason, wasClean, cause });
+    this.#lost({ code, reason, wasClean, cause }, false, error);
   }
 
   /** Gives up on the current link without waiting for a closing handshake, then handles the loss. */
-  #abandon(code: number, reason: string, cause: LossCause, graceful = false): void {
+  #abandon(code: number, reason: string, cause: LossCause, graceful = false, error?: Error): void {
     this.#report.log('warn', `abandoning the link: ${reason}`);
-    this.#lost({ code, reason, wasClean: false, cause }, graceful);
+    this.#lost({ code, reason, wasClean: false, cause }, graceful, error);
   }
 
-  /** A link ended without the app asking: decide between retrying and closing for good. */
-  #lost(loss: Loss, graceful = false): void {
+  /**
+   * A link ended without the app asking: decide between retrying and closing for good. The
+   * error that ended it, if any, fires once the state moved, as a WebSocket's fires once CLOSED.
+   */
+  #lost(loss: Loss, graceful = false, error?: Error): void {
     const openedAt = this.#link?.openedAt ?? -1;
     this.#detach(loss.code, loss.reason, graceful);
     this.#stopLink();
@@ -478,10 +490,14 @@ export class HeartlineSocket extends SocketTarget {
         ? new DropEvent({ ...loss, name, explanation, willReconnect })
         : null;
     if (!willReconnect) {
-      this.#finish(loss.code, loss.reason, loss.wasClean, drop);
+      this.#finish(loss.code, loss.reason, loss.wasClean, drop, error);
       return;
     }
     this.#setState('reconnecting', loss.cause);
+    if (error) {
+      this.#report.error(error);
+      if (this.#state !== 'reconnecting') return; // a listener closed it
+    }
     if (drop) {
       this.#emit(drop);
       if (this.#state !== 'reconnecting') return; // a listener closed it
@@ -519,14 +535,27 @@ export class HeartlineSocket extends SocketTarget {
     link.drop(code, reason, graceful);
   }
 
-  /** The way to `closed` after a link ended: fires the last `drop`, if any, then `close` once. */
-  #finish(code: number, reason: string, wasClean: boolean, drop: DropEvent | null = null): void {
+  /**
+   * The way to `closed` after a link ended: fires the error that ended it and the last `drop`,
+   * if any, then `close` once.
+   */
+  #finish(
+    code: number,
+    reason: string,
+    wasClean: boolean,
+    drop: DropEvent | null = null,
+    error?: Error,
+  ): void {
     this.#session?.end();
     this.#timers.clearAll();
     this.#stopLink();
     this.#unwatch();
     this.#setState('closed', 'closed');
     this.#report.log('info', 'closed', { code, reason, wasClean });
+    if (error) {
+      this.#report.error(error);
+      if (this.#state !== 'closed') return; // an error listener called reconnect()
+    }
     if (drop) {
       this.#emit(drop);
       if (this.#state !== 'closed') return; // a drop listener called reconnect(): not closed for good

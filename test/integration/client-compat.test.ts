@@ -95,14 +95,19 @@ describe('HeartlineSocket as a WebSocket', () => {
     );
   });
 
-  it('fires close once however often close() is called, and close() works while connecting', async () => {
+  it('fires close once however often close() is called; close() while connecting fails the attempt as WebSocket does', async () => {
     const server = await startServer();
     const ws = openClient(server.url);
-    const closes = collect<CloseEvent>(ws, 'close');
+    const seen: string[] = [];
+    for (const type of ['error', 'close'])
+      ws.addEventListener(type, (e) =>
+        seen.push(`${type} ${ws.readyState} ${(e as CloseEvent).code ?? ''}`),
+      );
     ws.close(4001, 'changed my mind');
+    expect(ws.readyState).toBe(ws.CLOSING);
     ws.close();
-    await waitFor(() => closes.events.length === 1);
-    expect(closes.events[0]).toMatchObject({ code: 4001, reason: 'changed my mind' });
+    await waitFor(() => seen.length === 2);
+    expect(seen).toEqual(['error 3 ', 'close 3 1006']);
     expect(server.sockets.size).toBe(0);
   });
 

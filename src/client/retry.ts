@@ -13,6 +13,7 @@ export type LossCause =
   | 'network_error'
   | 'heartbeat_timeout'
   | 'connect_timeout'
+  | 'handshake_refused'
   | 'session_error'
   | 'pagehide';
 

@@ -30,7 +30,7 @@ import { type Loss, type LossCause, RetryBudget } from './retry.js';
 import { ClientSession, type Entry, type SessionHooks } from './session.js';
 import { checkClose, SocketTarget } from './socket-target.js';
 import { canMove, READY_STATE, type State } from './state.js';
-import { checkProtocols, checkSource, type UrlSource } from './url.js';
+import { checkProtocols, checkSource, type UrlSource, urlKey } from './url.js';
 
 type Slot = 'heartbeat' | 'connectTimeout' | 'retry' | 'closeTimeout';
 
@@ -154,8 +154,8 @@ export class HeartlineSocket extends SocketTarget {
     const protocolList = checkProtocols(protocols);
     const Impl = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (typeof Impl !== 'function') throw new NoWebSocketError();
-    const plainUrls = o.session ? new Set<string>() : null;
-    this.#spec = { WebSocket: Impl, source: url, protocols: protocolList, plainUrls };
+    const offers = o.session ? new Map<string, boolean>() : null;
+    this.#spec = { WebSocket: Impl, source: url, protocols: protocolList, offers };
     this.#report = new Reporter(this, o.logger);
     this.#retry = new RetryBudget(o.reconnect);
     const overflow = (dropped: Entry[], policy: 'drop-oldest' | 'reject') =>
@@ -445,7 +445,7 @@ export class HeartlineSocket extends SocketTarget {
 
   /** The server broke heartline.v1: say so, drop the link, and maybe use plain mode from now on. */
   #violated(code: number, message: string, fallback: boolean): void {
-    if (fallback) this.#spec.plainUrls?.add(this.url);
+    if (fallback) this.#spec.offers?.set(urlKey(this.url), false);
     const error = new ProtocolError(
       `${this.url}: ${message}${fallback ? '; later attempts to this URL use plain mode' : ''}`,
       code,
@@ -462,7 +462,11 @@ export class HeartlineSocket extends SocketTarget {
       this.#finish(code, reason, wasClean, null, error);
       return;
     }
-    const cause = code === CloseCode.AbnormalClosure ? 'network_error' : 'server_close';
+    const cause = event.refused
+      ? 'handshake_refused'
+      : code === CloseCode.AbnormalClosure
+        ? 'network_error'
+        : 'server_close';
     this.#lost({ code, reason, wasClean, cause }, false, error);
   }
 

@@ -16,6 +16,7 @@ import {
 import { Heartbeat } from './heartbeat.js';
 import { Link, type LinkClose, type LinkHandler, type LinkSpec } from './link.js';
 import {
+  DEFAULTS,
   type HeartlineSocketOptions,
   type ResolvedOptions,
   resolveOptions,
@@ -393,12 +394,20 @@ export class HeartlineSocket extends SocketTarget {
     this.#detach(); // by construction there is none; this keeps "at most one socket" true anyway
     // The timeout covers the URL function too: a token fetch that hangs is a failed attempt.
     const ms = this.#options.reconnect.connectTimeout;
-    this.#timers.set('connectTimeout', ms, () => this.#timedOut(ms));
+    if (ms) this.#timers.set('connectTimeout', ms, () => this.#timedOut(ms));
     this.#link = new Link(this.#spec, this.#handler, this.#url, this.#binaryType);
   }
 
-  /** `connectTimeout` passed: the attempt timed out. */
+  /**
+   * `connectTimeout` passed. A `heartline.v1` link still waiting for its hello broke the protocol
+   * (PROTOCOL.md: 4426, then plain mode for that URL); any other attempt timed out.
+   */
   #timedOut(ms: number): void {
+    if (this.#link?.kind === 'session') {
+      const message = `the server chose heartline.v1 but sent no hello within ${ms} ms`;
+      this.#violated(CloseCode.SessionHandshakeFailed, message, true);
+      return;
+    }
     const error = new SocketError(`${this.url}: no connection within connectTimeout (${ms} ms)`);
     this.#abandon(CloseCode.ConnectTimeout, 'connect timeout', 'connect_timeout', false, error);
   }
@@ -406,8 +415,12 @@ export class HeartlineSocket extends SocketTarget {
   #onOpen(): void {
     const link = this.#link!;
     this.#extensions = link.extensions;
-    // Open only once the server's hello arrives, within what is left of connectTimeout.
+    // Open only once the server's hello arrives, within what is left of connectTimeout (with
+    // `reconnect: false`, which leaves the opening handshake alone, within the default's).
     if (link.kind === 'session') {
+      const ms = DEFAULTS.reconnect.connectTimeout;
+      if (!this.#timers.has('connectTimeout'))
+        this.#timers.set('connectTimeout', ms, () => this.#timedOut(ms));
       this.#session!.begin();
       return;
     }

@@ -26,8 +26,11 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ outbox: { maxMessages: 5 } }).outbox.maxMessages).toBe(5);
   });
 
-  it('turns reconnect: false into zero retries', () => {
-    expect(resolveOptions({ reconnect: false }).reconnect.maxRetries).toBe(0);
+  it('turns reconnect: false into zero retries and no connect timeout, as a WebSocket has', () => {
+    expect(resolveOptions({ reconnect: false }).reconnect).toMatchObject({
+      maxRetries: 0,
+      connectTimeout: 0,
+    });
   });
 
   it('leaves the ping to the platform unless heartbeat.ping is given', () => {

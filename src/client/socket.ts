@@ -122,7 +122,7 @@ export class HeartlineSocket extends SocketTarget {
     },
     violated: (code, message, fallback) => this.#violated(code, message, fallback),
     acked: (count, seq) => this.#emit(new AckEvent(count, seq)),
-    online: () => this.#skipWait() || this.#probe(),
+    online: () => this.#skipWait() || this.#resumeIdle() || this.#probe(),
     offline: () => this.#probe(),
     visible: () => this.#probe(),
     pagehide: (persisted) => {
@@ -132,10 +132,7 @@ export class HeartlineSocket extends SocketTarget {
       this.#timers.clear('retry');
       this.#abandon(CloseCode.Reconnecting, 'page hidden', 'pagehide', true);
     },
-    pageshow: () => {
-      if (this.#state === 'reconnecting' && !this.#link && !this.#timers.has('retry'))
-        this.#connect();
-    },
+    pageshow: () => this.#resumeIdle(),
   };
 
   /**
@@ -390,6 +387,25 @@ export class HeartlineSocket extends SocketTarget {
     return true;
   }
 
+  /**
+   * Starts the attempt that waits for the page (`online` after the retry came due offline, or
+   * `pageshow`), if one does; says whether.
+   */
+  #resumeIdle(): boolean {
+    if (this.#state !== 'reconnecting' || this.#link || this.#timers.has('retry')) return false;
+    this.#connect();
+    return true;
+  }
+
+  /** The retry came due: attempt now, unless the browser knows it is offline; `online` will. */
+  #attempt(): void {
+    if ((globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false) {
+      this.#report.log('info', 'offline: the next attempt waits for the online event');
+      return;
+    }
+    this.#connect();
+  }
+
   #connect(): void {
     this.#detach(); // by construction there is none; this keeps "at most one socket" true anyway
     // The timeout covers the URL function too: a token fetch that hangs is a failed attempt.
@@ -521,7 +537,7 @@ export class HeartlineSocket extends SocketTarget {
     }
     if (loss.cause === 'pagehide') return; // resumes on pageshow
     const attempt = this.#retry.spend();
-    this.#timers.set('retry', delay, () => this.#connect());
+    this.#timers.set('retry', delay, () => this.#attempt());
     this.#emit(new ReconnectingEvent(attempt, delay, serverHint));
   }
 

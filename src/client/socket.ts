@@ -187,6 +187,14 @@ export class HeartlineSocket extends SocketTarget {
     return this.#link?.url ?? this.#url;
   }
 
+  /**
+   * What the open link speaks: `'session'` when the server chose `heartline.v1` (PROTOCOL.md),
+   * `'plain'` otherwise; `undefined` while not open.
+   */
+  get mode(): 'plain' | 'session' | undefined {
+    return this.#state === 'open' ? this.#link!.kind : undefined;
+  }
+
   /** The sub-protocol the server selected on the current (or last) link. */
   get protocol(): string {
     return this.#protocol;

@@ -46,6 +46,7 @@ describe('HeartlineSocket types', () => {
     ws.onmessage = (e) => render(JSON.parse(e.data).items);
     ws.addEventListener('message', (e) => e.data.toUpperCase());
     ws.onclose = (e) => e.code === 1000 && e.wasClean;
+    expectTypeOf(ws.mode).toEqualTypeOf<'plain' | 'session' | undefined>();
   });
 
   it('asks shouldReconnect with the loss and the failures in a row', () => {

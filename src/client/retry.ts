@@ -35,7 +35,8 @@ export interface ReconnectInfo extends Loss {
 
 /**
  * The default reconnect policy: reconnect unless the close code says retrying cannot fix it
- * (1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003). Unknown codes are retried.
+ * (1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003, and the refusals 4400, 4401, 4403,
+ * 4404). Unknown codes are retried.
  * An app's own `close()` never reaches a policy: it always ends the socket.
  *
  * @example

@@ -60,8 +60,10 @@ describe('issue 11: the client end of heartline.v1', () => {
   });
 
   it.each([
-    ['a hello whose protocol was not offered', (p: Peer) => p.hello({ protocol: 'x'.repeat(5e6) })],
-    ['a hello with a 5 MB reason', (p: Peer) => p.hello({ reason: 'x'.repeat(5e6) })],
+    // Long, but under any bound a frame parser puts on a whole control frame (a hello that
+    // fails parseFrame is no hello at all: 4426 and plain mode, PROTOCOL.md).
+    ['a hello whose protocol was not offered', (p: Peer) => p.hello({ protocol: 'x'.repeat(300) })],
+    ['a hello with a 300-character reason', (p: Peer) => p.hello({ reason: 'x'.repeat(300) })],
   ])('closes with 1002 and an error on %s', async (_what, hello) => {
     const peer = await startFakePeer();
     const ws = openClient(peer.url, fast);

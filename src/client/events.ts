@@ -2,12 +2,19 @@ import type { Outgoing } from './payload.js';
 import type { LossCause } from './retry.js';
 import type { State } from './state.js';
 
-// Node 20 has Event and EventTarget but no CloseEvent or ErrorEvent, and its MessageEvent runs
-// WebIDL conversions on every construction; Heartline defines the events it dispatches, as
-// partysocket does, so that they are the same in every runtime.
+// Node 20 has Event, EventTarget and MessageEvent but no CloseEvent or ErrorEvent. Where the
+// platform has MessageEvent and CloseEvent, Heartline dispatches those, so that `instanceof`,
+// the class string and the realm are a WebSocket's; elsewhere it defines look-alikes, as
+// partysocket does. `error` is always Heartline's own `ErrorEvent`: a WebSocket fires a plain
+// `Event` there (its class string is `[object Event]`), and Heartline's adds `message` and `error`.
 
-/** Fired once when the socket is closed for good, with the real code and reason. */
-export class CloseEvent extends Event {
+const platform = globalThis as unknown as {
+  MessageEvent?: typeof HeartlineMessageEvent;
+  CloseEvent?: typeof HeartlineCloseEvent;
+};
+
+/** A close code and reason, as the browser's `CloseEvent` has them. */
+class HeartlineCloseEvent extends Event {
   readonly code: number;
   readonly reason: string;
   readonly wasClean: boolean;
@@ -19,19 +26,12 @@ export class CloseEvent extends Event {
   }
 }
 
-/** An error that does not by itself close the socket; `error` holds the Error. */
-export class ErrorEvent extends Event {
-  readonly message: string;
-  readonly error: unknown;
-  constructor(type: string, init: { message?: string; error?: unknown } = {}) {
-    super(type);
-    this.message = init.message ?? '';
-    this.error = init.error;
-  }
-}
-
-/** An application message from the server; the same fields as the browser's MessageEvent. */
-export class MessageEvent<T = unknown> extends Event {
+/**
+ * `data` is `any`, as in the DOM's `MessageEvent`, so that code written for `WebSocket`
+ * (`JSON.parse(e.data)`) compiles unchanged.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the DOM's MessageEvent<T = any>, for drop-in code
+class HeartlineMessageEvent<T = any> extends Event {
   readonly data: T;
   readonly origin: string;
   readonly lastEventId = '';
@@ -41,6 +41,26 @@ export class MessageEvent<T = unknown> extends Event {
     super(type);
     this.data = init.data;
     this.origin = init.origin ?? '';
+  }
+}
+
+/** Fired once when the socket is closed for good, with the real code and reason. */
+export const CloseEvent = platform.CloseEvent ?? HeartlineCloseEvent;
+export type CloseEvent = HeartlineCloseEvent;
+
+/** An application message from the server: the platform's `MessageEvent` where it has one. */
+export const MessageEvent = platform.MessageEvent ?? HeartlineMessageEvent;
+// biome-ignore lint/suspicious/noExplicitAny: as above
+export type MessageEvent<T = any> = HeartlineMessageEvent<T>;
+
+/** An error that does not by itself close the socket; `error` holds the Error. */
+export class ErrorEvent extends Event {
+  readonly message: string;
+  readonly error: unknown;
+  constructor(type: string, init: { message?: string; error?: unknown } = {}) {
+    super(type);
+    this.message = init.message ?? '';
+    this.error = init.error;
   }
 }
 

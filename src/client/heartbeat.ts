@@ -7,9 +7,12 @@ export interface HeartbeatOptions {
   readonly interval: number;
   /** ms after a ping within which something (anything) must arrive, or the link is dead. */
   readonly timeout: number;
-  /** The ping to send, or a function that makes one (for a timestamp, a JSON envelope…). */
-  readonly ping: Outgoing | (() => Outgoing);
-  /** Recognises the answer to a ping; matching messages are consumed, not delivered. */
+  /**
+   * The ping to send, or a function that makes one (for a timestamp, a JSON envelope…); `null`
+   * for a protocol-level ping where the WebSocket can send one (`ws`), else the text `"ping"`.
+   */
+  readonly ping: Outgoing | (() => Outgoing) | null;
+  /** Recognises the answer to a message ping; matching messages are consumed, not delivered. */
   readonly isPong: (data: unknown) => boolean;
   /**
    * Ping every `interval` even when messages arrive (session mode: the RTT is measured at both
@@ -25,13 +28,16 @@ export interface HeartbeatTimer {
 }
 
 export interface HeartbeatHooks {
-  send(ping: Outgoing): void;
+  /** Sends a ping: a message, or `null` for a protocol-level ping (RFC 6455 §5.5.2). */
+  send(ping: Outgoing | null): void;
   /** Nothing arrived within `timeout` of a ping. */
   dead(): void;
   /** A pong answered the outstanding ping after `rtt` ms. */
   pong(rtt: number): void;
   /** The ping factory threw (a `CallbackError`); the heartbeat goes on with the timeout armed. */
   error(error: Error): void;
+  /** The default text ping went unanswered on a link that carried messages (once per heartbeat). */
+  unanswered?(): void;
 }
 
 /** What the heartbeat knows of one link, in ms on the monotonic clock. */
@@ -43,6 +49,9 @@ export interface BeatState {
   /** When the last ping went out, answered or not. */
   lastPing: number;
 }
+
+/** The text ping of the default heartbeat where no protocol-level ping can be sent. */
+const TEXT_PING = 'ping';
 
 /** The heartbeat's next step: ping (then wait `in` ms for life), give up, or look again in `in` ms. */
 export interface Beat {
@@ -88,6 +97,13 @@ export class Heartbeat {
   readonly #timers: HeartbeatTimer;
   readonly #hooks: HeartbeatHooks;
   readonly #s: BeatState = { heard: 0, pinged: -1, lastPing: 0 };
+  /** This link pings at the protocol level. */
+  #native = false;
+  /** Since this link started: a pong arrived; another message arrived. */
+  #answered = false;
+  #talked = false;
+  /** `unanswered` was told, once for all links. */
+  #warned = false;
 
   constructor(options: HeartbeatOptions, timers: HeartbeatTimer, hooks: HeartbeatHooks) {
     this.#options = options;
@@ -95,9 +111,12 @@ export class Heartbeat {
     this.#hooks = hooks;
   }
 
-  start(): void {
+  /** A link opened; `native`: it can send protocol-level pings (`ws`). */
+  start(native = false): void {
     this.#s.heard = now();
     this.#s.pinged = -1;
+    this.#native = native && this.#options.ping === null;
+    this.#answered = this.#talked = false;
     this.#arm(this.#options.interval);
   }
 
@@ -108,9 +127,18 @@ export class Heartbeat {
 
   /** Call for every inbound message; returns true when it is a pong, to be consumed. */
   received(data: unknown): boolean {
+    return this.heard(!this.#native && this.#options.isPong(data));
+  }
+
+  /** Something arrived: a pong (a protocol-level one, or a message `isPong` matched), or not. */
+  heard(pong: boolean): boolean {
     const s = this.#s;
     s.heard = now();
-    if (!this.#options.isPong(data)) return false;
+    if (!pong) {
+      this.#talked = true;
+      return false;
+    }
+    this.#answered = true;
     if (s.pinged >= 0) {
       const rtt = s.heard - s.pinged;
       s.pinged = -1;
@@ -130,8 +158,20 @@ export class Heartbeat {
   }
 
   #tick(): void {
-    const beat = nextBeat(this.#s, now(), this.#options);
-    this.#s.pinged = -1;
+    const s = this.#s;
+    // The default text ping went unanswered by a server that does send messages.
+    if (
+      s.pinged >= 0 &&
+      !this.#answered &&
+      this.#talked &&
+      !this.#native &&
+      this.#options.ping === null
+    ) {
+      if (!this.#warned) this.#hooks.unanswered?.();
+      this.#warned = true;
+    }
+    const beat = nextBeat(s, now(), this.#options);
+    s.pinged = -1;
     if (beat.do === 'dead') this.#hooks.dead();
     else if (beat.do === 'ping') this.#ping();
     else this.#arm(beat.in);
@@ -142,9 +182,9 @@ export class Heartbeat {
     s.pinged = s.lastPing = now();
     this.#arm(this.#options.timeout);
     const { ping } = this.#options;
-    let data: Outgoing;
+    let data: Outgoing | null;
     try {
-      data = typeof ping === 'function' ? ping() : ping;
+      data = this.#native ? null : typeof ping === 'function' ? ping() : (ping ?? TEXT_PING);
     } catch (error) {
       this.#hooks.error(new CallbackError('heartbeat.ping threw', error));
       return;

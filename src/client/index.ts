@@ -6,6 +6,7 @@
 export {
   CallbackError,
   ErrorCode,
+  HeartbeatError,
   HeartlineError,
   InvalidOptionError,
   InvalidUrlError,

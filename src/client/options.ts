@@ -29,6 +29,14 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
   /** `ws` only: destroy the TCP socket at once, without a closing handshake. */
   terminate?(): void;
+  /** `ws` only: send a protocol-level ping; `on('pong')` hears the answer. */
+  ping?(): void;
+  /**
+   * `ws` only, an EventEmitter: `'ping'` and `'pong'`, and what a refused handshake was told:
+   * `'upgrade'` (a 101 came), `'unexpected-response'` (another HTTP status).
+   */
+  on?(event: string, listener: (...args: never[]) => void): unknown;
+  listenerCount?(event: string): number;
 }
 
 export type WebSocketConstructor = new (
@@ -45,7 +53,10 @@ export type Logger = (
 export interface ReconnectOptions extends BackoffOptions {
   /** Attempts in a row before giving up; the count resets once a link stays up `stableAfter` ms. */
   readonly maxRetries: number;
-  /** ms an attempt may take, URL factory and opening handshake included. */
+  /**
+   * ms an attempt may take, URL factory and opening handshake included; 0 (with `reconnect:
+   * false`) leaves the opening handshake to the WebSocket, and bounds only the session's hello.
+   */
   readonly connectTimeout: number;
   /** ms a link must stay open before the attempt count resets. */
   readonly stableAfter: number;
@@ -59,7 +70,10 @@ export interface HeartlineSocketOptions {
   WebSocket?: WebSocketConstructor | (new (...args: never[]) => unknown);
   /** Heartbeat settings, `false` to turn it off, or a number as the interval. */
   heartbeat?: Partial<HeartbeatOptions> | number | false;
-  /** Reconnection settings, or `false` to close for good on the first lost link. */
+  /**
+   * Reconnection settings, or `false` to close for good on the first lost link and to leave
+   * the opening handshake to the WebSocket implementation (no `connectTimeout`), as WebSocket does.
+   */
   reconnect?: Partial<ReconnectOptions> | false;
   /**
    * Bounds of the queue of messages sent while not open (and, in session mode, not yet
@@ -68,7 +82,8 @@ export interface HeartlineSocketOptions {
   outbox?: Partial<OutboxOptions> | false;
   /**
    * `'auto'` offers `heartline.v1`, so that a Heartline server resumes sessions with nothing
-   * lost; any other server gets plain mode. `false` never offers it.
+   * lost; any other server gets plain mode, a strict one that refuses the offer too (it gets
+   * one more try without it: PROTOCOL.md, "Strict servers"). `false` never offers it.
    */
   session?: 'auto' | false;
   /** ms to wait for the server's answer to `close()` before dropping the link anyway. */
@@ -111,7 +126,8 @@ export const DEFAULTS = Object.freeze({
   heartbeat: Object.freeze({
     interval: 10_000,
     timeout: 5_000,
-    ping: 'ping' as Outgoing | (() => Outgoing),
+    // null: a protocol-level ping where the WebSocket can send one (ws), else the text "ping"
+    ping: null as Outgoing | (() => Outgoing) | null,
     isPong: (data: unknown): boolean => data === 'pong',
   }),
   reconnect: Object.freeze({
@@ -151,8 +167,8 @@ function resolveHeartbeat(raw: unknown): HeartbeatOptions | false {
   if (raw === false) return false;
   if (typeof raw === 'number') raw = { interval: raw };
   const h = group('heartbeat', raw, DEFAULTS.heartbeat);
-  if (!(typeof h.ping === 'function' || isOutgoing(h.ping))) {
-    invalid('heartbeat.ping', 'a string, ArrayBuffer, typed array, Blob or function', h.ping);
+  if (!(typeof h.ping === 'function' || h.ping === null || isOutgoing(h.ping))) {
+    invalid('heartbeat.ping', 'a string, ArrayBuffer, typed array, Blob, function or null', h.ping);
   }
   return Object.freeze({
     interval: checkDelay('heartbeat.interval', h.interval, 1),
@@ -178,7 +194,7 @@ function resolveReconnect(raw: unknown): ReconnectOptions {
     maxRetries: disabled
       ? 0
       : checkNumber('reconnect.maxRetries', r.maxRetries, { integer: true, allowInfinity: true }),
-    connectTimeout: checkDelay('reconnect.connectTimeout', r.connectTimeout, 1),
+    connectTimeout: disabled ? 0 : checkDelay('reconnect.connectTimeout', r.connectTimeout, 1),
     stableAfter: checkDelay('reconnect.stableAfter', r.stableAfter),
     shouldReconnect: checkFunction<(info: ReconnectInfo) => boolean>(
       'reconnect.shouldReconnect',

@@ -1,6 +1,6 @@
 /**
  * How a socket tells what happened: the `logger` option (free when absent), `error` events,
- * and the platform's own reporter for what an `error` listener throws.
+ * and the platform's own reporter for what a listener throws.
  */
 import { CallbackError } from '../common/errors.js';
 import { ErrorEvent } from './events.js';
@@ -46,14 +46,15 @@ export class Reporter {
   }
 
   /**
-   * What a listener threw, as a `CallbackError`: an `error` event, except for what an `error`
-   * listener threw, which goes to the logger or the platform's reporter, never into a loop.
+   * What a listener threw is the app's own error, never a socket `error`: as with a WebSocket's
+   * listeners, it goes to the platform's reporter (`window.onerror`, error trackers), and to the
+   * logger. Where there is no `reportError()` (Node), it is printed rather than left to end the
+   * process, as Node's EventTarget would.
    */
   listenerThrew(thrown: unknown, event: Event): void {
-    const error = new CallbackError(`A "${event.type}" listener threw`, thrown);
-    if (event.type !== 'error') this.error(error);
-    else if (this.#logger) this.log('error', error.message, { error });
-    else if (typeof globalThis.reportError === 'function') globalThis.reportError(error);
-    else console.error(error);
+    const message = `A "${event.type}" listener threw`;
+    this.log('error', message, { error: thrown });
+    if (typeof globalThis.reportError === 'function') globalThis.reportError(thrown);
+    else if (!this.#logger) console.error(`HeartlineSocket: ${message}:`, thrown);
   }
 }

@@ -13,6 +13,7 @@ export type LossCause =
   | 'network_error'
   | 'heartbeat_timeout'
   | 'connect_timeout'
+  | 'handshake_refused'
   | 'session_error'
   | 'pagehide';
 
@@ -34,7 +35,8 @@ export interface ReconnectInfo extends Loss {
 
 /**
  * The default reconnect policy: reconnect unless the close code says retrying cannot fix it
- * (1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003). Unknown codes are retried.
+ * (1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003, and the refusals 4400, 4401, 4403,
+ * 4404). Unknown codes are retried.
  * An app's own `close()` never reaches a policy: it always ends the socket.
  *
  * @example
@@ -63,7 +65,9 @@ export interface RetryPlan {
  *
  * - No retry once `maxRetries` attempts failed in a row; otherwise `shouldReconnect` decides,
  *   and the catalog's default policy when it throws.
- * - The delay is the server's `retry-after=<ms>` hint when the close reason has one; 0 for the
+ * - The delay is the server's `retry-after=<ms>` hint when the close reason has one, clamped to
+ *   [minDelay, maxDelay] (a hint of 0 on every link must not spin, nor one of 2^31 park the
+ *   client for 24 days); an HTTP refusal's `Retry-After` comes as such a hint. 0 for the
  *   first retry after the heartbeat found the link dead (the server is fine, the path died);
  *   otherwise the jittered backoff.
  * - `hinted`: the server's last hint, when the attempt it scheduled failed before opening (the
@@ -91,7 +95,8 @@ export function planRetry(
       willReconnect = defaultShouldReconnect(info);
     }
   }
-  const hint = parseRetryAfter(info.reason);
+  let hint = parseRetryAfter(info.reason);
+  if (hint !== undefined) hint = Math.min(Math.max(hint, o.minDelay), o.maxDelay);
   let delay =
     hint ??
     (info.cause === 'heartbeat_timeout' && info.failures === 0

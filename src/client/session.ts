@@ -53,6 +53,8 @@ export class ClientSession {
   readonly #heartbeat: Heartbeat | null;
   /** The socket's outbox: numbered here as messages are written, trimmed by acks. */
   readonly #outbox: Outbox<Entry>;
+  /** The app's sub-protocols: a hello may only choose one of them, or none. */
+  readonly #protocols: readonly string[];
   #sid: string | undefined;
   #token = '';
   #epoch = '';
@@ -67,9 +69,11 @@ export class ClientSession {
     outbox: Outbox<Entry>,
     heartbeat: Pick<HeartbeatOptions, 'interval' | 'timeout'> | false,
     timers: HeartbeatTimer,
+    protocols: readonly string[],
   ) {
     this.#hooks = hooks;
     this.#outbox = outbox;
+    this.#protocols = protocols;
     this.#heartbeat = heartbeat
       ? new Heartbeat(
           {
@@ -199,10 +203,21 @@ export class ClientSession {
   }
 
   #hello(hello: HelloFrame): void {
+    // The bounds parseFrame leaves to the client, which alone knows what it offered and sent.
+    const { protocol, reason } = hello;
+    if (protocol !== '' && !this.#protocols.includes(protocol)) {
+      this.#broke(`the hello chose a sub-protocol that was not offered: ${show(protocol)}`);
+      return;
+    }
+    if (reason !== undefined && !(reason.length > 0 && reason.length <= 256)) {
+      this.#broke(`a hello's reason must be 1 to 256 characters, got ${show(reason)}`);
+      return;
+    }
     const resuming = this.#sid !== undefined;
     const resumed = resuming && hello.resumed && hello.sid === this.#sid;
-    if (resumed) this.#acked(hello.ack);
-    else {
+    if (resumed) {
+      if (!this.#acked(hello.ack)) return;
+    } else {
       // A fresh session numbers from 1: what the old one never acknowledged is sent again.
       this.#seq = 0;
       for (const entry of this.#outbox) entry.seq = 0;
@@ -231,7 +246,12 @@ export class ClientSession {
     this.#hooks.send(encodeData(entry.seq, payload));
   }
 
-  #acked(seq: number): void {
+  /** Takes a cumulative ack; says whether it was valid, else the link is closed with 1002. */
+  #acked(seq: number): boolean {
+    if (seq > this.#seq) {
+      this.#broke(`an ack of ${seq} is above the highest sequence number sent (${this.#seq})`);
+      return false;
+    }
     const outbox = this.#outbox;
     let count = 0;
     for (let head = outbox.peek(); head && head.seq > 0 && head.seq <= seq; head = outbox.peek()) {
@@ -239,5 +259,16 @@ export class ClientSession {
       count++;
     }
     if (count > 0) this.#hooks.acked(count, seq);
+    return true;
   }
+
+  /** A frame of a `heartline.v1` server broke a bound: 1002, and an `error` (PROTOCOL.md, Errors). */
+  #broke(message: string): void {
+    this.#hooks.violated(CloseCode.ProtocolError, message, false);
+  }
+}
+
+/** A peer's string in an error message: quoted, and cut short when it is long. */
+function show(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }

@@ -30,15 +30,33 @@ export const EVENT_TYPES = [
   'ack',
 ] as const;
 
-/** Checks `close(code, reason)` as WHATWG's `close()` does, throwing what a browser throws. */
-export function checkClose(code: number | undefined, reason: string | undefined): void {
-  if (code !== undefined && !isAppCloseCode(code)) {
-    const message = `The close code must be 1000 or in 3000–4999, got ${code}`;
-    throw new DOMException(message, 'InvalidAccessError');
+/**
+ * Converts and checks `close(code, reason)` as WHATWG's `close()` does: the code as a WebIDL
+ * `[Clamp] unsigned short` (`'1000'` and `1000.4` are 1000), the reason as a string, and
+ * throws what a browser throws.
+ *
+ * @example
+ * checkClose('4000.5', 'bye') // [4000, 'bye'] (halves round to even)
+ */
+export function checkClose(
+  code: unknown,
+  reason: unknown,
+): [number | undefined, string | undefined] {
+  let c: number | undefined;
+  if (code !== undefined) {
+    const x = Math.min(Math.max(Number(code) || 0, 0), 65535);
+    c = Math.round(x);
+    if (c - x === 0.5 && c % 2) c--;
+    if (!isAppCloseCode(c)) {
+      const message = `The close code must be 1000 or in 3000–4999, got ${String(code)}`;
+      throw new DOMException(message, 'InvalidAccessError');
+    }
   }
-  if (reason !== undefined && !closeReasonFits(String(reason))) {
+  const r = reason === undefined ? undefined : String(reason);
+  if (r !== undefined && !closeReasonFits(r)) {
     throw new DOMException('The close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
   }
+  return [c, r];
 }
 
 /**
@@ -76,6 +94,11 @@ export abstract class SocketTarget extends GuardedEventTarget {
     ] as const) {
       Object.defineProperty(SocketTarget.prototype, name, { value, enumerable: true });
     }
+    // The class string of a WebSocket: `String(ws)` is '[object WebSocket]'.
+    Object.defineProperty(SocketTarget.prototype, Symbol.toStringTag, {
+      value: 'WebSocket',
+      configurable: true,
+    });
     for (const type of EVENT_TYPES) {
       Object.defineProperty(SocketTarget.prototype, `on${type}`, {
         configurable: true,

@@ -1,5 +1,5 @@
 import { now } from '../common/clock.js';
-import { NoWebSocketError, ProtocolError } from '../common/errors.js';
+import { HeartbeatError, NoWebSocketError, ProtocolError, SocketError } from '../common/errors.js';
 import { Timers } from '../common/timers.js';
 import { CloseCode, describeClose } from '../protocol/close-codes.js';
 import {
@@ -14,8 +14,9 @@ import {
   StateChangeEvent,
 } from './events.js';
 import { Heartbeat } from './heartbeat.js';
-import { Link, type LinkHandler, type LinkSpec } from './link.js';
+import { Link, type LinkClose, type LinkHandler, type LinkSpec } from './link.js';
 import {
+  DEFAULTS,
   type HeartlineSocketOptions,
   type ResolvedOptions,
   resolveOptions,
@@ -30,11 +31,14 @@ import { type Loss, type LossCause, RetryBudget } from './retry.js';
 import { ClientSession, type Entry, type SessionHooks } from './session.js';
 import { checkClose, SocketTarget } from './socket-target.js';
 import { canMove, READY_STATE, type State } from './state.js';
-import { checkProtocols, checkSource, type UrlSource } from './url.js';
+import { checkProtocols, checkSource, type UrlSource, urlKey } from './url.js';
 
 type Slot = 'heartbeat' | 'connectTimeout' | 'retry' | 'closeTimeout';
 
 const invalidState = (message: string) => new DOMException(message, 'InvalidStateError');
+/** WebIDL: a call with fewer arguments than required throws a TypeError. */
+const missing = (what: string) =>
+  new TypeError(`HeartlineSocket${what}: 1 argument required, but only 0 present`);
 
 /**
  * A WebSocket that stays alive: a drop-in for `WebSocket` that notices dead links with a
@@ -72,6 +76,8 @@ export class HeartlineSocket extends SocketTarget {
   #binaryType: string | undefined;
   #native: string | undefined;
   #rtt: number | undefined;
+  /** Bytes `send()` discarded after `close()`, which WHATWG counts in `bufferedAmount`. */
+  #discarded = 0;
   #unwatchPage: (() => void) | null = null;
 
   /**
@@ -88,9 +94,16 @@ export class HeartlineSocket extends SocketTarget {
       if (this.#heartbeat?.received(data)) return;
       this.#emit(new MessageEvent('message', { data, origin }));
     },
+    control: (pong) => this.#heartbeat?.heard(pong),
     error: (error) => this.#report.error(error),
-    close: (event) => this.#onClose(event),
-    send: (data) => this.#link?.send(data),
+    close: (event, error) => this.#onClose(event, error),
+    send: (data) => (data === null ? this.#link?.ping() : this.#link?.send(data)),
+    unanswered: () =>
+      this.#report.error(
+        new HeartbeatError(
+          `${this.url} never answered the heartbeat's "ping" with "pong": set heartbeat.ping and .isPong to what it answers, or heartbeat: false`,
+        ),
+      ),
     dead: () => this.#abandon(CloseCode.HeartbeatTimeout, 'heartbeat timeout', 'heartbeat_timeout'),
     pong: (rtt) => {
       this.#rtt = rtt;
@@ -109,7 +122,7 @@ export class HeartlineSocket extends SocketTarget {
     },
     violated: (code, message, fallback) => this.#violated(code, message, fallback),
     acked: (count, seq) => this.#emit(new AckEvent(count, seq)),
-    online: () => this.#skipWait() || this.#probe(),
+    online: () => this.#skipWait() || this.#resumeIdle() || this.#probe(),
     offline: () => this.#probe(),
     visible: () => this.#probe(),
     pagehide: (persisted) => {
@@ -119,28 +132,28 @@ export class HeartlineSocket extends SocketTarget {
       this.#timers.clear('retry');
       this.#abandon(CloseCode.Reconnecting, 'page hidden', 'pagehide', true);
     },
-    pageshow: () => {
-      if (this.#state === 'reconnecting' && !this.#link && !this.#timers.has('retry'))
-        this.#connect();
-    },
+    pageshow: () => this.#resumeIdle(),
   };
 
   /**
-   * @param url a `ws:`/`wss:` (or `http:`/`https:`) URL, or a function returning one, called
-   *   before every attempt.
+   * @param url a `ws:`/`wss:` (or `http:`/`https:`) URL, relative to the document's base URL in
+   *   browsers, or a function returning one, called before every attempt.
    * @param protocols sub-protocols to offer, as for `WebSocket`.
    * @param options see `HeartlineSocketOptions`; every default is in `DEFAULTS`.
    */
   constructor(url: UrlSource, protocols?: string | string[], options?: HeartlineSocketOptions) {
     super();
+    // WebIDL: no argument is a TypeError. (`undefined` would be the relative URL "undefined";
+    // it is missing here too, so that a subclass passing its arguments on behaves the same.)
+    if (url === undefined) throw missing('');
     const o = resolveOptions(options);
     this.#options = o;
     this.#url = checkSource(url);
     const protocolList = checkProtocols(protocols);
     const Impl = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (typeof Impl !== 'function') throw new NoWebSocketError();
-    const plainUrls = o.session ? new Set<string>() : null;
-    this.#spec = { WebSocket: Impl, source: url, protocols: protocolList, plainUrls };
+    const offers = o.session ? new Map<string, boolean>() : null;
+    this.#spec = { WebSocket: Impl, source: url, protocols: protocolList, offers };
     this.#report = new Reporter(this, o.logger);
     this.#retry = new RetryBudget(o.reconnect);
     const overflow = (dropped: Entry[], policy: 'drop-oldest' | 'reject') =>
@@ -154,7 +167,7 @@ export class HeartlineSocket extends SocketTarget {
     const hb = o.heartbeat;
     this.#heartbeat = hb ? new Heartbeat(hb, this.#timers, this.#handler) : null;
     this.#session = o.session
-      ? new ClientSession(this.#handler, this.#outbox, hb, this.#timers)
+      ? new ClientSession(this.#handler, this.#outbox, hb, this.#timers, protocolList)
       : null;
     this.#start();
   }
@@ -174,6 +187,14 @@ export class HeartlineSocket extends SocketTarget {
     return this.#link?.url ?? this.#url;
   }
 
+  /**
+   * What the open link speaks: `'session'` when the server chose `heartline.v1` (PROTOCOL.md),
+   * `'plain'` otherwise; `undefined` while not open.
+   */
+  get mode(): 'plain' | 'session' | undefined {
+    return this.#state === 'open' ? this.#link!.kind : undefined;
+  }
+
   /** The sub-protocol the server selected on the current (or last) link. */
   get protocol(): string {
     return this.#protocol;
@@ -186,11 +207,12 @@ export class HeartlineSocket extends SocketTarget {
   /**
    * Bytes not yet transmitted: the underlying socket's buffer plus every message `send()`
    * accepted that waits for a link (queued while not open; in session mode also those sent on a
-   * lost link and not acknowledged, which go out again on resume). A message written to the open
-   * link and only awaiting the server's acknowledgement is not counted, as in WebSocket.
+   * lost link and not acknowledged, which go out again on resume), plus, as in WebSocket, what
+   * was sent after `close()`. A message written to the open link and only awaiting the server's
+   * acknowledgement is not counted, as in WebSocket.
    */
   get bufferedAmount(): number {
-    return (this.#link?.bufferedAmount ?? 0) + this.#outbox.unwritten;
+    return (this.#link?.bufferedAmount ?? 0) + this.#outbox.unwritten + this.#discarded;
   }
 
   /** Round-trip time of the last answered heartbeat, in ms; `undefined` before the first. */
@@ -198,22 +220,29 @@ export class HeartlineSocket extends SocketTarget {
     return this.#rtt;
   }
 
-  /** `'blob'` or `'arraybuffer'` (with `ws`, also `'nodebuffer'`); applied to every link. */
+  /**
+   * `'blob'` or `'arraybuffer'` (with `ws`, also its default `'nodebuffer'`); applied to every
+   * link. Other values are ignored, as WebSocket's enumerated attribute ignores them.
+   */
   get binaryType(): string {
     this.#native ??= this.#link?.native;
     return this.#binaryType ?? this.#native ?? 'blob';
   }
 
   set binaryType(value: string) {
+    value = String(value);
+    const ws = typeof (this.#spec.WebSocket.prototype as { ping?: unknown })?.ping === 'function';
+    if (value !== 'blob' && value !== 'arraybuffer' && !(ws && value === 'nodebuffer')) return;
     this.#binaryType = value;
     if (this.#link) this.#link.binaryType = value;
   }
 
   /**
-   * Sends now when open; otherwise queues in the outbox, to be flushed in order on open. Throws
-   * an `InvalidStateError` DOMException once the socket is closing or closed, or when the
-   * outbox is off and the socket is not open, in both modes; under `outbox.overflow: 'reject'`,
-   * throws an `OutboxOverflowError` when full and not open.
+   * Sends now when open; otherwise queues in the outbox, to be flushed in order on open. Once
+   * the socket is closing or closed, discards the data and counts it in `bufferedAmount`, as
+   * WebSocket does. Throws an `InvalidStateError` DOMException when the outbox is off and the
+   * socket is not open, in both modes; under `outbox.overflow: 'reject'`, throws an
+   * `OutboxOverflowError` when full and not open.
    *
    * In session mode, a message stays in the outbox until the server acknowledges it, and is
    * resent after a resume; when unacknowledged messages fill the outbox, the oldest are dropped
@@ -221,9 +250,12 @@ export class HeartlineSocket extends SocketTarget {
    * typing): it is never queued, kept or replayed.
    */
   send(data: Outgoing, options?: SendOptions): void {
+    // biome-ignore lint/complexity/noArguments: WebIDL counts arguments; `undefined` is sent as "undefined"
+    if (arguments.length === 0) throw missing('#send()');
     const state = this.#state;
     if (state === 'closing' || state === 'closed') {
-      throw invalidState(`HeartlineSocket is ${state}; call reconnect() to open it again`);
+      this.#discarded += byteLength(data);
+      return;
     }
     const session = this.#session?.known ? this.#session : null;
     if (session) data = toPayload(data);
@@ -248,11 +280,14 @@ export class HeartlineSocket extends SocketTarget {
   /**
    * Closes for good: cancels any scheduled attempt, runs the closing handshake on an open link
    * (at most `closeTimeout` ms), then fires `close` once. Idempotent. Codes follow WHATWG:
-   * 1000 or 3000–4999, and a reason of at most 123 UTF-8 bytes. The outbox keeps what it
-   * holds, for a later `reconnect()`.
+   * 1000 or 3000–4999 (converted as WebIDL does: `'1000'` is 1000), and a reason of at most 123
+   * UTF-8 bytes. Before a link opened, `readyState` is CLOSING at once and `close` fires after
+   * the current task: with an attempt in flight, that attempt fails as a WebSocket's does
+   * (`error`, then `close` with 1006); between attempts, `close` has the code given (or 1005).
+   * The outbox keeps what it holds, for a later `reconnect()`.
    */
   close(code?: number, reason?: string): void {
-    checkClose(code, reason);
+    [code, reason] = checkClose(code, reason);
     const state = this.#state;
     if (state === 'closing' || state === 'closed') return;
     this.#report.log('info', 'close() called', { code, reason });
@@ -261,9 +296,9 @@ export class HeartlineSocket extends SocketTarget {
     this.#timers.clear('retry');
     this.#unwatch();
     const link = this.#link;
-    if (state === 'open' && link) {
-      this.#setState('closing', 'close()');
-      link.close(code, reason);
+    this.#setState('closing', 'close()');
+    if (state === 'open') {
+      link!.close(code, reason);
       this.#timers.set('closeTimeout', this.#options.closeTimeout, () => {
         this.#detach();
         this.#finish(CloseCode.AbnormalClosure, 'closing handshake timed out', false);
@@ -271,10 +306,14 @@ export class HeartlineSocket extends SocketTarget {
       return;
     }
     this.#detach(code, reason);
-    // No link to close: answer as a WebSocket does, with `close` after the current task.
-    this.#setState('closed', 'close()');
-    const event = new CloseEvent('close', { code: code ?? CloseCode.NoStatusReceived, reason });
-    queueMicrotask(() => this.#emit(event));
+    // An attempt in flight fails as a WebSocket's does; between attempts, nothing failed.
+    const error =
+      link && new SocketError(`${this.url}: closed before the connection was established`);
+    this.#timers.set('closeTimeout', 0, () =>
+      error
+        ? this.#finish(CloseCode.AbnormalClosure, '', false, null, error)
+        : this.#finish(code ?? CloseCode.NoStatusReceived, reason ?? '', false),
+    );
   }
 
   /**
@@ -323,6 +362,7 @@ export class HeartlineSocket extends SocketTarget {
 
   #restart(): void {
     this.#retry.reset();
+    this.#discarded = 0;
     this.#setState('connecting', 'reconnect()');
     this.#start();
   }
@@ -355,20 +395,56 @@ export class HeartlineSocket extends SocketTarget {
     return true;
   }
 
+  /**
+   * Starts the attempt that waits for the page (`online` after the retry came due offline, or
+   * `pageshow`), if one does; says whether.
+   */
+  #resumeIdle(): boolean {
+    if (this.#state !== 'reconnecting' || this.#link || this.#timers.has('retry')) return false;
+    this.#connect();
+    return true;
+  }
+
+  /** The retry came due: attempt now, unless the browser knows it is offline; `online` will. */
+  #attempt(): void {
+    if ((globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false) {
+      this.#report.log('info', 'offline: the next attempt waits for the online event');
+      return;
+    }
+    this.#connect();
+  }
+
   #connect(): void {
     this.#detach(); // by construction there is none; this keeps "at most one socket" true anyway
     // The timeout covers the URL function too: a token fetch that hangs is a failed attempt.
-    this.#timers.set('connectTimeout', this.#options.reconnect.connectTimeout, () =>
-      this.#abandon(CloseCode.ConnectTimeout, 'connect timeout', 'connect_timeout'),
-    );
+    const ms = this.#options.reconnect.connectTimeout;
+    if (ms) this.#timers.set('connectTimeout', ms, () => this.#timedOut(ms));
     this.#link = new Link(this.#spec, this.#handler, this.#url, this.#binaryType);
+  }
+
+  /**
+   * `connectTimeout` passed. A `heartline.v1` link still waiting for its hello broke the protocol
+   * (PROTOCOL.md: 4426, then plain mode for that URL); any other attempt timed out.
+   */
+  #timedOut(ms: number): void {
+    if (this.#link?.kind === 'session') {
+      const message = `the server chose heartline.v1 but sent no hello within ${ms} ms`;
+      this.#violated(CloseCode.SessionHandshakeFailed, message, true);
+      return;
+    }
+    const error = new SocketError(`${this.url}: no connection within connectTimeout (${ms} ms)`);
+    this.#abandon(CloseCode.ConnectTimeout, 'connect timeout', 'connect_timeout', false, error);
   }
 
   #onOpen(): void {
     const link = this.#link!;
     this.#extensions = link.extensions;
-    // Open only once the server's hello arrives, within what is left of connectTimeout.
+    // Open only once the server's hello arrives, within what is left of connectTimeout (with
+    // `reconnect: false`, which leaves the opening handshake alone, within the default's).
     if (link.kind === 'session') {
+      const ms = DEFAULTS.reconnect.connectTimeout;
+      if (!this.#timers.has('connectTimeout'))
+        this.#timers.set('connectTimeout', ms, () => this.#timedOut(ms));
       this.#session!.begin();
       return;
     }
@@ -392,7 +468,7 @@ export class HeartlineSocket extends SocketTarget {
     // Listeners may close or replace the link at each event: go on only while it is open.
     if (this.#state !== 'open') return;
     if (link.kind === 'plain') {
-      this.#heartbeat?.start();
+      this.#heartbeat?.start(link.canPing);
       const outbox = this.#outbox;
       while (this.#link === link && outbox.length > 0) link.send(outbox.shift()!.data);
     }
@@ -406,38 +482,42 @@ export class HeartlineSocket extends SocketTarget {
 
   /** The server broke heartline.v1: say so, drop the link, and maybe use plain mode from now on. */
   #violated(code: number, message: string, fallback: boolean): void {
-    const link = this.#link;
-    if (fallback) this.#spec.plainUrls?.add(this.url);
-    this.#report.error(
-      new ProtocolError(
-        `${this.url}: ${message}${fallback ? '; later attempts to this URL use plain mode' : ''}`,
-        code,
-      ),
+    if (fallback) this.#spec.offers?.set(urlKey(this.url), false);
+    const error = new ProtocolError(
+      `${this.url}: ${message}${fallback ? '; later attempts to this URL use plain mode' : ''}`,
+      code,
     );
-    // Unless a listener closed the socket meanwhile, or close() is already ending this link.
-    if (this.#link === link && this.#state !== 'closing')
-      this.#abandon(code, 'heartline.v1 protocol error', 'session_error');
+    // close() is already ending this link: say so, and let it end.
+    if (this.#state === 'closing') this.#report.error(error);
+    else this.#abandon(code, 'heartline.v1 protocol error', 'session_error', false, error);
   }
 
-  #onClose(event: { code: number; reason: string; wasClean: boolean }): void {
+  #onClose(event: LinkClose, error: Error | undefined): void {
     const { code, reason, wasClean } = event;
     if (this.#state === 'closing') {
       this.#detach();
-      this.#finish(code, reason, wasClean);
+      this.#finish(code, reason, wasClean, null, error);
       return;
     }
-    const cause = code === CloseCode.AbnormalClosure ? 'network_error' : 'server_close';
-    this.#lost({ code, reason, wasClean, cause });
+    const cause = event.refused
+      ? 'handshake_refused'
+      : code === CloseCode.AbnormalClosure
+        ? 'network_error'
+        : 'server_close';
+    this.#lost({ code, reason, wasClean, cause }, false, error);
   }
 
   /** Gives up on the current link without waiting for a closing handshake, then handles the loss. */
-  #abandon(code: number, reason: string, cause: LossCause, graceful = false): void {
+  #abandon(code: number, reason: string, cause: LossCause, graceful = false, error?: Error): void {
     this.#report.log('warn', `abandoning the link: ${reason}`);
-    this.#lost({ code, reason, wasClean: false, cause }, graceful);
+    this.#lost({ code, reason, wasClean: false, cause }, graceful, error);
   }
 
-  /** A link ended without the app asking: decide between retrying and closing for good. */
-  #lost(loss: Loss, graceful = false): void {
+  /**
+   * A link ended without the app asking: decide between retrying and closing for good. The
+   * error that ended it, if any, fires once the state moved, as a WebSocket's fires once CLOSED.
+   */
+  #lost(loss: Loss, graceful = false, error?: Error): void {
     const openedAt = this.#link?.openedAt ?? -1;
     this.#detach(loss.code, loss.reason, graceful);
     this.#stopLink();
@@ -451,17 +531,21 @@ export class HeartlineSocket extends SocketTarget {
         ? new DropEvent({ ...loss, name, explanation, willReconnect })
         : null;
     if (!willReconnect) {
-      this.#finish(loss.code, loss.reason, loss.wasClean, drop);
+      this.#finish(loss.code, loss.reason, loss.wasClean, drop, error);
       return;
     }
     this.#setState('reconnecting', loss.cause);
+    if (error) {
+      this.#report.error(error);
+      if (this.#state !== 'reconnecting') return; // a listener closed it
+    }
     if (drop) {
       this.#emit(drop);
       if (this.#state !== 'reconnecting') return; // a listener closed it
     }
     if (loss.cause === 'pagehide') return; // resumes on pageshow
     const attempt = this.#retry.spend();
-    this.#timers.set('retry', delay, () => this.#connect());
+    this.#timers.set('retry', delay, () => this.#attempt());
     this.#emit(new ReconnectingEvent(attempt, delay, serverHint));
   }
 
@@ -492,14 +576,27 @@ export class HeartlineSocket extends SocketTarget {
     link.drop(code, reason, graceful);
   }
 
-  /** The way to `closed` after a link ended: fires the last `drop`, if any, then `close` once. */
-  #finish(code: number, reason: string, wasClean: boolean, drop: DropEvent | null = null): void {
+  /**
+   * The way to `closed` after a link ended: fires the error that ended it and the last `drop`,
+   * if any, then `close` once.
+   */
+  #finish(
+    code: number,
+    reason: string,
+    wasClean: boolean,
+    drop: DropEvent | null = null,
+    error?: Error,
+  ): void {
     this.#session?.end();
     this.#timers.clearAll();
     this.#stopLink();
     this.#unwatch();
     this.#setState('closed', 'closed');
     this.#report.log('info', 'closed', { code, reason, wasClean });
+    if (error) {
+      this.#report.error(error);
+      if (this.#state !== 'closed') return; // an error listener called reconnect()
+    }
     if (drop) {
       this.#emit(drop);
       if (this.#state !== 'closed') return; // a drop listener called reconnect(): not closed for good

@@ -7,11 +7,12 @@ export type State = 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed
 
 export const NEXT = {
   // first attempt (or the first after reconnect() on a closed socket)
-  connecting: ['open', 'reconnecting', 'closed'],
+  connecting: ['open', 'reconnecting', 'closing', 'closed'],
   open: ['reconnecting', 'closing', 'closed'],
   // waiting for the next attempt, or an attempt in flight after a drop
-  reconnecting: ['open', 'closed'],
-  // close() was called on an open socket; waiting for the closing handshake
+  reconnecting: ['open', 'closing', 'closed'],
+  // close() was called: waiting for the closing handshake, or (before a link opened) for the
+  // end of the task, after which a WebSocket fires error and close
   closing: ['closed'],
   // reconnect() may reopen a socket closed for good
   closed: ['connecting'],

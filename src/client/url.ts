@@ -1,38 +1,45 @@
-import { InvalidUrlError } from '../common/errors.js';
-import { invalid } from '../common/validate.js';
-
 /** A URL, or a function called before every attempt (so each can carry a fresh token). */
 export type UrlSource = string | URL | (() => string | URL | Promise<string | URL>);
 
-/** Normalises a WebSocket URL as the WHATWG constructor does, or throws `InvalidUrlError`. */
-export function checkUrl(value: string | URL): string {
+const syntaxError = (message: string) => new DOMException(message, 'SyntaxError');
+
+/**
+ * Parses a WebSocket URL as the WHATWG constructor does: any value is converted to a string
+ * (a `URL`, `location`, an `<a>` element give their href), a relative URL is resolved against
+ * the document's base URL, http(s) means ws(s), and a bad URL throws a `SyntaxError`
+ * DOMException.
+ */
+export function checkUrl(value: unknown): string {
+  const g = globalThis as { document?: { baseURI?: string }; location?: { href?: string } };
   let url: URL;
   try {
-    url = new URL(String(value));
-  } catch (error) {
-    throw new InvalidUrlError(`Invalid URL: ${JSON.stringify(String(value))}`, error);
+    url = new URL(String(value), g.document?.baseURI ?? g.location?.href);
+  } catch {
+    throw syntaxError(`Invalid URL: ${JSON.stringify(String(value))}`);
   }
-  // WHATWG WebSockets: http(s) URLs are accepted and mean ws(s); fragments are not allowed.
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new InvalidUrlError(
-      `Expected a ws:, wss:, http: or https: URL, got ${JSON.stringify(url.href)}`,
-    );
+    throw syntaxError(`Expected a ws:, wss:, http: or https: URL, got ${JSON.stringify(url.href)}`);
   }
-  if (url.hash)
-    throw new InvalidUrlError(
-      `A WebSocket URL cannot have a fragment: ${JSON.stringify(url.href)}`,
-    );
+  // An empty fragment (`ws://h/#`) is a fragment too, though `url.hash` is then ''.
+  if (url.href.includes('#')) {
+    throw syntaxError(`A WebSocket URL cannot have a fragment: ${JSON.stringify(url.href)}`);
+  }
   return url.href;
 }
 
 /** Checks the constructor's `url`: its normalised URL, or `''` for a function (called later). */
-export function checkSource(url: UrlSource): string {
-  if (typeof url === 'function') return '';
-  if (typeof url !== 'string' && !(url instanceof URL))
-    invalid('url', 'a string, URL or function', url);
-  return checkUrl(url);
+export function checkSource(url: unknown): string {
+  return typeof url === 'function' ? '' : checkUrl(url);
+}
+
+/**
+ * What the URL's answers are remembered by: the URL without its query, so that a fresh token
+ * in each attempt's query does not make the socket forget what worked.
+ */
+export function urlKey(url: string): string {
+  return url.split('?')[0]!;
 }
 
 /** Validates offered sub-protocols as the WHATWG constructor does (SyntaxError). */
@@ -43,10 +50,7 @@ export function checkProtocols(protocols: string | string[] | undefined): string
   for (const p of list) {
     // RFC 6455 §4.1: each protocol is an RFC 2616 token, and none may repeat.
     if (typeof p !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p) || seen.has(p)) {
-      throw new DOMException(
-        `Invalid or repeated sub-protocol: ${JSON.stringify(p)}`,
-        'SyntaxError',
-      );
+      throw syntaxError(`Invalid or repeated sub-protocol: ${JSON.stringify(p)}`);
     }
     seen.add(p);
   }

@@ -17,6 +17,8 @@ export const ErrorCode = {
   Socket: 'HL_ERR_SOCKET',
   /** The peer broke the heartline.v1 session protocol (a bad or missing hello, a malformed frame). */
   Protocol: 'HL_ERR_PROTOCOL',
+  /** A server that sends messages never answered the default text heartbeat `"ping"` with `"pong"`. */
+  Heartbeat: 'HL_ERR_HEARTBEAT',
   /**
    * Server: a client broke a rule and was closed: a message over `maxPayload` (1009), invalid
    * UTF-8 (1007), a malformed frame (1002), over the rate limit (1008), too slow to read (4507).
@@ -72,7 +74,7 @@ export class OutboxOverflowError extends HeartlineError {
   }
 }
 
-/** The URL could not be used. */
+/** The URL a URL function returned could not be used (the constructor throws a `SyntaxError`). */
 export class InvalidUrlError extends HeartlineError {
   override readonly name = 'InvalidUrlError' as const;
   constructor(message: string, cause?: unknown) {
@@ -119,6 +121,14 @@ export class EngineError extends HeartlineError {
   override readonly name = 'EngineError' as const;
   constructor(message: string, cause?: unknown) {
     super(ErrorCode.Engine, message, { cause });
+  }
+}
+
+/** The server does not answer the heartbeat Heartline sends (browsers: the text `"ping"`). */
+export class HeartbeatError extends HeartlineError {
+  override readonly name = 'HeartbeatError' as const;
+  constructor(message: string) {
+    super(ErrorCode.Heartbeat, message);
   }
 }
 

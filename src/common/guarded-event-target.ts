@@ -37,9 +37,13 @@ export abstract class GuardedEventTarget extends EventTarget {
     return this.#handlers.get(type) ?? null;
   }
 
-  /** Sets or clears the `on<type>` handler; like the DOM, a non-function clears it. */
+  /**
+   * Sets or clears the `on<type>` handler. As an `EventHandler` attribute (WebIDL
+   * `[LegacyTreatNonObjectAsNull]`), it keeps any object, and anything else clears it; an
+   * object that cannot be called throws when the event comes, which is reported.
+   */
   protected setHandler(type: string, handler: unknown): void {
-    if (typeof handler !== 'function') {
+    if (typeof handler !== 'function' && (typeof handler !== 'object' || handler === null)) {
       this.#handlers.delete(type);
       return;
     }

@@ -34,12 +34,24 @@ export const CloseCode = {
   Timeout: 3008,
   /** Heartline: the client closed this link to open another; its session continues. */
   Reconnecting: 4000,
+  /** Heartline: the server refused the opening handshake with HTTP 400 (Node clients only). */
+  HttpBadRequest: 4400,
+  /** Heartline: the server refused the opening handshake with HTTP 401 (Node clients only). */
+  HttpUnauthorized: 4401,
+  /** Heartline: the server refused the opening handshake with HTTP 403 (Node clients only). */
+  HttpForbidden: 4403,
+  /** Heartline: the server refused the opening handshake with HTTP 404 (Node clients only). */
+  HttpNotFound: 4404,
   /** Heartline: no message within the heartbeat timeout; the link was presumed dead. */
   HeartbeatTimeout: 4408,
   /** Heartline: the server could not resume the session (window passed, unknown, or wrong token). */
   ResumeRejected: 4410,
   /** Heartline: the server chose `heartline.v1` but the session handshake failed. */
   SessionHandshakeFailed: 4426,
+  /** Heartline: the server refused the opening handshake with HTTP 429 (Node clients only). */
+  HttpTooManyRequests: 4429,
+  /** Heartline: the server refused the opening handshake with HTTP 503 (Node clients only). */
+  HttpServiceUnavailable: 4503,
   /** Heartline: the opening handshake did not complete within `reconnect.connectTimeout`. */
   ConnectTimeout: 4504,
   /** Heartline: the client read too slowly and its send buffer on the server filled up. */
@@ -158,6 +170,29 @@ const ENTRIES: Readonly<Record<number, Entry>> = {
     retry: true,
     explanation: 'The client closed this link to open a new one at once; its session continues.',
   },
+  4400: {
+    name: 'HttpBadRequest',
+    retry: false,
+    explanation:
+      'The server refused the handshake with HTTP 400: not the request it accepts (a sub-protocol, a header).',
+  },
+  4401: {
+    name: 'HttpUnauthorized',
+    retry: false,
+    explanation:
+      'The server refused the handshake with HTTP 401: credentials missing or not accepted.',
+  },
+  4403: {
+    name: 'HttpForbidden',
+    retry: false,
+    explanation:
+      'The server refused the handshake with HTTP 403: this client may not connect (origin, credentials).',
+  },
+  4404: {
+    name: 'HttpNotFound',
+    retry: false,
+    explanation: 'The server refused the handshake with HTTP 404: no endpoint at this URL.',
+  },
   4408: {
     name: 'HeartbeatTimeout',
     retry: true,
@@ -175,6 +210,18 @@ const ENTRIES: Readonly<Record<number, Entry>> = {
     retry: true,
     explanation:
       'The server chose the heartline.v1 protocol but its handshake was invalid; the client falls back to plain mode.',
+  },
+  4429: {
+    name: 'HttpTooManyRequests',
+    retry: true,
+    explanation:
+      'The server refused the handshake with HTTP 429: too many requests; retried after its Retry-After.',
+  },
+  4503: {
+    name: 'HttpServiceUnavailable',
+    retry: true,
+    explanation:
+      'The server refused the handshake with HTTP 503: overloaded or shutting down; retried after its Retry-After.',
   },
   4504: {
     name: 'ConnectTimeout',

@@ -1,11 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import {
   type CloseEvent,
   HeartlineSocket,
-  InvalidUrlError,
   isHeartlineError,
   NoWebSocketError,
   type StateChangeEvent,
@@ -96,21 +95,29 @@ describe('HeartlineSocket as a WebSocket', () => {
     );
   });
 
-  it('fires close once however often close() is called, and close() works while connecting', async () => {
+  it('fires close once however often close() is called; close() while connecting fails the attempt as WebSocket does', async () => {
     const server = await startServer();
     const ws = openClient(server.url);
-    const closes = collect<CloseEvent>(ws, 'close');
+    const seen: string[] = [];
+    for (const type of ['error', 'close'])
+      ws.addEventListener(type, (e) =>
+        seen.push(`${type} ${ws.readyState} ${(e as CloseEvent).code ?? ''}`),
+      );
     ws.close(4001, 'changed my mind');
+    expect(ws.readyState).toBe(ws.CLOSING);
     ws.close();
-    await waitFor(() => closes.events.length === 1);
-    expect(closes.events[0]).toMatchObject({ code: 4001, reason: 'changed my mind' });
+    await waitFor(() => seen.length === 2);
+    expect(seen).toEqual(['error 3 ', 'close 3 1006']);
     expect(server.sockets.size).toBe(0);
   });
 
-  it('rejects bad URLs with InvalidUrlError, and says how to pass a WebSocket in Node', () => {
-    expect(() => new HeartlineSocket('ftp://x', [], { WebSocket })).toThrow(InvalidUrlError);
+  it('throws a SyntaxError DOMException for bad URLs, and says how to pass a WebSocket in Node', () => {
+    const syntaxError = expect.objectContaining({ name: 'SyntaxError', code: 12 });
+    expect(() => new HeartlineSocket('ftp://x', [], { WebSocket })).toThrow(syntaxError);
     expect(() => new HeartlineSocket('not a url', [], { WebSocket })).toThrow(/Invalid URL/);
     expect(() => new HeartlineSocket('ws://x/#frag', [], { WebSocket })).toThrow(/fragment/);
+    expect(() => new HeartlineSocket('ws://x/#', [], { WebSocket })).toThrow(syntaxError);
+    expect(() => new HeartlineSocket('not a url', [], { WebSocket })).toThrow(DOMException);
     const err = (() => {
       try {
         new HeartlineSocket('ws://127.0.0.1:1');
@@ -130,7 +137,9 @@ describe('HeartlineSocket as a WebSocket', () => {
     await waitForEvent(ws, 'open');
   });
 
-  it('survives a throwing listener: other listeners run, the link stays up, an error event says what', async () => {
+  it('survives a throwing listener: other listeners run, the link stays up, and the throw is reported as the app’s, not as a socket error', async () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    onTestFinished(() => printed.mockRestore());
     const server = await startServer();
     const ws = openClient(server.url);
     const seen: string[] = [];
@@ -145,11 +154,31 @@ describe('HeartlineSocket as a WebSocket', () => {
     await waitFor(() => seen.length === 2);
     expect(seen).toEqual(['one', 'two']);
     expect(ws.state).toBe('open');
-    expect(errors.events.map((e) => e.message)).toEqual([
-      'A "message" listener threw',
-      'A "message" listener threw',
-    ]);
-    expect((errors.events[0]!.error as Error).cause).toMatchObject({ message: 'app bug' });
+    expect(errors.events).toEqual([]);
+    // Node has no reportError(): printed, with what was thrown, instead of ending the process.
+    expect(printed).toHaveBeenCalledTimes(2);
+    expect(printed).toHaveBeenCalledWith(
+      'HeartlineSocket: A "message" listener threw:',
+      expect.objectContaining({ message: 'app bug' }),
+    );
+  });
+
+  it('hands what a listener threw to the logger, when there is one', async () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    onTestFinished(() => printed.mockRestore());
+    const server = await startServer();
+    const logged: unknown[][] = [];
+    const ws = openClient(server.url, {
+      logger: (level, message, data) => level === 'error' && logged.push([message, data]),
+    });
+    const bug = new Error('app bug');
+    ws.onopen = () => {
+      throw bug;
+    };
+    await waitForEvent(ws, 'open');
+    await waitFor(() => logged.length > 0);
+    expect(logged).toEqual([['A "open" listener threw', { error: bug }]]);
+    expect(printed).not.toHaveBeenCalled();
   });
 
   it('removes a listener added twice only once, as EventTarget does', async () => {
@@ -172,9 +201,9 @@ describe('HeartlineSocket as a WebSocket', () => {
     const script = `
       import { WebSocketServer, WebSocket } from 'ws';
       import { HeartlineSocket } from './dist/client/index.js';
-      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', autoPong: false });
       await new Promise((r) => wss.on('listening', r));
-      wss.on('connection', (s) => s.on('message', () => {})); // never answers pings
+      wss.on('connection', (s) => s.on('message', () => {})); // never answers pings of any kind
       const ws = new HeartlineSocket('ws://127.0.0.1:' + wss.address().port, [], {
         WebSocket, heartbeat: { interval: 50, timeout: 50 }, reconnect: { minDelay: 20 } });
       ws.onreconnecting = () => { ws.close(); wss.close(); for (const c of wss.clients) c.terminate(); };

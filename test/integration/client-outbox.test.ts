@@ -71,12 +71,24 @@ describe('HeartlineSocket outbox', () => {
     expect(ws.bufferedAmount).toBe(4);
   });
 
-  it('throws InvalidStateError on send() after close(), as WebSocket does', async () => {
-    const server = await startServer();
+  it('discards what is sent after close(), counting it in bufferedAmount, as WebSocket does', async () => {
+    const heard: string[] = [];
+    const server = await startServer({
+      onConnection: (socket) => socket.on('message', (data) => heard.push(String(data))),
+    });
     const ws = openClient(server.url);
     await waitForEvent(ws, 'open');
     ws.close();
-    expect(() => ws.send('late')).toThrow(expect.objectContaining({ name: 'InvalidStateError' }));
+    expect(() => ws.send('12345')).not.toThrow(); // closing
+    await waitForEvent(ws, 'close');
+    ws.send('678'); // closed
+    expect(ws.bufferedAmount).toBe(8);
+    ws.reconnect(); // a fresh start: what was discarded stays discarded
+    await waitForEvent(ws, 'open');
+    expect(ws.bufferedAmount).toBe(0);
+    ws.send('barrier');
+    await waitFor(() => heard.includes('barrier'));
+    expect(heard).toEqual(['barrier']);
   });
 
   it('throws InvalidStateError on send() while connecting when the outbox is off', async () => {

@@ -136,12 +136,12 @@ describe('HeartlineSocket reconnection', () => {
       onConnection: (s, request) => {
         const path = new URL(request.url!, 'http://x').pathname;
         paths.push(path);
-        s.close(1013, `busy; retry-after=${path === '/twin' ? 150 : 100}`);
+        s.close(1013, `busy; retry-after=${path === '/twin' ? 400 : 300}`);
       },
     });
     const ws = openClient(`${server.url}/closed`);
     const scheduled = await waitForEvent<ReconnectingEvent>(ws, 'reconnecting');
-    expect(scheduled.delay).toBe(100);
+    expect(scheduled.delay).toBe(300);
     const closes = collect<CloseEvent>(ws, 'close');
     ws.close(4000, 'done');
     // The barrier: a twin whose retry comes due later than the cancelled one would have.
@@ -160,7 +160,8 @@ describe('HeartlineSocket reconnection', () => {
     const server = await startServer({
       onConnection: (s) => n++ === 0 && s.close(1012, 'Service restart; retry-after=250'),
     });
-    const ws = openClient(server.url, { reconnect: { minDelay: 5000, maxDelay: 10_000 } });
+    // The first retry's backoff would be under minDelay: only the hint explains 250 ms.
+    const ws = openClient(server.url, { reconnect: { minDelay: 100, maxDelay: 10_000 } });
     await waitForEvent(ws, 'open');
     const scheduled = await waitForEvent<ReconnectingEvent>(ws, 'reconnecting');
     expect(scheduled).toMatchObject({ attempt: 1, delay: 250, serverHint: true });

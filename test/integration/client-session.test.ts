@@ -29,7 +29,7 @@ describe('HeartlineSocket session mode (client side, against a scripted peer)', 
 
   it('opens only after the hello, then numbers and sends what was queued', async () => {
     const peer = await startFakePeer();
-    const ws = openClient(peer.url);
+    const ws = openClient(peer.url, {}, ['chat.v2']);
     ws.send('early');
     const [connect] = await peer.frames(0, 1);
     expect(JSON.parse(connect as string)).toEqual({ t: 'connect', v: 1 });

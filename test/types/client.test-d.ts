@@ -37,7 +37,16 @@ describe('HeartlineSocket types', () => {
     ws.addEventListener('close', (e) => expectTypeOf(e.code).toBeNumber());
     ws.addEventListener('custom-event', (e) => expectTypeOf(e).toEqualTypeOf<Event>());
     ws.onclose = (e) => expectTypeOf(e).toEqualTypeOf<CloseEvent>();
-    ws.onmessage = (e) => expectTypeOf(e.data).toBeUnknown();
+    ws.onmessage = (e) => expectTypeOf(e.data).toBeAny();
+  });
+
+  it('compiles code written for WebSocket unchanged: e.data is any, as in the DOM', () => {
+    const ws = new HeartlineSocket('ws://x');
+    const render = (items: string[]) => items.length;
+    ws.onmessage = (e) => render(JSON.parse(e.data).items);
+    ws.addEventListener('message', (e) => e.data.toUpperCase());
+    ws.onclose = (e) => e.code === 1000 && e.wasClean;
+    expectTypeOf(ws.mode).toEqualTypeOf<'plain' | 'session' | undefined>();
   });
 
   it('asks shouldReconnect with the loss and the failures in a row', () => {

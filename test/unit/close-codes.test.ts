@@ -29,6 +29,16 @@ describe('describeClose', () => {
     expect(describeClose(1.5).name).toBe('Invalid');
   });
 
+  it('mirrors the HTTP refusals of an opening handshake as 4000 + the status', () => {
+    for (const status of [400, 401, 403, 404, 429, 503]) {
+      const d = describeClose(4000 + status);
+      expect(d.name).toMatch(/^Http/);
+      expect(d.explanation).toContain(`HTTP ${status}`);
+      // An answer is not a network blip: only "too many" and "unavailable" can change by waiting.
+      expect(d.retry).toBe(status === 429 || status === 503);
+    }
+  });
+
   it('gives every catalog entry a name equal to its CloseCode key', () => {
     for (const [name, code] of Object.entries(CloseCode))
       expect(describeClose(code).name).toBe(name);

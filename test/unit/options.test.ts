@@ -26,8 +26,20 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ outbox: { maxMessages: 5 } }).outbox.maxMessages).toBe(5);
   });
 
-  it('turns reconnect: false into zero retries', () => {
-    expect(resolveOptions({ reconnect: false }).reconnect.maxRetries).toBe(0);
+  it('turns reconnect: false into zero retries and no connect timeout, as a WebSocket has', () => {
+    expect(resolveOptions({ reconnect: false }).reconnect).toMatchObject({
+      maxRetries: 0,
+      connectTimeout: 0,
+    });
+  });
+
+  it('leaves the ping to the platform unless heartbeat.ping is given', () => {
+    expect(DEFAULTS.heartbeat.ping).toBeNull();
+    expect(resolveOptions(undefined).heartbeat).toMatchObject({ ping: null });
+    expect(resolveOptions({ heartbeat: { ping: 'ping' } }).heartbeat).toMatchObject({
+      ping: 'ping',
+    });
+    expect(resolveOptions({ heartbeat: { ping: null } }).heartbeat).toMatchObject({ ping: null });
   });
 
   it("honors session: 'auto' (the default) and false", () => {
@@ -53,7 +65,7 @@ describe('resolveOptions', () => {
     ],
     [
       { heartbeat: { ping: 42 } },
-      'Expected `heartbeat.ping` to be a string, ArrayBuffer, typed array, Blob or function, got 42',
+      'Expected `heartbeat.ping` to be a string, ArrayBuffer, typed array, Blob, function or null, got 42',
     ],
     [
       { reconnect: { minDelay: 1000, maxDelay: 10 } },

@@ -75,6 +75,14 @@ describe('planRetry', () => {
     });
   });
 
+  it('clamps a hint to [minDelay, maxDelay]: 0 must not spin, 2^31 - 1 must not park the client', () => {
+    const hinted = (ms: number) =>
+      planRetry(info({ code: 1013, reason: `busy; retry-after=${ms}` }), options);
+    expect(hinted(0)).toMatchObject({ delay: options.minDelay, serverHint: true });
+    expect(hinted(2_147_483_647)).toMatchObject({ delay: options.maxDelay, serverHint: true });
+    expect(hinted(options.minDelay + 1).delay).toBe(options.minDelay + 1);
+  });
+
   it('retries at once after the heartbeat found the link dead, then backs off', () => {
     expect(planRetry(info({ cause: 'heartbeat_timeout' }), options).delay).toBe(0);
     const later = planRetry(
@@ -111,8 +119,8 @@ describe('planRetry', () => {
     expect(
       planRetry(info({ failures: 1, opened: true }), options, random, 4000).delay,
     ).toBeLessThanOrEqual(375);
-    const freshHint = info({ failures: 1, opened: false, reason: 'retry-after=100' });
-    expect(planRetry(freshHint, options, random, 4000).delay).toBe(100);
+    const freshHint = info({ failures: 1, opened: false, reason: 'retry-after=300' });
+    expect(planRetry(freshHint, options, random, 4000).delay).toBe(300);
   });
 });
 

@@ -27,11 +27,18 @@ const CLOSE_GRACE = 6_000;
 const DRAIN_POLL = 50;
 /** wscat's default for `-w`: how long `-x` waits for replies. */
 const EXECUTE_WAIT = 2_000;
-/** Codes that mean "never reached the server" rather than "the server said no". */
+/** Codes that mean the link never opened (exit 3): no server reached, or the upgrade refused. */
 const UNREACHED: ReadonlySet<number> = new Set([
   CloseCode.AbnormalClosure,
   CloseCode.ConnectTimeout,
   CloseCode.TlsHandshake,
+  // The server answered the upgrade with an HTTP error: never connected either.
+  CloseCode.HttpBadRequest,
+  CloseCode.HttpUnauthorized,
+  CloseCode.HttpForbidden,
+  CloseCode.HttpNotFound,
+  CloseCode.HttpTooManyRequests,
+  CloseCode.HttpServiceUnavailable,
 ]);
 /** PROTOCOL.md: the sub-protocol of session mode, as the underlying socket reports it. */
 const SESSION_PROTOCOL = 'heartline.v1';

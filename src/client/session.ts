@@ -62,6 +62,8 @@ export class ClientSession {
   #offset = 0;
   /** The number of the last client message written. */
   #seq = 0;
+  /** The last number the server acknowledged. */
+  #ackedSeq = 0;
   #phase: 'idle' | 'handshake' | 'live' = 'idle';
 
   constructor(
@@ -108,8 +110,22 @@ export class ClientSession {
             // The highest number sent: after a server crash, what the new server may pass to the
             // app a second time is marked so (PROTOCOL.md, connect).
             sent: this.#seq,
+            ...this.#from(),
           };
     this.#hooks.send(encodeControl({ t: 'connect', v: PROTOCOL_VERSION, ...resume }));
+  }
+
+  /**
+   * `from`, when messages written but not acknowledged are no longer held (the outbox dropped
+   * them, or one was too big to keep): the server must not wait for them (PROTOCOL.md, connect).
+   */
+  #from(): { from?: number } {
+    let held = this.#seq + 1;
+    for (const entry of this.#outbox) {
+      if (entry.seq > 0) held = entry.seq; // numbered ones come first, in order
+      break;
+    }
+    return held > this.#ackedSeq + 1 ? { from: held } : {};
   }
 
   /** Pings now unless a ping is outstanding (after `offline`, or a tab waking up). */
@@ -220,6 +236,7 @@ export class ClientSession {
     } else {
       // A fresh session numbers from 1: what the old one never acknowledged is sent again.
       this.#seq = 0;
+      this.#ackedSeq = 0;
       for (const entry of this.#outbox) entry.seq = 0;
     }
     this.#sid = hello.sid;
@@ -252,6 +269,7 @@ export class ClientSession {
       this.#broke(`an ack of ${seq} is above the highest sequence number sent (${this.#seq})`);
       return false;
     }
+    if (seq > this.#ackedSeq) this.#ackedSeq = seq;
     const outbox = this.#outbox;
     let count = 0;
     for (let head = outbox.peek(); head && head.seq > 0 && head.seq <= seq; head = outbox.peek()) {

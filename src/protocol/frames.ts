@@ -45,6 +45,12 @@ export interface ConnectFrame {
    * new server passes messages up to it on marked as possibly seen already (`redelivered`).
    */
   readonly sent?: number;
+  /**
+   * To resume, when the client's outbox dropped messages it had already written (an overflow
+   * while the link was dead unnoticed): the lowest number it can still resend. The server
+   * takes the numbers below it that it lacks as lost, so the client's next message is `from`.
+   */
+  readonly from?: number;
 }
 
 /** Server → client, the first frame on every link: the session, and whether it resumed. */
@@ -222,6 +228,17 @@ function parseControl(text: string): ControlFrame {
         );
       }
       if (f.sent !== undefined && !isCount(f.sent)) fail("a connect frame's sent must be a count");
+      if (
+        f.from !== undefined &&
+        !(
+          f.sid !== undefined &&
+          isCount(f.from) &&
+          f.from >= 1 &&
+          f.from <= ((f.sent as number) ?? 0) + 1
+        )
+      ) {
+        fail("a connect frame's from must be a count from 1 to sent + 1, given with sid");
+      }
       return f as unknown as ConnectFrame;
     }
     case 'hello': {

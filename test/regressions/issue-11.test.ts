@@ -16,6 +16,7 @@ import {
 } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
 import { startFakePeer } from '../support/fake-peer.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import {
   clientFrame,
   connectWs,
@@ -437,6 +438,36 @@ describe('issue 11: protocol edges, server end', () => {
     expect(received).toEqual(['message 1', 'message 2', 'message 3']);
     expect(errors).toEqual([]);
     expect(log.closeCode).toBeUndefined();
+  });
+
+  it('resumes a client whose outbox dropped messages it had written: it says `from`, the server skips to it', async () => {
+    // A dead link not yet noticed: six messages written into it, the outbox keeps three.
+    const { server, port } = await startHeartline({ heartbeat: false });
+    const errors = errorsOf(server);
+    const proxy = await startFaultProxy({ port });
+    const received: string[] = [];
+    server.on('connection', (client) =>
+      client.on('message', (data) => received.push(String(data))),
+    );
+    const ws = openClient(proxy.url, {
+      reconnect: { minDelay: 5, maxDelay: 10 },
+      outbox: { maxMessages: 3, overflow: 'drop-oldest' },
+      heartbeat: false,
+    });
+    const resumes = collect<ResumeEvent>(ws, 'resume');
+    await waitForEvent(ws, 'open');
+    proxy.blackhole();
+    for (let i = 1; i <= 6; i++) ws.send(`m${i}`);
+    proxy.heal();
+    proxy.reset();
+    await waitFor(() => received.length === 3, { message: 'the three messages still held' });
+    expect(received).toEqual(['m4', 'm5', 'm6']);
+    expect(resumes.events.map((e) => e.resumed)).toEqual([true]);
+    // Numbering goes on from there, and nothing broke the protocol.
+    ws.send('m7');
+    await waitFor(() => received.length === 4);
+    expect(received[3]).toBe('m7');
+    expect(errors).toEqual([]);
   });
 
   it('warns with what a throwing handler threw when the server has no error listener', async () => {

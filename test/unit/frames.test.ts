@@ -82,6 +82,15 @@ describe('parseFrame', () => {
     ],
     ['{"t":"connect","v":1,"token":"k"}', 'without sid carries no token, epoch or offset'],
     ['{"t":"connect","v":1,"sent":-1}', 'sent must be a count'],
+    ['{"t":"connect","v":1,"from":1}', 'from must be a count from 1 to sent + 1, given with sid'],
+    [
+      '{"t":"connect","v":1,"sid":"s","token":"k","epoch":"e","offset":0,"sent":4,"from":6}',
+      'from must be a count from 1 to sent + 1',
+    ],
+    [
+      '{"t":"connect","v":1,"sid":"s","token":"k","epoch":"e","offset":0,"sent":4,"from":0}',
+      'from must be a count from 1 to sent + 1',
+    ],
     ['{"t":"hello","v":1,"sid":"s"}', 'a hello frame needs'],
   ])('rejects %j as malformed (1002)', (raw, message) => {
     const error = (() => {

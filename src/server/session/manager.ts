@@ -246,6 +246,7 @@ export class SessionManager {
     if (local) {
       this.#store.delete(id);
       local[kConnection].session!.redeliverUpTo = redeliverUpTo;
+      local[kConnection].session!.skipTo(frame.from);
       local[kConnection].resume(ws, remoteAddress);
       this.#hello(local, { resumed: true, offset });
       // The replay starts before any listener runs: what the app sends on 'resume' is logged,
@@ -267,6 +268,7 @@ export class SessionManager {
       };
       host.admit(init, request, (c) => {
         c[kConnection].session!.redeliverUpTo = redeliverUpTo;
+        c[kConnection].session!.skipTo(frame.from);
         this.#hello(c, { resumed: true, offset });
         void c[kConnection].replay(result.replay); // before 'connection', as above
       });

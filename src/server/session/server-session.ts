@@ -116,6 +116,14 @@ export class ServerSession {
     this.#wire.write(encodeControl({ t: 'ack', seq }));
   }
 
+  /**
+   * A resume said the client holds nothing below `from` (PROTOCOL.md, connect): the numbers
+   * below it that this session lacks were dropped by the client, and its next message is `from`.
+   */
+  skipTo(from: number | undefined): void {
+    if (from !== undefined && from - 1 > this.lastSeq) this.lastSeq = from - 1;
+  }
+
   /** A new link starts acknowledging from the hello's `ack`. */
   attached(): void {
     this.#ackSent = this.persistedSeq;

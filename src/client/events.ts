@@ -174,6 +174,40 @@ export class AckEvent extends Event {
   }
 }
 
+/**
+ * Session mode: the server sent a request (`server`'s `client.request()`). A listener answers
+ * it by calling `respondWith()` during the event, with the reply or a promise of it; a promise
+ * that rejects with a `RequestFailedError` sends that failure, any other rejection "The request
+ * handler failed". With no `respondWith()`, the server hears "Nothing handles requests here".
+ * The request arrives once, whatever the links do, and its answer reaches the server once.
+ *
+ * @example
+ * ws.addEventListener('request', (e) => e.respondWith(JSON.stringify(state[e.data])));
+ */
+export class RequestEvent extends Event {
+  // biome-ignore lint/suspicious/noExplicitAny: as MessageEvent's
+  readonly data: any;
+  #answered = false;
+  #reply: Outgoing | PromiseLike<Outgoing> | undefined;
+  constructor(data: unknown) {
+    super('request');
+    this.data = data;
+  }
+
+  /** Answers the request; only during the event's dispatch, and only once. */
+  respondWith(reply: Outgoing | PromiseLike<Outgoing>): void {
+    if (this.#answered)
+      throw new DOMException('respondWith() was called already', 'InvalidStateError');
+    this.#answered = true;
+    this.#reply = reply;
+  }
+
+  /** What `respondWith()` was given, if it was called. @internal */
+  static answerOf(event: RequestEvent): { reply: Outgoing | PromiseLike<Outgoing> } | undefined {
+    return event.#answered ? { reply: event.#reply! } : undefined;
+  }
+}
+
 /** The events a HeartlineSocket dispatches, for typed listeners. */
 export interface HeartlineSocketEventMap {
   open: Event;
@@ -187,4 +221,5 @@ export interface HeartlineSocketEventMap {
   overflow: OverflowEvent;
   resume: ResumeEvent;
   ack: AckEvent;
+  request: RequestEvent;
 }

@@ -14,8 +14,13 @@ export {
   NoWebSocketError,
   OutboxOverflowError,
   ProtocolError,
+  RequestFailedError,
+  RequestLostError,
+  RequestTimeoutError,
+  RequestUnsupportedError,
   SocketError,
 } from '../common/errors.js';
+export type { RequestOptions, RequestSettings } from '../common/requests.js';
 export {
   CloseCode,
   type CloseCodeName,
@@ -34,6 +39,7 @@ export {
   MessageEvent,
   OverflowEvent,
   ReconnectingEvent,
+  RequestEvent,
   ResumeEvent,
   StateChangeEvent,
 } from './events.js';

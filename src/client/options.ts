@@ -1,3 +1,4 @@
+import { REQUEST_DEFAULTS, type RequestSettings, resolveRequests } from '../common/requests.js';
 import {
   checkBoolean,
   checkDelay,
@@ -86,6 +87,12 @@ export interface HeartlineSocketOptions {
    * one more try without it: PROTOCOL.md, "Strict servers"). `false` never offers it.
    */
   session?: 'auto' | false;
+  /**
+   * Session mode: how long `request()` waits for its answer by default, and how many requests
+   * may wait at once (one more is refused at once).
+   * @example requests: { timeout: 5_000 }
+   */
+  requests?: Partial<RequestSettings>;
   /** ms to wait for the server's answer to `close()` before dropping the link anyway. */
   closeTimeout?: number;
   /** In browsers, close the link on `pagehide` and reopen it on `pageshow` (bfcache). */
@@ -113,6 +120,7 @@ export interface ResolvedOptions {
   /** Whether `send()` while not open queues (`outbox` is not `false`) rather than throws. */
   readonly queue: boolean;
   readonly session: 'auto' | false;
+  readonly requests: RequestSettings;
   readonly closeTimeout: number;
   readonly closeOnUnload: boolean;
   readonly logger: Logger | undefined;
@@ -148,6 +156,7 @@ export const DEFAULTS = Object.freeze({
     overflow: 'drop-oldest' as 'drop-oldest' | 'reject',
   }),
   session: 'auto' as 'auto' | false,
+  requests: REQUEST_DEFAULTS,
   closeTimeout: 5_000,
   closeOnUnload: true,
 });
@@ -158,6 +167,7 @@ const TOP_KEYS = [
   'reconnect',
   'outbox',
   'session',
+  'requests',
   'closeTimeout',
   'closeOnUnload',
   'logger',
@@ -246,6 +256,7 @@ export function resolveOptions(options: HeartlineSocketOptions | undefined): Res
       o.session === undefined || o.session === 'auto' || o.session === false
         ? (o.session ?? DEFAULTS.session)
         : invalid('session', "'auto' or false", o.session),
+    requests: resolveRequests(o.requests),
     closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
     closeOnUnload: checkBoolean('closeOnUnload', o.closeOnUnload ?? DEFAULTS.closeOnUnload),
     logger: o.logger as Logger | undefined,

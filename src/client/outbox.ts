@@ -107,6 +107,34 @@ export class Outbox<T = Outgoing> {
     for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i]!;
   }
 
+  /** Removes every message `drop` picks, wherever it is; returns how many. */
+  remove(drop: (item: T) => boolean): number {
+    const items: T[] = [];
+    const sizes: number[] = [];
+    let written = 0;
+    let writtenBytes = 0;
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i]!;
+      if (drop(item)) continue;
+      const size = this.#sizes[i]!;
+      if (i < this.#head + this.#written) {
+        written++;
+        writtenBytes += size;
+      }
+      items.push(item);
+      sizes.push(size);
+    }
+    const removed = this.length - items.length;
+    if (removed === 0) return 0;
+    this.#items = items;
+    this.#sizes = sizes;
+    this.#head = 0;
+    this.#bytes = sizes.reduce((a, b) => a + b, 0);
+    this.#written = written;
+    this.#writtenBytes = writtenBytes;
+    return removed;
+  }
+
   /** Removes and returns the oldest message. */
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;

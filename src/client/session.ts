@@ -1,6 +1,8 @@
 import { CloseCode } from '../protocol/close-codes.js';
 import {
+  type Call,
   type ControlFrame,
+  encodeCall,
   encodeControl,
   encodeData,
   encodeVolatile,
@@ -18,10 +20,14 @@ import {
 import type { Outbox } from './outbox.js';
 import { type Outgoing, type Payload, toPayload } from './payload.js';
 
-/** One message of the socket's outbox; `seq` is its number in the session, 0 until written. */
+/**
+ * One message of the socket's outbox; `seq` is its number in the session, 0 until written. A
+ * request, reply or failure carries its `call` (session mode only).
+ */
 export interface Entry {
   readonly data: Outgoing;
   seq: number;
+  readonly call?: Call;
 }
 
 /**
@@ -31,6 +37,10 @@ export interface Entry {
 export interface SessionHooks extends HeartbeatHooks {
   /** Hands an application message to the app. */
   deliver(payload: Payload): void;
+  /** A request, reply or failure arrived (once, in order, as messages do). */
+  call(call: Call, payload: Payload): void;
+  /** The session could not be resumed: what was in flight in it can get no answer any more. */
+  lost(): void;
   /**
    * The handshake completed. `resumed` is `undefined` for the first session of this socket;
    * otherwise whether the previous session continued.
@@ -197,7 +207,8 @@ export class ClientSession {
         if (frame.n === undefined) this.#hooks.deliver(frame.payload);
         else if (frame.n > this.#offset) {
           this.#offset = frame.n;
-          this.#hooks.deliver(frame.payload);
+          if (frame.call) this.#hooks.call(frame.call, frame.payload);
+          else this.#hooks.deliver(frame.payload);
         } // else: a duplicate of what this session already has
         return;
       case 'ping':
@@ -234,7 +245,10 @@ export class ClientSession {
     if (resumed) {
       if (!this.#acked(hello.ack)) return;
     } else {
-      // A fresh session numbers from 1: what the old one never acknowledged is sent again.
+      // Requests, replies and failures of the old session are taken out first: sent again in
+      // a new one, a request could run twice. A fresh session numbers from 1: the messages the
+      // old one never acknowledged are sent again.
+      if (resuming) this.#hooks.lost();
       this.#seq = 0;
       this.#ackedSeq = 0;
       for (const entry of this.#outbox) entry.seq = 0;
@@ -260,7 +274,10 @@ export class ClientSession {
       this.#hooks.error(error as TypeError);
       return;
     }
-    this.#hooks.send(encodeData(entry.seq, payload));
+    const call = entry.call;
+    this.#hooks.send(
+      call ? encodeCall(call.kind, entry.seq, call.id, payload) : encodeData(entry.seq, payload),
+    );
   }
 
   /** Takes a cumulative ack; says whether it was valid, else the link is closed with 1002. */
@@ -274,7 +291,7 @@ export class ClientSession {
     let count = 0;
     for (let head = outbox.peek(); head && head.seq > 0 && head.seq <= seq; head = outbox.peek()) {
       outbox.shift();
-      count++;
+      if (!head.call) count++; // `ack` counts the app's messages; requests have their answers
     }
     if (count > 0) this.#hooks.acked(count, seq);
     return true;

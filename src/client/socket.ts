@@ -1,5 +1,13 @@
 import { now } from '../common/clock.js';
-import { HeartbeatError, NoWebSocketError, ProtocolError, SocketError } from '../common/errors.js';
+import {
+  CallbackError,
+  HeartbeatError,
+  NoWebSocketError,
+  ProtocolError,
+  RequestLostError,
+  SocketError,
+} from '../common/errors.js';
+import type { RequestOptions } from '../common/requests.js';
 import { Timers } from '../common/timers.js';
 import { CloseCode, describeClose } from '../protocol/close-codes.js';
 import {
@@ -27,6 +35,7 @@ import { Outbox } from './outbox.js';
 import { type PageHooks, watchPage } from './page-lifecycle.js';
 import { byteLength, fromBytes, type Outgoing, type Payload, toPayload } from './payload.js';
 import { Reporter } from './report.js';
+import { ClientRequests } from './requests.js';
 import { type Loss, type LossCause, RetryBudget } from './retry.js';
 import { ClientSession, type Entry, type SessionHooks } from './session.js';
 import { checkClose, SocketTarget } from './socket-target.js';
@@ -65,6 +74,7 @@ export class HeartlineSocket extends SocketTarget {
   readonly #heartbeat: Heartbeat | null;
   /** Session mode's state across links; null with `session: false`. */
   readonly #session: ClientSession | null;
+  readonly #requests: ClientRequests;
   #state: State = 'connecting';
   /** The current attempt: connecting or open. There is at most one. */
   #link: Link | null = null;
@@ -111,6 +121,13 @@ export class HeartlineSocket extends SocketTarget {
     },
     deliver: (payload) =>
       this.#emit(new MessageEvent('message', { data: fromBytes(payload, this.binaryType) })),
+    call: (call, payload) => this.#requests.received(call, payload),
+    lost: () =>
+      this.#requests.lost(
+        new RequestLostError(
+          `${this.url}: the session could not be resumed before the answer came`,
+        ),
+      ),
     established: (hello, resumed) => {
       // The session has written the outbox already: the link is open.
       this.#protocol = hello.protocol;
@@ -143,6 +160,7 @@ export class HeartlineSocket extends SocketTarget {
    */
   constructor(url: UrlSource, protocols?: string | string[], options?: HeartlineSocketOptions) {
     super();
+    const self = this;
     // WebIDL: no argument is a TypeError. (`undefined` would be the relative URL "undefined";
     // it is missing here too, so that a subclass passing its arguments on behaves the same.)
     if (url === undefined) throw missing('');
@@ -156,14 +174,35 @@ export class HeartlineSocket extends SocketTarget {
     this.#spec = { WebSocket: Impl, source: url, protocols: protocolList, offers };
     this.#report = new Reporter(this, o.logger);
     this.#retry = new RetryBudget(o.reconnect);
-    const overflow = (dropped: Entry[], policy: 'drop-oldest' | 'reject') =>
-      this.#emit(
-        new OverflowEvent(
-          dropped.map((e) => e.data),
-          policy,
-        ),
-      );
+    const overflow = (dropped: Entry[], policy: 'drop-oldest' | 'reject') => {
+      const messages = dropped.filter((e) => !e.call);
+      if (messages.length < dropped.length) this.#requests.dropped(dropped);
+      if (messages.length > 0 || policy === 'reject')
+        this.#emit(
+          new OverflowEvent(
+            messages.map((e) => e.data),
+            policy,
+          ),
+        );
+    };
     this.#outbox = new Outbox(o.outbox, overflow);
+    this.#requests = new ClientRequests(
+      {
+        get url() {
+          return self.url;
+        },
+        get binaryType() {
+          return self.binaryType;
+        },
+        mode: () => this.#requestMode(),
+        enqueue: (entry) => this.#enqueue(entry),
+        dispatch: (event) => this.#emit(event),
+        reportThrow: (error) =>
+          this.#report.error(new CallbackError("A 'request' listener failed", error)),
+      },
+      this.#outbox,
+      o.requests,
+    );
     const hb = o.heartbeat;
     this.#heartbeat = hb ? new Heartbeat(hb, this.#timers, this.#handler) : null;
     this.#session = o.session
@@ -268,13 +307,50 @@ export class HeartlineSocket extends SocketTarget {
       if (open) session!.sendVolatile(data as Payload);
       return;
     }
+    this.#enqueue({ data, seq: 0 });
+  }
+
+  /**
+   * Session mode: sends a request and resolves with the server's reply (`data` as a message's),
+   * once, however the links drop and resume in between. Rejects with `RequestTimeoutError`
+   * after `timeout` (`requests.timeout`), `RequestFailedError` when the server's handler
+   * failed it, `RequestLostError` when no answer can come any more (the session ended, the
+   * socket closed) and `RequestUnsupportedError` on a plain link: requests need a Heartline
+   * server. Queued like a message while the link is down.
+   *
+   * @example
+   * const user = JSON.parse(await ws.request(JSON.stringify({ get: 'user', id: 42 })));
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: a reply is a message's data (MessageEvent's any)
+  request(data: Outgoing, options?: RequestOptions): Promise<any> {
+    return this.#requests.request(data, options);
+  }
+
+  /** Requests waiting for their answer, and replies that came too late (dropped). */
+  get requests(): { readonly pending: number; readonly late: number } {
+    return { pending: this.#requests.pending, late: this.#requests.late };
+  }
+
+  /** Whether a request can go out now, or wait in the outbox (see `RequestHost.mode`). */
+  #requestMode(): 'session' | 'plain' | 'closed' {
+    const state = this.#state;
+    if (state === 'closing' || state === 'closed') return 'closed';
+    if (!this.#session || (state === 'open' && this.#link!.kind === 'plain')) return 'plain';
+    return 'session';
+  }
+
+  /**
+   * Queues a reliable message (and writes it when a session is live). Written to an open link,
+   * a message is never refused: the oldest unacknowledged go.
+   */
+  #enqueue(entry: Entry): void {
+    const state = this.#state;
+    const open = state === 'open';
     if (!open && !this.#options.queue) {
       throw invalidState(`HeartlineSocket is ${state} and its outbox is off`);
     }
-    const entry: Entry = { data, seq: 0 };
-    // Written to an open link, a message is never refused: the oldest unacknowledged go.
-    this.#outbox.push(entry, byteLength(data), open ? 'drop-oldest' : undefined);
-    session?.flush(entry);
+    this.#outbox.push(entry, byteLength(entry.data), open ? 'drop-oldest' : undefined);
+    if (this.#session?.known) this.#session.flush(entry);
   }
 
   /**
@@ -450,7 +526,8 @@ export class HeartlineSocket extends SocketTarget {
     }
     this.#protocol = link.protocol;
     // A server that spoke heartline.v1 before and no longer does: what it never acknowledged
-    // goes out again as plain messages, with the rest of the outbox.
+    // goes out again as plain messages, with the rest of the outbox; requests cannot.
+    this.#requests.plain();
     this.#session?.end();
     this.#opened(null);
   }
@@ -592,6 +669,9 @@ export class HeartlineSocket extends SocketTarget {
     this.#stopLink();
     this.#unwatch();
     this.#setState('closed', 'closed');
+    this.#requests.lost(
+      new RequestLostError(`${this.url}: the socket closed before the answer came`),
+    );
     this.#report.log('info', 'closed', { code, reason, wasClean });
     if (error) {
       this.#report.error(error);

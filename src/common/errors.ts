@@ -26,6 +26,17 @@ export const ErrorCode = {
   ClientViolation: 'HL_ERR_CLIENT_VIOLATION',
   /** Server: the engine (where sessions, rooms and the log live) failed an operation. */
   Engine: 'HL_ERR_ENGINE',
+  /** `request()`: no reply within its `timeout`; a reply that comes later is dropped. */
+  RequestTimeout: 'HL_ERR_REQUEST_TIMEOUT',
+  /** `request()`: the other end's handler answered with a failure (`RequestFailedError`). */
+  RequestFailed: 'HL_ERR_REQUEST_FAILED',
+  /**
+   * `request()`: no answer can come any more. The session ended or the socket closed before
+   * the reply, or the server holding the request crashed: it may or may not have been handled.
+   */
+  RequestLost: 'HL_ERR_REQUEST_LOST',
+  /** `request()` on a plain link: requests need a Heartline server (session mode). */
+  RequestUnsupported: 'HL_ERR_REQUEST_UNSUPPORTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -139,6 +150,50 @@ export class ProtocolError extends HeartlineError {
   constructor(message: string, closeCode: number) {
     super(ErrorCode.Protocol, message);
     this.closeCode = closeCode;
+  }
+}
+
+/** No reply within the request's `timeout` ms; a reply that comes later is dropped and counted. */
+export class RequestTimeoutError extends HeartlineError {
+  override readonly name = 'RequestTimeoutError' as const;
+  readonly timeout: number;
+  constructor(timeout: number) {
+    super(ErrorCode.RequestTimeout, `No reply within ${timeout} ms`);
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * The other end answered a request with a failure. A request handler throws (or rejects with)
+ * one to send its `message` and `reason` to the requester as they are; any other error it
+ * throws reaches the requester as "The request handler failed", its details kept local.
+ *
+ * @example
+ * throw new RequestFailedError('No such user', 'not_found');
+ */
+export class RequestFailedError extends HeartlineError {
+  override readonly name = 'RequestFailedError' as const;
+  /** A short code of the app's, for the requester to branch on (`'not_found'`). */
+  readonly reason: string | undefined;
+  constructor(message: string, reason?: string) {
+    super(ErrorCode.RequestFailed, message);
+    this.reason = reason;
+  }
+}
+
+/** No answer can come any more (see `ErrorCode.RequestLost`): retry only what is safe to repeat. */
+export class RequestLostError extends HeartlineError {
+  override readonly name = 'RequestLostError' as const;
+  constructor(message: string) {
+    super(ErrorCode.RequestLost, message);
+  }
+}
+
+/** `request()` on a plain link: requests need a Heartline server (session mode). */
+export class RequestUnsupportedError extends HeartlineError {
+  override readonly name = 'RequestUnsupportedError' as const;
+  constructor(message: string) {
+    super(ErrorCode.RequestUnsupported, message);
   }
 }
 

@@ -8,6 +8,9 @@
  *   m<n>:<payload>   a reliable message; n is the server's log offset (server → client) or
  *                    the client's sequence number (client → server)
  *   v:<payload>      a volatile message: no number, may be dropped, never replayed
+ *   q<n>:<id>:<payload>  a request (reliable, numbered as m), answered by the frame below
+ *   r<n>:<id>:<payload>  the reply to request <id>, from the other end (reliable)
+ *   f<n>:<id>:<json>     request <id> failed: {"message": …, "code"?: …} (reliable, text)
  *
  * The same header prefixes text frames (payload is text) and binary frames (payload is
  * bytes). Control frames are JSON objects in text frames, so they start with `{`.
@@ -97,11 +100,24 @@ export interface AckFrame {
 
 export type ControlFrame = ConnectFrame | HelloFrame | PingFrame | PongFrame | AckFrame;
 
-/** A reliable (`n` set) or volatile (`n` undefined) application message. */
+/** What a request frame is: `q` a request, `r` its reply, `f` its failure (PROTOCOL.md "Requests"). */
+export type CallKind = 'q' | 'r' | 'f';
+
+/** A request's id: chosen by its sender, 1–64 characters of `[A-Za-z0-9_.-]`. */
+export interface Call {
+  readonly kind: CallKind;
+  readonly id: string;
+}
+
+/**
+ * A reliable (`n` set) or volatile (`n` undefined) application message; a request, reply or
+ * failure carries `call` (always reliable).
+ */
 export interface DataFrame<P = string | Uint8Array> {
   readonly t: 'data';
   readonly n: number | undefined;
   readonly payload: P;
+  readonly call?: Call;
 }
 
 export type Frame = ControlFrame | DataFrame;
@@ -138,6 +154,36 @@ export function encodeData(n: number, payload: Uint8Array): Uint8Array;
 export function encodeData(n: number, payload: string | Uint8Array): string | Uint8Array;
 export function encodeData(n: number, payload: string | Uint8Array): string | Uint8Array {
   return withHeader(`m${n}:`, payload);
+}
+
+/** The longest request id; ids are `[A-Za-z0-9_.-]`. */
+export const MAX_CALL_ID = 64;
+const CALL_ID = /^[\w.-]{1,64}$/;
+
+/** Whether `id` may name a request. */
+export function isCallId(id: string): boolean {
+  return CALL_ID.test(id);
+}
+
+/**
+ * Serialises a request, reply or failure: `<kind><n>:<id>:` + payload (PROTOCOL.md "Requests").
+ * @example encodeCall('q', 7, '3', 'get user 42') // 'q7:3:get user 42'
+ */
+export function encodeCall(kind: CallKind, n: number, id: string, payload: string): string;
+export function encodeCall(kind: CallKind, n: number, id: string, payload: Uint8Array): Uint8Array;
+export function encodeCall(
+  kind: CallKind,
+  n: number,
+  id: string,
+  payload: string | Uint8Array,
+): string | Uint8Array;
+export function encodeCall(
+  kind: CallKind,
+  n: number,
+  id: string,
+  payload: string | Uint8Array,
+): string | Uint8Array {
+  return withHeader(`${kind}${n}:${id}:`, payload);
 }
 
 /** Serialises a volatile data frame: `v:` + payload. */
@@ -276,28 +322,48 @@ function parseControl(text: string): ControlFrame {
  * parseFrame('m12:hello') // { t: 'data', n: 12, payload: 'hello' }
  */
 export function parseFrame(raw: string | Uint8Array): Frame {
+  const text = typeof raw === 'string';
+  const first = text ? raw.charCodeAt(0) : raw[0];
+  if (text && first === 0x7b /* { */) return parseControl(raw);
+  const colon = indexOfColon(raw, 1, MAX_HEADER + 1);
+  const what = text ? 'a text frame must be a control frame or start' : 'a binary frame must start';
+  if (colon < 1) fail(`${what} with m<number>: or v:`);
+  if (first === V && colon === 1) return { t: 'data', n: undefined, payload: rest(raw, 2) };
+  const kind = first === M ? undefined : CALL_KINDS[first as number];
+  if (first !== M && kind === undefined) fail(`${what} with m<number>: or v:`);
+  const n = headerNumber(ascii(raw, 1, colon));
+  if (kind === undefined) return { t: 'data', n, payload: rest(raw, colon + 1) };
+  const end = indexOfColon(raw, colon + 1, colon + 2 + MAX_CALL_ID);
+  const id = end < 0 ? '' : ascii(raw, colon + 1, end);
+  if (!CALL_ID.test(id))
+    fail(
+      `a ${kind} frame needs an id of 1–${MAX_CALL_ID} characters [A-Za-z0-9_.-] after its number`,
+    );
+  return { t: 'data', n, payload: rest(raw, end + 1), call: { kind, id } };
+}
+
+const CALL_KINDS: Readonly<Record<number, CallKind>> = { 113: 'q', 114: 'r', 102: 'f' };
+
+/** The payload from `from` on: a view of the bytes, never a copy. */
+function rest(raw: string | Uint8Array, from: number): string | Uint8Array {
+  return typeof raw === 'string' ? raw.slice(from) : raw.subarray(from);
+}
+
+/** The index of the first ':' in [from, to) (clamped to the frame), or -1. */
+function indexOfColon(raw: string | Uint8Array, from: number, to: number): number {
   if (typeof raw === 'string') {
-    const first = raw.charCodeAt(0);
-    if (first === 0x7b /* { */) return parseControl(raw);
-    const colon = raw.indexOf(':');
-    if (colon < 1 || colon > MAX_HEADER)
-      fail('a text frame must be a control frame or start with m<number>: or v:');
-    if (first === V && colon === 1) return { t: 'data', n: undefined, payload: raw.slice(2) };
-    if (first !== M) fail('a text frame must be a control frame or start with m<number>: or v:');
-    return { t: 'data', n: headerNumber(raw.slice(1, colon)), payload: raw.slice(colon + 1) };
+    const i = raw.indexOf(':', from);
+    return i >= 0 && i < to ? i : -1;
   }
-  const limit = Math.min(raw.byteLength, MAX_HEADER + 1);
-  let colon = -1;
-  for (let i = 1; i < limit; i++) {
-    if (raw[i] === COLON) {
-      colon = i;
-      break;
-    }
-  }
-  if (colon < 1) fail('a binary frame must start with m<number>: or v:');
-  if (raw[0] === V && colon === 1) return { t: 'data', n: undefined, payload: raw.subarray(2) };
-  if (raw[0] !== M) fail('a binary frame must start with m<number>: or v:');
-  let digits = '';
-  for (let i = 1; i < colon; i++) digits += String.fromCharCode(raw[i]!);
-  return { t: 'data', n: headerNumber(digits), payload: raw.subarray(colon + 1) };
+  const limit = Math.min(raw.byteLength, to);
+  for (let i = from; i < limit; i++) if (raw[i] === COLON) return i;
+  return -1;
+}
+
+/** The characters of [from, to) of a header, as a string (headers are ASCII). */
+function ascii(raw: string | Uint8Array, from: number, to: number): string {
+  if (typeof raw === 'string') return raw.slice(from, to);
+  let out = '';
+  for (let i = from; i < to; i++) out += String.fromCharCode(raw[i]!);
+  return out;
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { EngineError } from '../common/errors.js';
 import type { PreparedMessage } from '../server/client/outgoing-message.js';
 import type { Audience } from '../server/engine/engine.js';
-import { encodeAudience } from './codec.js';
+import { encodeAudience, formOf } from './codec.js';
 import type { Keys } from './keys.js';
 import type { CommandPort, RedisArg } from './port.js';
 import { run, SCRIPTS, text } from './scripts.js';
@@ -172,7 +172,7 @@ export class AppendQueue {
       args.push(
         kind,
         encodeAudience(audience),
-        message.binary ? '1' : '0',
+        formOf(message),
         message.data,
         String(audienceKeys.length),
       );

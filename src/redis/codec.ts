@@ -5,11 +5,13 @@
  * - an **audience** is JSON, small and read by the scripts through `cjson`:
  *   `{"c":"<id>"}` one client, `{"r":["room",…],"x":["<id>",…]}` rooms, `{"x":[…]}` everyone;
  * - an **entry** on the feed and in a read reply is `<offset>:<len>:<audience><b><len>:<payload>`,
- *   lengths in bytes, `b` being `1` for a binary payload and `0` for text;
+ *   lengths in bytes, `b` the form byte: `0` text, `1` binary, and for a request, reply or
+ *   failure its letter, `q` `r` `f` for text, `Q` `R` `F` for binary;
  * - a **feed message** is `<epoch>|<count>|` followed by `count` entries.
  *
  * Payloads are never copied when parsed: each is a view into the message it arrived in.
  */
+import type { CallKind } from '../protocol/frames.js';
 import type { PreparedMessage } from '../server/client/outgoing-message.js';
 import type { Audience } from '../server/engine/engine.js';
 
@@ -35,6 +37,21 @@ export interface Entry {
   readonly offset: number;
   readonly audience: Audience;
   readonly message: PreparedMessage;
+}
+
+/** The form byte of a message (see above). */
+export function formOf(message: PreparedMessage): string {
+  if (!message.kind) return message.binary ? '1' : '0';
+  return message.binary ? message.kind.toUpperCase() : message.kind;
+}
+
+/** Reads a form byte back: whether the payload is binary, and the call kind if any. */
+function fromForm(byte: number): { binary: boolean; kind?: CallKind } {
+  if (byte === 0x30 || byte === 0x31) return { binary: byte === 0x31 };
+  const letter = String.fromCharCode(byte);
+  const kind = letter.toLowerCase();
+  if (kind !== 'q' && kind !== 'r' && kind !== 'f') throw new Error('Malformed Heartline record');
+  return { binary: letter !== kind, kind };
 }
 
 const COLON = 0x3a;
@@ -74,9 +91,9 @@ class Reader {
 function readEntry(r: Reader): Entry {
   const offset = r.number(COLON);
   const audience = decodeAudience(r.take(r.number(COLON)).toString('utf8'));
-  const binary = r.take(1)[0] === 0x31;
+  const form = fromForm(r.take(1)[0]!);
   const data = r.take(r.number(COLON));
-  return { offset, audience, message: { data, binary, offset } };
+  return { offset, audience, message: { data, offset, ...form } };
 }
 
 /** Parses a packed list of entries (a read reply, or a feed message's body). */

@@ -51,6 +51,9 @@ interface Owned {
  * Sessions, their rooms and the last client message they handled live in Redis too, so a
  * client may resume on any node; the previous owner, if alive, hands the session over.
  */
+/** The head of a forwarded answer on a node's control channel. */
+const FORWARD = Buffer.from('A ', 'latin1');
+
 export class RedisEngine extends LocalMembership implements Engine {
   readonly durable = true;
   readonly #options: ResolvedRedisOptions;
@@ -58,6 +61,10 @@ export class RedisEngine extends LocalMembership implements Engine {
   readonly #keys: Keys;
   /** This process's id in the cluster: its liveness key and control channel. */
   readonly #node = randomBytes(9).toString('base64url');
+  /** This node's name in the cluster: its liveness key, its control channel, its request ids. */
+  get node(): string {
+    return this.#node;
+  }
   /** Rooms as the app set them, for its questions (`client.rooms`, `members()`). */
   /**
    * Rooms as the feed has reached them, for delivery. A room change made after a publish takes
@@ -636,7 +643,18 @@ export class RedisEngine extends LocalMembership implements Engine {
     return answered;
   }
 
+  /** Carries an answer to a request of node `node` over its control channel (`A <bytes>`). */
+  forward(node: string, message: Buffer): boolean {
+    if (this.#closed) return false;
+    this.#command(['SPUBLISH', this.#keys.control(node), Buffer.concat([FORWARD, message])]);
+    return true;
+  }
+
   #onControl(bytes: Buffer): void {
+    if (bytes.subarray(0, FORWARD.length).equals(FORWARD)) {
+      this.#host!.forwarded(bytes.subarray(FORWARD.length));
+      return;
+    }
     const [kind, id, arg] = text(bytes).split(' ');
     if (kind === 'T' && id && arg) {
       // Another node took this session over: end it here, let its room changes reach Redis,

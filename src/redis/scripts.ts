@@ -8,7 +8,7 @@
  * - `P meta` HASH: `e` epoch, `s` last offset, `t` last offset trimmed, `b` bytes kept, `a` last
  *   offset addressed to everyone;
  * - `P log` STREAM: one entry per reliable message, id `<offset>-0`, fields `a` audience,
- *   `b` binary flag, `d` payload;
+ *   `b` the form byte (codec.ts: text, binary, or a request, reply or failure), `d` payload;
  * - `P s:<id>` HASH, a session: `k` SHA-256 of its token, `p` protocol, `q` last client number
  *   persisted, `o` owner node, `g` fencing generation, `c` offset it started at, `la` last offset
  *   addressed to it, `i` its identity (JSON, from `authenticate`);

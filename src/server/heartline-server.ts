@@ -23,6 +23,7 @@ import {
   resolveShutdown,
   type ShutdownSettings,
 } from './options.js';
+import { ServerRequests } from './requests.js';
 import { type BroadcastOptions, type RoomHost, RoomTarget, toRooms } from './room-target.js';
 import { safeEmit } from './safe-emit.js';
 import { canMove, type ServerState } from './server-state.js';
@@ -97,6 +98,7 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
   readonly #clientHost: ClientHost;
   readonly #attached: Attached;
   readonly #upgrades: UpgradeHandler;
+  readonly #requests: ServerRequests;
   readonly #protocols = new WeakMap<IncomingMessage, string>();
   #state: ServerState = 'running';
   #drainRetryAfter = 0;
@@ -139,14 +141,20 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
           admit: (init, request, greet) => this.#admit(init, request, greet),
         })
       : undefined;
+    this.#requests = new ServerRequests({
+      engine: this.#engine,
+      settings: o.requests,
+      report,
+    });
     this.#clientHost = {
       options: o,
       stats: this.#stats,
       engine: this.#engine,
       sweeper: this.#sweeper,
       acks: this.#acks,
+      requests: this.#requests,
       report,
-      ended: (client) => this.#ended(client),
+      ended: (client, moved) => this.#ended(client, moved),
       detached: (client) => this.#sessions?.detached(client),
     };
     this.#upgrades = new UpgradeHandler({
@@ -265,6 +273,7 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
       this.#engine.roomCount,
       this.#sweeper?.stalls ?? 0,
       this.#sessions?.waiting ?? 0,
+      this.#requests.stats,
     );
   }
 
@@ -319,6 +328,7 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
       }
     },
     moved: (id) => this.#clients.get(id)?.[kConnection].moved(),
+    forwarded: (message) => this.#requests.forwarded(message),
   };
 
   #broadcast(
@@ -365,7 +375,8 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
     );
   }
 
-  #ended(client: ServerClient): void {
+  #ended(client: ServerClient, moved: boolean): void {
+    if (!moved) this.#requests.ended(client);
     if (!this.#clients.delete(client.id)) return;
     this.#engine.forget(client.id);
     this.#sessions?.ended(client);
@@ -399,6 +410,7 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
       this.#drained = resolve;
     });
     const { drained, terminated } = await drainClients(this.#clients, s, lastGone);
+    this.#requests.close();
     this.#acks?.close();
     await this.#engine.close();
     await this.#attached.detach();

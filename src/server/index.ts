@@ -15,8 +15,13 @@ export {
   HeartlineError,
   InvalidOptionError,
   isHeartlineError,
+  RequestFailedError,
+  RequestLostError,
+  RequestTimeoutError,
+  RequestUnsupportedError,
   SocketError,
 } from '../common/errors.js';
+export type { RequestOptions, RequestSettings, Respond } from '../common/requests.js';
 export {
   CloseCode,
   describeClose,

@@ -6,6 +6,7 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import { REQUEST_DEFAULTS, type RequestSettings, resolveRequests } from '../common/requests.js';
 import {
   checkBoolean,
   checkDelay,
@@ -188,6 +189,12 @@ export interface HeartlineServerOptions<Identity = unknown> {
   /** Defaults for `close()`. */
   shutdown?: Partial<ShutdownSettings>;
   /**
+   * Session mode: how long `client.request()` waits for its answer by default, and how many
+   * requests may wait on one client at once (one more is refused at once).
+   * @example requests: { timeout: 5_000 }
+   */
+  requests?: Partial<RequestSettings>;
+  /**
    * Where rooms, fan-out, the replay log and the sessions live: this process's memory by
    * default (`memoryEngine()`), or a cluster's shared store (`redisEngine()` from
    * `heartline/redis`). One engine serves one server.
@@ -231,6 +238,7 @@ export interface ResolvedServerOptions {
   readonly upgradeTimeout: number;
   readonly closeTimeout: number;
   readonly shutdown: ShutdownSettings;
+  readonly requests: RequestSettings;
   readonly engine: Engine | undefined;
   readonly resume: ResumeSettings | false;
 }
@@ -273,6 +281,7 @@ export const DEFAULTS = Object.freeze({
     retryAfter: 5_000,
     deadline: 10_000,
   }),
+  requests: REQUEST_DEFAULTS,
   resume: Object.freeze({
     window: 120_000,
     maxMessages: 10_000,
@@ -305,6 +314,7 @@ const TOP_KEYS = [
   'upgradeTimeout',
   'closeTimeout',
   'shutdown',
+  'requests',
   'engine',
   'resume',
 ] as const satisfies readonly (keyof HeartlineServerOptions)[];
@@ -481,6 +491,7 @@ export function resolveOptions(options: HeartlineServerOptions | undefined): Res
     upgradeTimeout: checkDelay('upgradeTimeout', o.upgradeTimeout ?? DEFAULTS.upgradeTimeout, 1),
     closeTimeout: checkDelay('closeTimeout', o.closeTimeout ?? DEFAULTS.closeTimeout, 1),
     shutdown: resolveShutdown(o.shutdown, DEFAULTS.shutdown),
+    requests: resolveRequests(o.requests),
     engine: resolveEngine(o.engine),
     resume: resolveResume(o.resume),
   });

@@ -29,6 +29,11 @@ export interface ServerStatsSnapshot {
   readonly evicted: number;
   /** Ended connections by cause. */
   readonly terminations: Readonly<Record<TerminationCause, number>>;
+  /**
+   * `client.request()`s waiting for their answer now, and answers that came for no waiting
+   * request (after its timeout), dropped.
+   */
+  readonly requests: { readonly pending: number; readonly late: number };
 }
 
 /** The mutable counters behind `stats()`: plain additions, nothing allocated per message. */
@@ -51,7 +56,12 @@ export class ServerStats {
     this.rejected.set(status, (this.rejected.get(status) ?? 0) + 1);
   }
 
-  snapshot(rooms: number, stalls: number, detached: number): ServerStatsSnapshot {
+  snapshot(
+    rooms: number,
+    stalls: number,
+    detached: number,
+    requests: ServerStatsSnapshot['requests'],
+  ): ServerStatsSnapshot {
     return Object.freeze({
       connections: this.connections,
       accepted: this.accepted,
@@ -66,6 +76,7 @@ export class ServerStats {
       detached,
       evicted: this.evicted,
       terminations: Object.freeze({ ...this.terminations }),
+      requests: Object.freeze({ ...requests }),
     });
   }
 }

@@ -110,3 +110,84 @@ it('loses and duplicates nothing, both ways, while the links are reset and black
     `churn: ${faults} faults, ${resumes} resumes, ${2 * N} messages each way, 0 lost, 0 duplicated`,
   );
 }, 60_000);
+
+it('answers every request exactly once, both ways, running each handler once, under resets and blackholes', async () => {
+  const R = 400;
+  const { server, port } = await startHeartline({ heartbeat: { interval: 100, timeout: 150 } });
+  const random = seededRandom(11);
+  const runsAtServer = new Map<string, number>();
+  const runsAtClient = new Map<string, number>();
+  const sessions: Record<string, ServerClient> = {};
+  const fresh: string[] = [];
+  server.on('connection', (client, request) => {
+    const name = new URL(request.url!, 'http://x').searchParams.get('name')!;
+    sessions[name] = client;
+    client.on('request', async (data) => {
+      const key = String(data);
+      runsAtServer.set(key, (runsAtServer.get(key) ?? 0) + 1);
+      await delay(random() * 40); // in flight across faults; the wait is the scenario
+      return `answer to ${key}`;
+    });
+  });
+  const proxies: Record<string, FaultProxy> = {};
+  const clients: Record<string, HeartlineSocket> = {};
+  for (const name of ['a', 'b']) {
+    proxies[name] = await startFaultProxy({ port });
+    const ws = openClient(`${proxies[name]!.url}/?name=${name}`, {
+      heartbeat: { interval: 100, timeout: 150 },
+      reconnect: { minDelay: 5, maxDelay: 50 },
+    });
+    ws.addEventListener('request', (e) => {
+      const key = `${name}:${e.data}`;
+      runsAtClient.set(key, (runsAtClient.get(key) ?? 0) + 1);
+      e.respondWith(delay(random() * 40).then(() => `answer to ${key}`));
+    });
+    ws.addEventListener('resume', (e) => {
+      if (!e.resumed) fresh.push(`${name}: ${e.reason}`);
+    });
+    clients[name] = ws;
+  }
+  await waitFor(() => sessions.a && sessions.b, { message: 'both sessions' });
+
+  const toServer: Promise<string>[] = [];
+  const toClient: Promise<string>[] = [];
+  let sent = 0;
+  const traffic = (async () => {
+    while (sent < R) {
+      for (let k = 0; k < 4 && sent < R; k++, sent++) {
+        for (const name of ['a', 'b']) {
+          toServer.push(clients[name]!.request(`${name}:q${sent}`));
+          toClient.push(sessions[name]!.request(`s${sent}`).then(String));
+        }
+      }
+      await delay(50);
+    }
+  })();
+  let faults = 0;
+  while (sent < R) {
+    await delay(50 + random() * 250);
+    const proxy = proxies[random() < 0.5 ? 'a' : 'b']!;
+    if (random() < 0.5) proxy.reset();
+    else proxy.blackhole();
+    faults++;
+  }
+  await traffic;
+  const [answersAtClient, answersAtServer] = await Promise.all([
+    Promise.all(toServer),
+    Promise.all(toClient),
+  ]);
+  const expectedAtClient = ['a', 'b'].flatMap((n) => range(R).map((i) => `${n}:q${i}`));
+  expect([...answersAtClient].sort()).toEqual(expectedAtClient.map((k) => `answer to ${k}`).sort());
+  expect([...answersAtServer].sort()).toEqual(
+    ['a', 'b'].flatMap((n) => range(R).map((i) => `answer to ${n}:s${i}`)).sort(),
+  );
+  expect([...runsAtServer.values()].every((n) => n === 1)).toBe(true);
+  expect(runsAtServer.size).toBe(2 * R);
+  expect([...runsAtClient.values()].every((n) => n === 1)).toBe(true);
+  expect(runsAtClient.size).toBe(2 * R);
+  expect(fresh).toEqual([]);
+  expect(faults).toBeGreaterThan(15);
+  expect(clients.a!.requests.late + clients.b!.requests.late).toBe(0);
+  expect(server.stats().requests).toEqual({ pending: 0, late: 0 });
+  console.log(`request churn: ${faults} faults, ${4 * R} requests, each answered once`);
+}, 60_000);

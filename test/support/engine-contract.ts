@@ -14,7 +14,11 @@
  * describeEngineContract('memoryEngine', () => memoryEngine());
  */
 import { describe, expect, it } from 'vitest';
-import { type PreparedMessage, prepareMessage } from '../../src/server/client/outgoing-message.js';
+import {
+  type PreparedMessage,
+  prepareCall,
+  prepareMessage,
+} from '../../src/server/client/outgoing-message.js';
 import type {
   Audience,
   Engine,
@@ -38,6 +42,8 @@ export class RecordingHost implements EngineHost {
   readonly deliveries: Delivery[] = [];
   readonly errors: Error[] = [];
   readonly moves: string[] = [];
+  /** What `Engine.forward` of another engine carried here. */
+  readonly forwards: Buffer[] = [];
   invalidated: string | undefined;
 
   deliver(id: string, message: PreparedMessage, volatile: boolean): void {
@@ -57,6 +63,9 @@ export class RecordingHost implements EngineHost {
   moved(id: string): number | undefined {
     this.moves.push(id);
     return undefined;
+  }
+  forwarded(message: Buffer): void {
+    this.forwards.push(Buffer.from(message));
   }
 
   /** What `id` received, as text. */
@@ -328,6 +337,48 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
           'to early, just before it left',
         ]);
         r.replay.close();
+      }),
+    );
+
+    it(
+      'keeps what a request, reply or failure is, live and in a replay, text and binary',
+      withEngine(async (t) => {
+        const s = session(t, 's');
+        const position = t.engine.position;
+        const calls = [
+          prepareCall('q', 'n1.1', 'question'),
+          prepareCall('r', '7', Buffer.from([0, 1, 2])),
+          prepareCall('f', '8', '{"message":"no"}'),
+          prepareMessage('plain'),
+        ];
+        for (const m of calls)
+          expect(t.engine.publish(m, { kind: 'client', id: s.id }, false)).toBe(true);
+        await t.settle(s.id);
+        const form = (m: PreparedMessage) => [m.kind ?? 'm', m.binary, m.data.toString('latin1')];
+        const expected = [
+          ['q', false, 'n1.1:question'],
+          ['r', true, '7:\x00\x01\x02'],
+          ['f', false, '8:{"message":"no"}'],
+          ['m', false, 'plain'],
+        ];
+        expect(t.host.deliveries.filter((d) => d.id === s.id).map((d) => form(d.message))).toEqual(
+          expected,
+        );
+        expect(t.engine.node).toMatch(/^[\w-]{1,64}$/);
+        t.engine.detach(s.id);
+        const r = await resumeOf(t, s, position);
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        const replayed: PreparedMessage[] = [];
+        for (let i = 0; i < 100; i++) {
+          const batch = await r.replay.next(10);
+          if (!batch || batch.length === 0) break;
+          replayed.push(...batch);
+        }
+        r.replay.close();
+        expect(replayed.filter((m) => !m.data.toString().startsWith('barrier:')).map(form)).toEqual(
+          expected,
+        );
       }),
     );
 

@@ -10,6 +10,9 @@ import {
   type LossCause,
   type ReconnectInfo,
   type ReconnectingEvent,
+  type RequestEvent,
+  RequestFailedError,
+  RequestTimeoutError,
   type State,
 } from '../../src/client/index.js';
 
@@ -82,5 +85,27 @@ describe('HeartlineSocket types', () => {
     new HeartlineSocket('ws://x', [], { heartbeat: { interval: '10s' } });
     // @ts-expect-error unknown overflow policy
     new HeartlineSocket('ws://x', [], { outbox: { overflow: 'drop-newest' } });
+  });
+
+  it('types requests both ways', () => {
+    const ws = new HeartlineSocket('ws://x', [], { requests: { timeout: 5_000 } });
+    // biome-ignore lint/suspicious/noExplicitAny: a reply is a message's data
+    expectTypeOf(ws.request('x')).toEqualTypeOf<Promise<any>>();
+    ws.request(new Uint8Array(2), { timeout: 100, signal: new AbortController().signal });
+    expectTypeOf(ws.requests).toEqualTypeOf<{ readonly pending: number; readonly late: number }>();
+    ws.addEventListener('request', (e) => {
+      expectTypeOf(e).toEqualTypeOf<RequestEvent>();
+      expectTypeOf(e.data).toBeAny();
+      e.respondWith('reply');
+      e.respondWith(Promise.resolve(new ArrayBuffer(1)));
+    });
+    expectTypeOf(new RequestFailedError('no', 'not_found').reason).toEqualTypeOf<
+      string | undefined
+    >();
+    expectTypeOf(new RequestTimeoutError(5).timeout).toBeNumber();
+    // @ts-expect-error a timeout is a number
+    ws.request('x', { timeout: '5s' });
+    // @ts-expect-error requests has no such bound
+    new HeartlineSocket('ws://x', [], { requests: { retries: 3 } });
   });
 });

@@ -39,4 +39,32 @@ describe('HeartlineServer types', () => {
     // @ts-expect-error: close codes are numbers
     server.close({ code: '1012' });
   });
+
+  it('types the identity, requests and their answers', () => {
+    const server = new HeartlineServer<{ userId: string }>({
+      noServer: true,
+      authenticate: async (request) => {
+        expectTypeOf(request).toEqualTypeOf<IncomingMessage>();
+        return request.url ? { userId: 'u1' } : { status: 403, reason: 'no' };
+      },
+      requests: { timeout: 1_000 },
+    });
+    server.on('connection', (client) => {
+      expectTypeOf(client.identity).toEqualTypeOf<{ userId: string }>();
+      expectTypeOf(client.request('x')).toEqualTypeOf<Promise<string | Buffer>>();
+      client.on('request', (data, respond) => {
+        expectTypeOf(data).toEqualTypeOf<string | Buffer>();
+        respond('ok');
+        respond.fail('no', 'not_found');
+      });
+      client.on('request', async () => 'an async answer');
+    });
+    expectTypeOf(server.stats().requests).toEqualTypeOf<{
+      readonly pending: number;
+      readonly late: number;
+    }>();
+    expectTypeOf(new HeartlineServer({ noServer: true })).toEqualTypeOf<HeartlineServer<unknown>>();
+    // @ts-expect-error an identity of the wrong shape
+    new HeartlineServer<{ userId: string }>({ noServer: true, authenticate: () => ({ id: 1 }) });
+  });
 });

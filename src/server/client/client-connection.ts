@@ -7,6 +7,7 @@ import {
   SocketError,
 } from '../../common/errors.js';
 import { CloseCode, describeClose } from '../../protocol/close-codes.js';
+import type { Call } from '../../protocol/frames.js';
 import { channels } from '../channels.js';
 import type { ReplayCursor } from '../engine/engine.js';
 import { safeEmit } from '../safe-emit.js';
@@ -252,6 +253,11 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     this.#emit('message', [payload, isBinary, redelivered ? REDELIVERED : FIRST_DELIVERY]);
   }
 
+  /** A session's request, reply or failure: once, in order, as its messages. */
+  call(call: Call, payload: string | Buffer, redelivered: boolean): void {
+    this.#host.requests.received(this.#client, call, payload, redelivered);
+  }
+
   violate(code: number, what: string): void {
     this.#violate(code, 'Protocol error', 'protocol_error', what);
   }
@@ -433,7 +439,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     if (this.#state === 'closed') return;
     this.#setState('closed');
     if (this.session && why !== 'moved') this.#host.engine.end(this.#client.id, why);
-    this.#host.ended(this.#client);
+    this.#host.ended(this.#client, why === 'moved');
     this.#emit('close', [code, reason]);
   }
 

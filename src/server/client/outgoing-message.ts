@@ -1,4 +1,5 @@
 import { invalid } from '../../common/validate.js';
+import type { CallKind } from '../../protocol/frames.js';
 
 /** What the server can send: text, or binary data in any of Node's and the web's shapes. */
 export type MessageData = string | Buffer | ArrayBuffer | ArrayBufferView;
@@ -17,6 +18,11 @@ export interface PreparedMessage {
   offset?: number;
   /** Session mode: the `m<offset>:` or `v:` frame, built once for every session recipient. */
   framed?: Buffer;
+  /**
+   * A request, reply or failure (PROTOCOL.md "Requests"): its frame starts with this letter
+   * instead of `m`, and `data` begins with its `<id>:`.
+   */
+  readonly kind?: CallKind;
 }
 
 const EXPECTED = 'a string, Buffer, ArrayBuffer or ArrayBufferView';
@@ -45,11 +51,27 @@ export function prepareMessage(data: MessageData, name = 'data'): PreparedMessag
  */
 export function sessionFrame(message: PreparedMessage): Buffer {
   if (message.framed) return message.framed;
-  const header = message.offset === undefined ? 'v:' : `m${message.offset}:`;
+  const header = message.offset === undefined ? 'v:' : `${message.kind ?? 'm'}${message.offset}:`;
   // One allocation: the ASCII header, then the payload bytes after it.
   const framed = Buffer.allocUnsafe(header.length + message.data.length);
   framed.write(header, 0, 'latin1');
   message.data.copy(framed, header.length);
   message.framed = framed;
   return framed;
+}
+
+/**
+ * A request, reply or failure of request `id`, encoded once: its payload after `<id>:`, sent
+ * in a `<kind><offset>:` frame (PROTOCOL.md "Requests").
+ *
+ * @example
+ * prepareCall('r', 'n1.7', 'ok') // frames as r<offset>:n1.7:ok
+ */
+export function prepareCall(kind: CallKind, id: string, data: MessageData): PreparedMessage {
+  const message = prepareMessage(data);
+  return {
+    data: Buffer.concat([Buffer.from(`${id}:`, 'latin1'), message.data]),
+    binary: message.binary,
+    kind,
+  };
 }

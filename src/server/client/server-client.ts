@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
+import type { RequestOptions, Respond } from '../../common/requests.js';
 import { invalid } from '../../common/validate.js';
 import {
   canSendCloseCode,
@@ -31,6 +32,16 @@ export interface ServerClientEvents {
   drop: [code: number, reason: string];
   /** Session mode: the client came back on a new link; what it missed is being replayed. */
   resume: [];
+  /**
+   * Session mode: the client sent a request (`socket.request()`). Answer with `respond(reply)`
+   * (now or later), by returning the reply (or a promise of it), or fail it: throw or reject
+   * with a `RequestFailedError` (its message and reason reach the client), or call
+   * `respond.fail(message, reason)`. Any other error reaches the client as "The request
+   * handler failed" and is reported here. The first answer counts. A request runs once
+   * however the links drop and resume; after a crash of the server that had it, the client is
+   * told it may have run (`RequestLostError`) instead of running it again.
+   */
+  request: [data: string | Buffer, respond: Respond<MessageData>];
 }
 
 /** What a `message` listener learns besides the data. */
@@ -167,6 +178,20 @@ export class ServerClient<Identity = unknown> extends EventEmitter<ServerClientE
     if (!connection.session || volatile) return connection.deliver(message, volatile);
     if (connection.state === 'closed' || connection.state === 'closing') return false;
     return this.#host.engine.publish(message, { kind: 'client', id: this.id }, false);
+  }
+
+  /**
+   * Session mode: sends the client a request (its `request` event) and resolves with its reply
+   * (a string, or a Buffer for binary), once, on whichever link or server process the session
+   * is by then. Rejects with `RequestTimeoutError` after `timeout` (`requests.timeout`),
+   * `RequestFailedError` when the client's handler failed it, `RequestLostError` when the
+   * session ended first, and `RequestUnsupportedError` for a plain client.
+   *
+   * @example
+   * const state = await client.request('what is your draft?', { timeout: 5_000 });
+   */
+  request(data: MessageData, options?: RequestOptions): Promise<string | Buffer> {
+    return this.#host.requests.request(this, data, options);
   }
 
   /**

@@ -48,6 +48,11 @@ export interface EngineHost {
    * owner takes as its own, so that nothing is handled twice.
    */
   moved(id: string): number | undefined;
+  /**
+   * An answer to a request this process sent (`client.request()`) reached another process of
+   * the cluster, where its client is now, and was carried here by `Engine.forward`.
+   */
+  forwarded(message: Buffer): void;
 }
 
 /** What a session starts with: its identity, and what only its owner may learn. */
@@ -149,6 +154,18 @@ export interface Engine {
    * to resume on another process, instead of ended.
    */
   readonly durable: boolean;
+  /**
+   * This process's name in its cluster, unique among the live ones (the memory engine: a
+   * random one). The ids of the requests it sends start with it, so that an answer arriving on
+   * another process can be forwarded here.
+   */
+  readonly node: string;
+  /**
+   * Carries `message` (opaque bytes) to process `node` of the cluster, whose host then gets
+   * `forwarded(message)`. Returns false when there is no way there (the memory engine has no
+   * other process); a process that is gone just never hears it.
+   */
+  forward(node: string, message: Buffer): boolean;
 
   join(id: string, room: Room): void;
   leave(id: string, room: Room): void;

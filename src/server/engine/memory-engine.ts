@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PreparedMessage } from '../client/outgoing-message.js';
 import type {
   Audience,
@@ -113,6 +113,7 @@ export class MemoryEngine extends LocalMembership implements Engine {
   readonly #sessions = new Map<string, SessionRecord>();
   readonly #tombstones = new Set<string>();
   readonly durable = false;
+  readonly node = randomBytes(6).toString('base64url');
 
   attach(host: EngineHost, settings: EngineSettings): void {
     if (this.#host) throw new Error('This engine is already attached to a HeartlineServer');
@@ -158,6 +159,11 @@ export class MemoryEngine extends LocalMembership implements Engine {
 
   forget(id: string): void {
     this.localRooms.leaveAll(id);
+  }
+
+  /** One process, no other node to carry an answer to. */
+  forward(): boolean {
+    return false;
   }
 
   publish(message: PreparedMessage, audience: Audience, volatile: boolean): boolean {

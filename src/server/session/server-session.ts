@@ -1,4 +1,4 @@
-import { encodeControl, type FrameError, parseFrame } from '../../protocol/frames.js';
+import { type Call, encodeControl, type FrameError, parseFrame } from '../../protocol/frames.js';
 import type { AckBatcher } from './acks.js';
 
 /** What a session's frames need from the link they arrive on (its `ClientConnection`). */
@@ -10,6 +10,8 @@ export interface SessionWire {
    * when the app may have seen it on a server process that crashed.
    */
   handle(payload: string | Buffer, isBinary: boolean, redelivered: boolean): void;
+  /** Hands a request, reply or failure on, numbered and deduplicated as a message is. */
+  call(call: Call, payload: string | Buffer, redelivered: boolean): void;
   /** The client broke the protocol: close the link with `code`. */
   violate(code: number, what: string): void;
   /** A pong answered the server's ping. */
@@ -78,7 +80,8 @@ export class ServerSession {
         // client made (or a jump that would silence every later message).
         if (n === this.lastSeq + 1) {
           this.lastSeq = n;
-          this.#wire.handle(payload, isBinary, n <= this.redeliverUpTo);
+          if (frame.call) this.#wire.call(frame.call, payload, n <= this.redeliverUpTo);
+          else this.#wire.handle(payload, isBinary, n <= this.redeliverUpTo);
         } else if (n === 0 || n > this.lastSeq) {
           this.#wire.violate(
             1002,

@@ -131,8 +131,12 @@ export class ServerRequests {
     this.#pending.endAll(new RequestLostError('The server closed before the answer came'));
   }
 
+  /**
+   * Answers a client's request through the engine, addressed to its session: wherever the
+   * session is now (this client object may have ended here because it moved to another
+   * process); an engine drops what is addressed to a session that ended for good.
+   */
   #answer(client: ServerClient, kind: CallKind, id: string, data: MessageData): void {
-    if (client.state === 'closed') return; // the session ended: nobody to tell
     let message: ReturnType<typeof prepareCall>;
     try {
       message = prepareCall(kind, id, data);

@@ -31,14 +31,29 @@ describeRedis(
   'heartline/redis cluster',
   (suite) => {
     describe.each(REDIS_LIBRARIES)('with %s', (library) => {
-      async function cluster(nodes = 3) {
+      async function cluster(nodes = 3, extra: { auth?: boolean } = {}) {
         const prefix = freshId('cluster');
         const c = await startCluster({
           nodes,
           factory: FACTORY,
-          options: { socketPath: suite.redis.socketPath, prefix, library },
+          options: { socketPath: suite.redis.socketPath, prefix, library, ...extra },
         });
         return c;
+      }
+
+      /** The index of the node whose local clients include the one client of the test. */
+      async function nodeWithClient(c: Awaited<ReturnType<typeof cluster>>): Promise<number> {
+        const found = await waitFor(
+          async () => {
+            const counts = await Promise.all(
+              c.nodes.map((n) => n.command<number>({ type: 'clients' })),
+            );
+            const i = counts.findIndex((n) => n > 0);
+            return i >= 0 && counts.filter((n) => n > 0).length === 1 ? { i } : undefined;
+          },
+          { message: 'the client on exactly one node' },
+        );
+        return found.i;
       }
 
       it('delivers a broadcast from any node to the members on every node, once, in one order', async () => {
@@ -109,7 +124,73 @@ describeRedis(
         const ends = records.flatMap((r) => r.ends);
         expect(ends.map(([, code]) => code)).toEqual([4000]);
       });
+
+      it('authenticates on every node: another node resumes the same identity, and refuses another with 3003', async () => {
+        const c = await cluster(2, { auth: true });
+        const balancer = await startBalancer(c.ports, { mode: 'avoid-previous' });
+        const proxy = await startFaultProxy({ port: balancer.port });
+        let user = 'alice';
+        const ws = openClient(() => `${proxy.url}/?user=${user}`, fast);
+        await waitForEvent(ws, 'open');
+        const first = await nodeWithClient(c);
+        const resumed = waitForEvent<ResumeEvent>(ws, 'resume', { timeout: 10_000 });
+        proxy.reset();
+        expect(await resumed).toMatchObject({ resumed: true });
+        expect(await nodeWithClient(c)).toBe(1 - first); // the other node, same identity
+        user = 'eve'; // the session's token, with someone else's credentials
+        const closed = waitForEvent<{ code: number }>(ws, 'close', { timeout: 10_000 });
+        proxy.reset();
+        expect((await closed).code).toBe(3003);
+        const records = await Promise.all(
+          c.nodes.map((n) => n.command<Records>({ type: 'records' })),
+        );
+        const connected = records.flatMap((r) => r.connections);
+        // One new session, one resume; none for eve.
+        expect(connected.map(([, r]) => r).sort()).toEqual([false, true]);
+        // Without credentials: refused before the upgrade (4401 in Node), on any node.
+        user = '';
+        const refused = openClient(() => `${balancer.url}/?user=`, fast);
+        expect((await waitForEvent<{ code: number }>(refused, 'close')).code).toBe(4401);
+      });
+
+      it("delivers a request's answer across nodes both ways, once", async () => {
+        const c = await cluster(2);
+        const balancer = await startBalancer(c.ports, { mode: 'avoid-previous' });
+        const proxy = await startFaultProxy({ port: balancer.port });
+        const ws = openClient(proxy.url, fast);
+        await waitForEvent(ws, 'open');
+        const a = await nodeWithClient(c);
+        const b = 1 - a;
+        // Client → server: the handler on node a answers after the client moved to node b.
+        const reply = ws.request('job 1');
+        await waitFor(
+          async () => (await c.nodes[a]!.command<string[]>({ type: 'held' })).length === 1,
+          { message: 'the request to wait on its node' },
+        );
+        const moved = waitForEvent<ResumeEvent>(ws, 'resume', { timeout: 10_000 });
+        proxy.reset();
+        expect(await moved).toMatchObject({ resumed: true });
+        expect(await nodeWithClient(c)).toBe(b);
+        expect(await c.nodes[a]!.command({ type: 'answer' })).toBe(1);
+        expect(await reply).toBe('answer to job 1');
+        // Server → client: node b asks; the client moves back to node a before it answers, and
+        // its answer is forwarded from node a to node b.
+        let answer!: (text: string) => void;
+        ws.addEventListener('request', (e) =>
+          e.respondWith(new Promise<string>((resolve) => (answer = resolve))),
+        );
+        const asked = c.nodes[b]!.command<string>({ type: 'ask', text: 'draft?' });
+        await waitFor(() => answer !== undefined, { message: 'the server request at the client' });
+        const back = waitForEvent<ResumeEvent>(ws, 'resume', { timeout: 10_000 });
+        proxy.reset();
+        expect(await back).toMatchObject({ resumed: true });
+        expect(await nodeWithClient(c)).toBe(a);
+        answer('half a sentence');
+        expect(await asked).toBe('half a sentence');
+        expect(await c.nodes[a]!.command<string[]>({ type: 'held' })).toEqual([]);
+        expect(await c.nodes[b]!.command<string[]>({ type: 'held' })).toEqual([]);
+      });
     });
   },
-  { timeout: 15_000 },
+  { timeout: 20_000 },
 );

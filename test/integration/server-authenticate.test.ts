@@ -144,6 +144,25 @@ describe('authenticate', () => {
     expect(server.stats().rejected).toMatchObject({ 403: 1 });
   });
 
+  it('reads a token offered as a sub-protocol, which is never selected', async () => {
+    const { server, url } = await startHeartline({
+      protocols: ['chat.v1'],
+      authenticate: (request) => {
+        const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(/\s*,\s*/);
+        const token = offered.find((p) => p.startsWith('token.'))?.slice('token.'.length);
+        return token === 'c2VjcmV0' ? { user: 'alice' } : false;
+      },
+    });
+    const connected = waitForEvent<ServerClient>(server, 'connection');
+    const ws = openClient(url, fast, ['chat.v1', 'token.c2VjcmV0']);
+    await waitForEvent(ws, 'open');
+    const client = await connected;
+    expect(client.identity).toEqual({ user: 'alice' });
+    expect([ws.protocol, client.protocol, client.mode]).toEqual(['chat.v1', 'chat.v1', 'session']);
+    const wrong = openClient(url, fast, ['chat.v1', 'token.bm9wZQ']);
+    expect((await waitForEvent<{ code: number }>(wrong, 'close')).code).toBe(4401);
+  });
+
   it('offers heartline.v1 only to whom it lets in: a refused session gets no hello', async () => {
     const { url } = await startHeartline({ authenticate: byUser });
     const ws = connectWs(url, [...SESSION_OFFER]);

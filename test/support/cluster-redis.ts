@@ -5,7 +5,9 @@
  * every node to check that each message reached the app exactly once.
  *
  * options: { socketPath, prefix, library?: 'node-redis' | 'ioredis', records?: file,
- *            server?: HeartlineServerOptions }
+ *            auth?: true, server?: HeartlineServerOptions }
+ * With `auth`, `authenticate` takes the `user` query parameter as the identity `{ user }` (none:
+ * 401). Clients' requests wait (`held`) until an `answer` command answers them.
  * With `records`, every message, connection and end is also appended to that file as one JSON
  * line, written synchronously: what a node saw survives its SIGKILL.
  * commands:
@@ -13,9 +15,14 @@
  *   { type: 'records' }               → { messages: [clientId, text, redelivered][],
  *                                         connections: [clientId, resumed][], ends: [clientId, code][] }
  *   { type: 'clients' }               → the number of local clients
+ *   { type: 'held' }                  → the texts of the clients' requests waiting here
+ *   { type: 'answer' }                → answers each with `answer to <text>`; their number
+ *   { type: 'ask', text, timeout? }   → client.request(text) to the first local client; its
+ *                                       reply, or `error: <message>`
  */
 import { once } from 'node:events';
 import { appendFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
@@ -27,6 +34,7 @@ export interface RedisNodeOptions {
   readonly prefix: string;
   readonly library?: 'node-redis' | 'ioredis';
   readonly records?: string;
+  readonly auth?: boolean;
   readonly server?: Omit<
     HeartlineServerOptions,
     'port' | 'host' | 'server' | 'noServer' | 'engine'
@@ -36,7 +44,10 @@ export interface RedisNodeOptions {
 type Command =
   | { type: 'publish'; text: string; room?: string }
   | { type: 'records' }
-  | { type: 'clients' };
+  | { type: 'clients' }
+  | { type: 'held' }
+  | { type: 'answer' }
+  | { type: 'ask'; text: string; timeout?: number };
 
 async function connect(options: RedisNodeOptions) {
   if (options.library === 'ioredis') {
@@ -59,7 +70,16 @@ export default async function redisNode(options: RedisNodeOptions, { port }: { p
     port,
     host: '127.0.0.1',
     engine: redisEngine({ client: redis.client, prefix: options.prefix }),
+    ...(options.auth
+      ? {
+          authenticate: (request: IncomingMessage) => {
+            const user = new URL(request.url ?? '/', 'http://x').searchParams.get('user');
+            return user ? { user } : false;
+          },
+        }
+      : {}),
   });
+  const held: { text: string; respond: (reply: string) => void }[] = [];
   const messages: [string, string, boolean][] = [];
   const connections: [string, boolean][] = [];
   const ends: [string, number][] = [];
@@ -77,6 +97,9 @@ export default async function redisNode(options: RedisNodeOptions, { port }: { p
       messages.push([client.id, String(data), info.redelivered]);
       note({ k: 'm', id: client.id, text: String(data), r: info.redelivered });
     });
+    client.on('request', (data, respond) => {
+      held.push({ text: String(data), respond });
+    });
     client.on('close', (code) => {
       ends.push([client.id, code]);
       note({ k: 'e', id: client.id, code });
@@ -92,9 +115,22 @@ export default async function redisNode(options: RedisNodeOptions, { port }: { p
       await server.close({ deadline: 1_000, retryAfter: 200 });
       await redis.close();
     },
-    command(body: Command) {
+    async command(body: Command) {
       if (body.type === 'publish') return server.to(body.room ?? 'all').send(body.text) ?? true;
       if (body.type === 'records') return { messages, connections, ends };
+      if (body.type === 'held') return held.map((h) => h.text);
+      if (body.type === 'answer') {
+        const all = held.splice(0);
+        for (const h of all) h.respond(`answer to ${h.text}`);
+        return all.length;
+      }
+      if (body.type === 'ask') {
+        const client = [...server.clients.values()][0];
+        if (!client) return 'error: no client here';
+        return client
+          .request(body.text, { timeout: body.timeout ?? 10_000 })
+          .then(String, (error: Error) => `error: ${error.name}: ${error.message}`);
+      }
       return server.clients.size;
     },
   };

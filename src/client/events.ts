@@ -222,4 +222,5 @@ export interface HeartlineSocketEventMap {
   resume: ResumeEvent;
   ack: AckEvent;
   request: RequestEvent;
+  drain: Event;
 }

@@ -50,6 +50,7 @@ export {
   type Logger,
   type ReconnectOptions,
   type SendOptions,
+  type SendResult,
   type WebSocketConstructor,
   type WebSocketLike,
 } from './options.js';

@@ -101,6 +101,13 @@ export interface HeartlineSocketOptions {
   logger?: Logger;
 }
 
+/**
+ * What `send()` did with a message: `'sent'`, written to the open link; `'queued'`, kept in the
+ * outbox for the next link; `'dropped'`, not kept (the socket is closing or closed, a volatile
+ * message while not open, or one too big for the outbox while not open).
+ */
+export type SendResult = 'sent' | 'queued' | 'dropped';
+
 /** The second argument of `send()`. */
 export interface SendOptions {
   /**

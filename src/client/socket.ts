@@ -29,6 +29,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
   type SendOptions,
+  type SendResult,
   type WebSocketConstructor,
 } from './options.js';
 import { Outbox } from './outbox.js';
@@ -138,7 +139,10 @@ export class HeartlineSocket extends SocketTarget {
       );
     },
     violated: (code, message, fallback) => this.#violated(code, message, fallback),
-    acked: (count, seq) => this.#emit(new AckEvent(count, seq)),
+    acked: (count, seq) => {
+      this.#emit(new AckEvent(count, seq));
+      if (this.#outbox.length === 0) this.#emit(new Event('drain'));
+    },
     online: () => this.#skipWait() || this.#resumeIdle() || this.#probe(),
     offline: () => this.#probe(),
     visible: () => this.#probe(),
@@ -288,26 +292,27 @@ export class HeartlineSocket extends SocketTarget {
    * (`overflow`). `{ volatile: true }` marks a message that may be dropped (cursor positions,
    * typing): it is never queued, kept or replayed.
    */
-  send(data: Outgoing, options?: SendOptions): void {
+  send(data: Outgoing, options?: SendOptions): SendResult {
     // biome-ignore lint/complexity/noArguments: WebIDL counts arguments; `undefined` is sent as "undefined"
     if (arguments.length === 0) throw missing('#send()');
     const state = this.#state;
     if (state === 'closing' || state === 'closed') {
       this.#discarded += byteLength(data);
-      return;
+      return 'dropped';
     }
     const session = this.#session?.known ? this.#session : null;
     if (session) data = toPayload(data);
     const open = state === 'open';
     if (open && !session) {
       this.#link!.send(data);
-      return;
+      return 'sent';
     }
     if (options?.volatile) {
-      if (open) session!.sendVolatile(data as Payload);
-      return;
+      if (!open) return 'dropped';
+      session!.sendVolatile(data as Payload);
+      return 'sent';
     }
-    this.#enqueue({ data, seq: 0 });
+    return this.#enqueue({ data, seq: 0 });
   }
 
   /**
@@ -343,14 +348,20 @@ export class HeartlineSocket extends SocketTarget {
    * Queues a reliable message (and writes it when a session is live). Written to an open link,
    * a message is never refused: the oldest unacknowledged go.
    */
-  #enqueue(entry: Entry): void {
+  #enqueue(entry: Entry): SendResult {
     const state = this.#state;
     const open = state === 'open';
     if (!open && !this.#options.queue) {
       throw invalidState(`HeartlineSocket is ${state} and its outbox is off`);
     }
-    this.#outbox.push(entry, byteLength(entry.data), open ? 'drop-oldest' : undefined);
-    if (this.#session?.known) this.#session.flush(entry);
+    const dropped = this.#outbox.push(
+      entry,
+      byteLength(entry.data),
+      open ? 'drop-oldest' : undefined,
+    );
+    if (!open) return dropped.includes(entry) ? 'dropped' : 'queued';
+    this.#session!.flush(entry); // open and not plain: a live session writes it at once
+    return 'sent';
   }
 
   /**
@@ -547,7 +558,10 @@ export class HeartlineSocket extends SocketTarget {
     if (link.kind === 'plain') {
       this.#heartbeat?.start(link.canPing);
       const outbox = this.#outbox;
+      const queued = outbox.length > 0;
       while (this.#link === link && outbox.length > 0) link.send(outbox.shift()!.data);
+      if (queued && outbox.length === 0) this.#emit(new Event('drain'));
+      if (this.#state !== 'open') return;
     }
     this.#report.log('info', 'open', { url: this.url, protocol: this.#protocol });
     if (resume) {

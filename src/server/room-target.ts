@@ -79,6 +79,18 @@ export class RoomTarget {
   }
 
   /**
+   * How many members on this process are `congested` (their send buffer past half of
+   * `highWaterMark`): a producer that sends to the room slows down while it is not 0. A scan
+   * of the members.
+   * @example if (server.to('feed').congested > 0) await delay(10);
+   */
+  get congested(): number {
+    let n = 0;
+    for (const client of this.#host.membersOf(this.rooms)) if (client.congested) n++;
+    return n;
+  }
+
+  /**
    * The member clients, each once.
    * @example server.to('room:42').members().map((c) => c.id)
    */

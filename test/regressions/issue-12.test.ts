@@ -194,7 +194,7 @@ describe('issue 12: the drop-in, in Node', () => {
     expect(() => new Missing()).not.toThrow(/Expected/);
     const ws = new HeartlineSocket(new URL(server.url) as never, [], { WebSocket: Ws });
     await waitForEvent(ws, 'open');
-    expect(() => (ws.send as () => void)()).toThrow(TypeError);
+    expect(() => (ws.send as unknown as () => void)()).toThrow(TypeError);
     ws.binaryType = 'notBlobOrArrayBuffer' as never;
     expect(ws.binaryType).toBe('nodebuffer');
     const close = waitForEvent<CloseEvent>(ws, 'close');

@@ -93,6 +93,11 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     return this.#rtt;
   }
 
+  /** The current link's send buffer passed half `highWaterMark` and has not drained since. */
+  get congested(): boolean {
+    return this.#writer?.congested ?? false;
+  }
+
   get bufferedAmount(): number {
     return this.#writer?.bufferedAmount ?? 0;
   }
@@ -136,6 +141,10 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   }
 
   // WriterHost: what the link's writer needs.
+  drained(): void {
+    this.#emit('drain', []);
+  }
+
   get stats(): ServerStats {
     return this.#host.stats;
   }
@@ -465,7 +474,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     this.#emit('message', [data, isBinary, FIRST_DELIVERY]);
   }
 
-  #emit(event: 'message' | 'close' | 'drop', args: readonly unknown[]): void {
+  #emit(event: 'message' | 'close' | 'drop' | 'drain', args: readonly unknown[]): void {
     const client = this.#client;
     safeEmit(client, event, args, (error) =>
       this.#host.report(

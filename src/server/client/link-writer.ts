@@ -13,6 +13,8 @@ export interface WriterHost {
   readonly highWaterMark: number;
   /** A write would have taken the buffer past the mark: the reader is too slow. */
   slow(buffered: number): void;
+  /** A congested buffer (past half the mark) fell under a quarter of it: send more. */
+  drained(): void;
 }
 
 /**
@@ -31,6 +33,11 @@ export class LinkWriter {
   /** The offset of the last reliable message written. */
   #written = 0;
   #closed = false;
+  /**
+   * The buffer passed half the mark and has not fallen under a quarter of it since: every
+   * write then carries a callback, so that the last one tells when the buffer has drained.
+   */
+  #congested = false;
 
   constructor(ws: WebSocket, host: WriterHost, session: boolean) {
     this.#ws = ws;
@@ -40,6 +47,11 @@ export class LinkWriter {
 
   get bufferedAmount(): number {
     return this.#ws.bufferedAmount;
+  }
+
+  /** Past half the mark, and not yet drained under a quarter of it. */
+  get congested(): boolean {
+    return this.#congested;
   }
 
   /** A message from a direct send or a fan-out; false when it was not written. */
@@ -124,14 +136,29 @@ export class LinkWriter {
    */
   #write(data: Buffer | string, binary: boolean, payload: number, written?: () => void): boolean {
     if (!this.#fits(data.length)) return false;
-    coalesce(this.#ws);
-    this.#ws.send(data, { binary }, written);
+    const mark = this.#host.highWaterMark;
+    coalesce(this.#ws, mark / 4);
+    if (!this.#congested && this.#ws.bufferedAmount + data.length >= mark / 2)
+      this.#congested = true;
+    this.#ws.send(data, { binary }, this.#congested ? this.#watch(written) : written);
     if (payload > 0) {
       const stats = this.#host.stats;
       stats.messagesOut++;
       stats.bytesOut += payload;
     }
     return true;
+  }
+
+  /** The callback of a write while congested: the last one to run tells when it drained. */
+  #watch(written: (() => void) | undefined): () => void {
+    return () => {
+      written?.();
+      if (!this.#congested || this.#closed) return;
+      if (this.#ws.bufferedAmount < this.#host.highWaterMark / 4) {
+        this.#congested = false;
+        this.#host.drained();
+      }
+    };
   }
 
   /** Whether `length` more bytes may be written; a reader too slow for them is reported. */

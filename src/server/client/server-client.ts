@@ -33,6 +33,11 @@ export interface ServerClientEvents {
   /** Session mode: the client came back on a new link; what it missed is being replayed. */
   resume: [];
   /**
+   * The send buffer was `congested` (past half of `highWaterMark`) and has drained under a
+   * quarter of it: send more. A producer that waits for it never reaches the mark (4507).
+   */
+  drain: [];
+  /**
    * Session mode: the client sent a request (`socket.request()`). Answer with `respond(reply)`
    * (now or later), by returning the reply (or a promise of it), or fail it: throw or reject
    * with a `RequestFailedError` (its message and reason reach the client), or call
@@ -151,6 +156,40 @@ export class ServerClient<Identity = unknown> extends EventEmitter<ServerClientE
   /** Bytes queued for this client and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this[kConnection].bufferedAmount;
+  }
+
+  /**
+   * The send buffer passed half of `highWaterMark` and has not drained under a quarter of it
+   * since (`drain` fires then): slow down, or the client is closed with 4507 at the mark.
+   */
+  get congested(): boolean {
+    return this[kConnection].congested;
+  }
+
+  /**
+   * Resolves at once when the send buffer is not `congested`, else at its `drain` (or when the
+   * client closes or its link drops: then there is nothing to wait for here). Awaiting it
+   * before each send keeps a producer under the mark.
+   *
+   * @example
+   * for (const row of rows) {
+   *   await client.flushed();
+   *   client.send(JSON.stringify(row));
+   * }
+   */
+  flushed(): Promise<void> {
+    if (!this.congested || this.state !== 'open') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.off('drain', done);
+        this.off('drop', done);
+        this.off('close', done);
+        resolve();
+      };
+      this.on('drain', done);
+      this.on('drop', done);
+      this.on('close', done);
+    });
   }
 
   /**

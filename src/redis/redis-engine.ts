@@ -83,7 +83,12 @@ export class RedisEngine extends LocalMembership implements Engine {
   /** When the subscriber last heard anything (monotonic ms), and the probe awaiting its echo. */
   #heard = 0;
   #probe: string | undefined;
-  readonly #handoffs = new Map<string, (seq: number) => void>();
+  readonly #handoffs = new Map<string, (seq: number | undefined) => void>();
+  /**
+   * Resumes under way here, after their claim: what each learns of the last client number
+   * handled (undefined when it cannot know), for a node that claims the session meanwhile.
+   */
+  readonly #resuming = new Map<string, Promise<number | undefined>>();
   #host: EngineHost | undefined;
   #settings: EngineSettings | undefined;
   #queue: AppendQueue | undefined;
@@ -306,14 +311,28 @@ export class RedisEngine extends LocalMembership implements Engine {
     this.#cursors.set(id, cursor);
     let clean = true;
     if (previous !== this.#node && previous !== '') {
+      const handing = alive ? this.#handOff(id, previous) : Promise.resolve(undefined);
+      const learned = handing.then(
+        (handed) => (handed === undefined ? undefined : Math.max(lastSeq, handed)),
+        () => undefined,
+      );
+      this.#resuming.set(id, learned);
       try {
-        const handed = alive ? await this.#handOff(id, previous) : undefined;
+        const handed = await handing;
         if (handed === undefined) clean = false;
         else lastSeq = Math.max(lastSeq, handed);
       } catch (error) {
         cursor.close();
         throw error;
+      } finally {
+        if (this.#resuming.get(id) === learned) this.#resuming.delete(id);
       }
+    }
+    if (this.#cursors.get(id) !== cursor) {
+      // Another node claimed the session while this one waited for its previous owner (the
+      // client moved on again): this resume is stale, and that node was told what it learned.
+      cursor.close();
+      return { ok: false, reason: 'unknown' };
     }
     const owned: Owned = { g, attached: true, joined: new Map() };
     this.#owned.set(id, owned);
@@ -372,11 +391,23 @@ export class RedisEngine extends LocalMembership implements Engine {
   }
 
   end(id: string, reason: 'closed' | 'expired'): void {
+    const owned = this.#owned.get(id);
     this.#owned.delete(id);
     this.#cursors.get(id)?.close();
-    this.#command(['DEL', ...this.#sessionKeys(id)]);
-    if (reason === 'expired')
-      this.#command(['SET', this.#keys.tombstone(id), '1', 'PX', '3600000']);
+    // Fenced: a node that lost the session to another (it moved on) must not delete it there.
+    // EVAL, not EVALSHA: a NOSCRIPT retry would let a later command (a resume) overtake it.
+    if (!owned) return;
+    const keys = [...this.#sessionKeys(id), this.#keys.tombstone(id)];
+    const tombstone = reason === 'expired' ? '3600000' : '0';
+    this.#command([
+      'EVAL',
+      SCRIPTS.end.source,
+      String(keys.length),
+      ...keys,
+      this.#node,
+      String(owned.g),
+      tombstone,
+    ]);
   }
 
   async close(): Promise<void> {
@@ -624,7 +655,10 @@ export class RedisEngine extends LocalMembership implements Engine {
 
   // ── hand-over between nodes ────────────────────────────────────────────────────────────────
 
-  /** Asks the previous owner to let go; resolves with its last handled number, if it answers. */
+  /**
+   * Asks the previous owner to let go; resolves with its last handled number, or undefined
+   * when it does not answer in time or cannot say.
+   */
   async #handOff(id: string, previous: string): Promise<number | undefined> {
     const k = this.#keys;
     const answered = new Promise<number | undefined>((resolve) => {
@@ -658,15 +692,21 @@ export class RedisEngine extends LocalMembership implements Engine {
     const [kind, id, arg] = text(bytes).split(' ');
     if (kind === 'T' && id && arg) {
       // Another node took this session over: end it here, let its room changes reach Redis,
-      // and tell the new owner where the session was.
+      // and tell the new owner the last client number handled. A session this node was still
+      // resuming passes on what that resume learns; one it does not have is `-`: the new owner
+      // cannot know what was handled, and marks the client's resent messages redelivered.
       this.#cursors.get(id)?.close();
-      const seq = this.#host!.moved(id) ?? 0;
-      void this.#settled().then(() => {
+      const local = this.#host!.moved(id);
+      const resuming = this.#resuming.get(id);
+      const seq =
+        local !== undefined ? Promise.resolve(local) : (resuming ?? Promise.resolve(undefined));
+      void Promise.all([seq, this.#settled()]).then(([n]) => {
         this.#owned.delete(id);
-        this.#command(['SPUBLISH', this.#keys.control(arg), `R ${id} ${seq}`]);
+        this.#command(['SPUBLISH', this.#keys.control(arg), `R ${id} ${n ?? '-'}`]);
       });
     } else if (kind === 'R' && id) {
-      this.#handoffs.get(id)?.(Number(arg) || 0);
+      const n = Number(arg);
+      this.#handoffs.get(id)?.(arg === '-' || !Number.isSafeInteger(n) ? undefined : n);
     } else if (kind === 'P' && id === this.#probe) {
       this.#probe = undefined; // the subscriber heard its own probe: it is fine
       this.#timers.clear('probeWait');

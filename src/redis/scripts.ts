@@ -234,6 +234,19 @@ for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[4]) end
 return 1
 `;
 
+/**
+ * A session ends for good (closed, or its window passed): its keys go, fenced by owner and
+ * generation, so that a node that lost it to another cannot end it there. KEYS: the session's
+ * keys, then its tombstone; ARGV: node, generation, the tombstone's life in ms (0: none).
+ */
+const END = `
+local h = redis.call('HMGET', KEYS[1], 'g', 'o')
+if h[1] ~= ARGV[2] or h[2] ~= ARGV[1] then return 0 end
+for i = 1, #KEYS - 1 do redis.call('DEL', KEYS[i]) end
+if ARGV[3] ~= '0' then redis.call('SET', KEYS[#KEYS], '1', 'PX', ARGV[3]) end
+return 1
+`;
+
 /** Keeps keys alive (an owner's sessions, refreshed in batches). */
 const TOUCH = `
 for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1]) end
@@ -256,6 +269,7 @@ export const SCRIPTS = {
   claim: script('claim', CLAIM),
   persist: script('persist', PERSIST),
   release: script('release', RELEASE),
+  end: script('end', END),
   touch: script('touch', TOUCH),
 } as const;
 

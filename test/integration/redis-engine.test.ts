@@ -1,8 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ResumeEvent } from '../../src/client/index.js';
 import { HeartlineEmitter, redisEngine } from '../../src/redis/index.js';
 import { openClient } from '../support/client.js';
-import { describeEngineContract, freshId } from '../support/engine-contract.js';
+import {
+  describeEngineContract,
+  freshId,
+  RecordingHost,
+  SETTINGS,
+} from '../support/engine-contract.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { describeRedis, startRedis } from '../support/redis.js';
 import { connectRedis, REDIS_LIBRARIES } from '../support/redis-clients.js';
@@ -14,6 +20,95 @@ describeRedis('redisEngine', (suite) => {
     describeEngineContract(`redisEngine (${library})`, async () => {
       const { client } = await connectRedis(library, suite.redis);
       return redisEngine({ client, prefix: freshId('contract') });
+    });
+  });
+});
+
+describeRedis('redisEngine hand-overs between nodes', (suite) => {
+  describe.each(REDIS_LIBRARIES)('with %s', (library) => {
+    async function node(prefix: string) {
+      const { client } = await connectRedis(library, suite.redis);
+      const engine = redisEngine({ client, prefix });
+      const host = new RecordingHost();
+      engine.attach(host, SETTINGS);
+      await engine.ready();
+      onTestFinished(() => engine.close());
+      /** Resolves once every command the engine sent so far has run (one connection, in order). */
+      const barrier = () => (client as { ping(): Promise<unknown> }).ping();
+      return { engine, host, barrier };
+    }
+
+    /** A node that does not exist but looks alive: its control channel is the test's. */
+    async function ghostOwner(prefix: string, id: string, nodes: readonly string[]) {
+      await suite.redis.command('HSET', `hl:{${prefix}}:s:${id}`, 'o', 'ghost');
+      await suite.redis.command('SET', `hl:{${prefix}}:n:ghost`, '1', 'PX', '60000');
+      const listener = createClient({ url: suite.redis.url });
+      listener.on('error', () => {});
+      await listener.connect();
+      onTestFinished(() => listener.destroy());
+      const heard: string[] = [];
+      for (const n of ['ghost', ...nodes]) {
+        await listener.sSubscribe(`hl:{${prefix}}:ctl:${n}`, (m) => heard.push(`${n} ${m}`));
+      }
+      return heard;
+    }
+
+    it('passes on what a resume under way learns when another node claims the session meanwhile', async () => {
+      const prefix = freshId('race');
+      const [first, b, a] = [await node(prefix), await node(prefix), await node(prefix)];
+      const id = freshId('s');
+      const token = `token-${id}`;
+      first.engine.createSession({ id, token, protocol: '' });
+      // The session's owner is a node that handled 7 messages, persisted none, and answers late.
+      const heard = await ghostOwner(prefix, id, [b.engine.node, a.engine.node]);
+      const request = { id, token, epoch: b.engine.epoch, offset: b.engine.position };
+      const viaB = b.engine.resume(request);
+      await waitFor(() => heard.includes(`ghost T ${id} ${b.engine.node}`), {
+        message: 'node b to ask the owner',
+      });
+      // The client moves on to node a before the owner answered b.
+      const viaA = a.engine.resume(request);
+      await waitFor(() => heard.includes(`${b.engine.node} T ${id} ${a.engine.node}`), {
+        message: 'node a to ask node b',
+      });
+      await suite.redis.command('SPUBLISH', `hl:{${prefix}}:ctl:${b.engine.node}`, `R ${id} 7`);
+      const resumed = await viaA;
+      expect(resumed).toMatchObject({ ok: true, lastSeq: 7, clean: true });
+      if (resumed.ok) resumed.replay.close();
+      expect(await viaB).toEqual({ ok: false, reason: 'unknown' }); // stale: the client left it
+    });
+
+    it('ends only a session it still owns: a node that lost one cannot delete it elsewhere', async () => {
+      const prefix = freshId('fence');
+      const first = await node(prefix);
+      const id = freshId('s');
+      first.engine.createSession({ id, token: `token-${id}`, protocol: '' });
+      const key = `hl:{${prefix}}:s:${id}`;
+      await waitFor(async () => (await suite.redis.command('EXISTS', key)) === 1);
+      // Another node took it over, and `first` never heard (its control message was lost).
+      await suite.redis.command('HSET', key, 'o', 'elsewhere');
+      await suite.redis.command('HINCRBY', key, 'g', '1');
+      first.engine.end(id, 'expired');
+      await first.barrier();
+      expect(await suite.redis.command('EXISTS', key)).toBe(1);
+      expect(await suite.redis.command('EXISTS', `hl:{${prefix}}:x:${id}`)).toBe(0);
+    });
+
+    it('answers a hand-over of a session it does not have with "cannot say": the new owner marks', async () => {
+      const prefix = freshId('unknown');
+      const [first, a] = [await node(prefix), await node(prefix)];
+      const id = freshId('s');
+      const token = `token-${id}`;
+      first.engine.createSession({ id, token, protocol: '' });
+      // The Redis record says `first` owns it, but `first` has no client for it (its host
+      // knows no such id): it cannot say what was handled.
+      await waitFor(
+        async () => (await suite.redis.command('EXISTS', `hl:{${prefix}}:s:${id}`)) === 1,
+        { message: 'the session in Redis' },
+      );
+      const resumed = await a.engine.resume({ id, token, epoch: a.engine.epoch, offset: 0 });
+      expect(resumed).toMatchObject({ ok: true, clean: false });
+      if (resumed.ok) resumed.replay.close();
     });
   });
 });

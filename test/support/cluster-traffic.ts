@@ -58,6 +58,8 @@ export interface TrafficCount {
   /** Connections that resumed a session on a node where it did not start. */
   crossNodeResumes: number;
   resumedFalse: number;
+  /** Clients that closed for good (before the test's end), with their code and reason. */
+  closes: string[];
 }
 
 /**
@@ -67,6 +69,7 @@ export interface TrafficCount {
  * so in any order); otherwise there are none and the order holds too.
  */
 export function expectIntact(count: TrafficCount, { crashed = false } = {}): void {
+  expect(count.closes, 'clients closed for good').toEqual([]);
   expect(count.serverToClient).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0 });
   expect(count.clientToServer).toMatchObject(
     crashed
@@ -112,6 +115,7 @@ export async function startTraffic(options: {
   const clients: HeartlineSocket[] = [];
   const received: string[][] = [];
   const resumes: ResumeEvent[] = [];
+  const closes: string[] = [];
   const count = options.clients ?? 2;
   for (let i = 0; i < count; i++) {
     // Each client from its own loopback address, so the balancer tells them apart.
@@ -128,6 +132,8 @@ export async function startTraffic(options: {
     const inbox: string[] = [];
     socket.addEventListener('message', (e) => inbox.push(String(e.data)));
     socket.addEventListener('resume', (e) => resumes.push(e));
+    // A client closed for good during the traffic is a failure whatever the counts say.
+    socket.addEventListener('close', (e) => closes.push(`client ${i}: ${e.code} ${e.reason}`));
     proxies.push(proxy);
     clients.push(socket);
     received.push(inbox);
@@ -248,6 +254,7 @@ export async function startTraffic(options: {
         clientToServer: c2s,
         crossNodeResumes,
         resumedFalse: resumes.filter((e) => !e.resumed).length,
+        closes: [...closes],
       };
     },
   };

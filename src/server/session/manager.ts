@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { now } from '../../common/clock.js';
-import { CallbackError, ClientViolationError } from '../../common/errors.js';
+import { CallbackError, ClientViolationError, EngineError } from '../../common/errors.js';
 import { CloseCode, formatRetryAfter } from '../../protocol/close-codes.js';
 import {
   type ConnectFrame,
@@ -238,6 +238,9 @@ export class SessionManager {
     if (ws.readyState !== ws.OPEN || (local && !local[kConnection].resumable)) {
       // Gone meanwhile, or the app is ending this session for good at this very moment.
       result.replay.close();
+      // Claimed from another process for a link that is gone: let go of it again, with what
+      // the claim learned, so that the next process resumes it without asking this one.
+      if (!local && host.engine.durable) this.#release(id, result.lastSeq);
       return ws.readyState === ws.OPEN ? 'unknown' : null;
     }
     const offset = frame.offset!;
@@ -275,6 +278,13 @@ export class SessionManager {
     }
     this.#held(id, connect.take());
     return null;
+  }
+
+  #release(id: string, lastSeq: number): void {
+    const released = this.#host.engine.release(id, lastSeq);
+    released?.catch((error: unknown) =>
+      this.#host.report(new EngineError(`Session ${id} could not be let go of`, error), undefined),
+    );
   }
 
   /** Hands the frames held since `connect` to the session's connection. */

@@ -6,7 +6,8 @@
 // kinds: 'ws' (raw, no reconnection; `cork: true` coalesces the writes of one event-loop turn,
 // see corkedSend in lib.mjs), 'heartline' (+ mode 'plain' | 'session' and options),
 // 'rws' (reconnecting-websocket), 'partysocket', 'socketio' (socket.io-client, websocket
-// transport, events 'm' both ways and 'b' for broadcasts). Every library runs with its defaults
+// transport, events 'm' both ways and 'b' for broadcasts, 'q' answered through its ack for
+// requests). Heartline and socket.io clients also have `request(text)`, a promise of the answer. Every library runs with its defaults
 // unless `options` says otherwise; rws and partysocket get ws's WebSocket class, as the
 // research gave it.
 import PartySocket from 'partysocket/ws';
@@ -48,7 +49,12 @@ export function openClient(kind, url, hooks = {}) {
       hl.addEventListener('message', (e) => onMessage(e.data));
       hl.addEventListener('drop', (e) => onDrop(e.cause));
       hl.addEventListener('error', onError);
-      return { raw: hl, send: (t) => hl.send(t), close: () => hl.close() };
+      return {
+        raw: hl,
+        send: (t) => hl.send(t),
+        request: (t) => hl.request(t),
+        close: () => hl.close(),
+      };
     }
     case 'rws':
     case 'partysocket': {
@@ -72,7 +78,13 @@ export function openClient(kind, url, hooks = {}) {
       socket.on('d', onMessage);
       socket.on('disconnect', (reason) => onDrop(reason));
       socket.on('connect_error', onError);
-      return { raw: socket, send: (t) => socket.emit('m', t), close: () => socket.disconnect() };
+      return {
+        raw: socket,
+        send: (t) => socket.emit('m', t),
+        // socket.io's request/response: an acknowledgement callback, as a promise (4.6+)
+        request: (t) => socket.emitWithAck('q', t),
+        close: () => socket.disconnect(),
+      };
     }
     default:
       throw new Error(`unknown client kind ${kind}`);

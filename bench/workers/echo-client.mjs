@@ -13,6 +13,9 @@
 //   fork('echo-client.mjs', [JSON.stringify({ kind, url, mode, cork, options, count, warmup })])
 //   → { type: 'result', p50, p90, p99, max, sessions }   ms per round trip
 //
+// With `request: true`, latency is that of requests instead: `client.request()` (Heartline
+// session mode, socket.io's emitWithAck) answered by the server with its data.
+//
 // Either way: → { type: 'failed', error } when the link does not open or the echoes stop.
 import { openClient } from './clients.mjs';
 import {
@@ -26,6 +29,7 @@ import {
 
 const config = JSON.parse(process.argv[2]);
 const { kind, url, mode, cork, options = {}, window = 1, count = 0, warmup = 0 } = config;
+const requests = config.request === true;
 const latency = count > 0;
 exitWithParent();
 profileOnRequest();
@@ -61,7 +65,11 @@ const times = new Float64Array(count);
 let sentAt = 0;
 function ping() {
   sentAt = clock();
-  client.send(MESSAGE_32);
+  if (!requests) {
+    client.send(MESSAGE_32);
+    return;
+  }
+  client.request(MESSAGE_32).then(onEcho, (error) => fail(`a request failed: ${error.message}`));
 }
 
 function percentile(sorted, p) {
@@ -109,7 +117,7 @@ client = openClient(kind, url, {
       pump();
     }
   },
-  onMessage: onEcho,
+  onMessage: requests ? () => {} : onEcho,
   onDrop: (why) => started && !done && fail(`the link dropped (${why}) after ${received} echoes`),
   onError: () => {},
 });

@@ -139,6 +139,7 @@ if (kind === 'ws') {
     if (room) client.join('all');
     if (config.stall) client.on('message', (data) => isStall(data) && blockFor(config.stall));
     if (echo) client.on('message', (data) => client.send(data));
+    client.on('request', (data) => data); // requests (session mode): answered with their data
   });
   stats = () => ({
     terminated: server.stats().terminations.heartbeat_timeout,
@@ -155,6 +156,7 @@ if (kind === 'ws') {
     accepts.push(clock());
     if (room) socket.join('all');
     if (echo) socket.on('m', (data) => socket.emit('m', data));
+    socket.on('q', (data, ack) => ack(data)); // requests: emitWithAck, answered with their data
   });
   httpServer.listen(wantedPort, '127.0.0.1');
   await once(httpServer, 'listening');

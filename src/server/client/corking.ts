@@ -24,11 +24,36 @@ function tcpOf(ws: WebSocket): Corkable | undefined {
 
 const corked = new Set<Corkable>();
 let scheduled = false;
+let hooks: (() => void)[] = [];
 
 function uncorkAll(): void {
+  // What the hooks write (a turn's acks) joins this flush: `scheduled` is still set.
+  for (let i = 0; i < 100 && hooks.length > 0; i++) {
+    const run = hooks;
+    hooks = [];
+    for (const fn of run) fn();
+  }
   scheduled = false;
   for (const socket of corked) if (!socket.destroyed) socket.uncork();
   corked.clear();
+}
+
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  process.nextTick(uncorkAll);
+}
+
+/**
+ * Runs `fn` once, at the end of this turn, just before its writes leave: what it writes leaves
+ * with them (the acks of the messages handled in the turn, with the replies to them).
+ *
+ * @example
+ * beforeFlush(() => session.ack(session.lastSeq));
+ */
+export function beforeFlush(fn: () => void): void {
+  hooks.push(fn);
+  schedule();
 }
 
 /**
@@ -60,8 +85,5 @@ export function coalesce(ws: WebSocket, flushAt = FLUSH_BYTES): void {
   }
   socket.cork();
   corked.add(socket);
-  if (!scheduled) {
-    scheduled = true;
-    process.nextTick(uncorkAll);
-  }
+  schedule();
 }

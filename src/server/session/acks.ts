@@ -1,4 +1,5 @@
 import { EngineError } from '../../common/errors.js';
+import { beforeFlush } from '../client/corking.js';
 import type { Engine } from '../engine/engine.js';
 import type { ServerSession } from './server-session.js';
 
@@ -7,7 +8,8 @@ import type { ServerSession } from './server-session.js';
  * handled client messages in it: the engine persists each session's last handled number, and
  * only then is it acknowledged, so a message the client has discarded is never one a new
  * owner of the session would handle again. With the in-memory engine persisting is
- * synchronous, and the ack goes out in the same turn's flush.
+ * synchronous, and the ack goes out in the same turn's flush, in the same write as the turn's
+ * replies (`beforeFlush`); a durable engine's acks are batched per loop iteration instead.
  *
  * @example
  * const acks = new AckBatcher(engine, report);
@@ -17,7 +19,8 @@ export class AckBatcher {
   readonly #engine: Engine;
   readonly #report: (error: Error) => void;
   readonly #due = new Set<ServerSession>();
-  #flush: ReturnType<typeof setImmediate> | undefined;
+  #scheduled = false;
+  #closed = false;
 
   constructor(engine: Engine, report: (error: Error) => void) {
     this.#engine = engine;
@@ -26,19 +29,25 @@ export class AckBatcher {
 
   /** `session` handled (or recognised as a duplicate) a reliable message: ack it this turn. */
   later(session: ServerSession): void {
+    if (this.#closed) return;
     this.#due.add(session);
-    this.#flush ??= setImmediate(this.#run);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // A shared store persists with a round trip: one batch per loop iteration, for every
+    // socket read in it. In memory it is free: the acks leave with the turn's replies.
+    if (this.#engine.durable) setImmediate(this.#run);
+    else beforeFlush(this.#run);
   }
 
   /** Stops for good; nothing due is acknowledged any more. */
   close(): void {
-    if (this.#flush) clearImmediate(this.#flush);
-    this.#flush = undefined;
+    this.#closed = true;
     this.#due.clear();
   }
 
   readonly #run = (): void => {
-    this.#flush = undefined;
+    this.#scheduled = false;
+    if (this.#closed) return;
     const sessions = [...this.#due];
     this.#due.clear();
     const batch = sessions.map((s) => ({ id: s.id, seq: s.lastSeq }));

@@ -18,11 +18,11 @@
  * server's send buffers (`client.bufferedAmount`, summed), and what the server did about it.
  */
 import { fork } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import net from 'node:net';
+import type net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { onFrames, upgradeRaw } from './raw-ws.js';
 
 type Scenario = 'replay' | 'ping';
 
@@ -84,33 +84,6 @@ async function serve(root: string, scenario: Scenario): Promise<void> {
 
 // ── the attacker (this process) ────────────────────────────────────────────────────────────
 
-/** One server frame, as far as the attacker needs: opcode and payload. */
-function readFrames(buffer: Buffer): {
-  frames: { opcode: number; payload: Buffer }[];
-  rest: Buffer;
-} {
-  const frames: { opcode: number; payload: Buffer }[] = [];
-  let b = buffer;
-  for (;;) {
-    if (b.length < 2) break;
-    let length = b[1]! & 0x7f;
-    let offset = 2;
-    if (length === 126) {
-      if (b.length < 4) break;
-      length = b.readUInt16BE(2);
-      offset = 4;
-    } else if (length === 127) {
-      if (b.length < 10) break;
-      length = Number(b.readBigUInt64BE(2));
-      offset = 10;
-    }
-    if (b.length < offset + length) break;
-    frames.push({ opcode: b[0]! & 0x0f, payload: b.subarray(offset, offset + length) });
-    b = b.subarray(offset + length);
-  }
-  return { frames, rest: b };
-}
-
 /** A masked text frame; a zero mask is a valid mask (RFC 6455 §5.3) and costs nothing. */
 function textFrame(text: string): Buffer {
   const payload = Buffer.from(text);
@@ -121,58 +94,22 @@ function textFrame(text: string): Buffer {
 }
 
 /** A `heartline.v1` link: TCP, the opening handshake by hand, then the socket paused. */
-async function rawSession(port: number): Promise<net.Socket> {
-  const socket = net.connect({ port, host: '127.0.0.1' });
-  socket.on('error', () => {});
-  await once(socket, 'connect');
-  const key = randomBytes(16).toString('base64');
-  socket.write(
-    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\n` +
-      'Upgrade: websocket\r\nConnection: Upgrade\r\n' +
-      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
-      'Sec-WebSocket-Protocol: heartline.plain, heartline.v1\r\n\r\n',
-  );
-  const accept = createHash('sha1')
-    .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-    .digest('base64');
-  let head = '';
-  await new Promise<void>((done, fail) => {
-    const onData = (chunk: Buffer) => {
-      head += chunk.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('data', onData);
-      socket.pause();
-      const rest = Buffer.from(head.slice(end + 4), 'latin1');
-      if (rest.length > 0) socket.unshift(rest);
-      if (head.includes(accept)) done();
-      else fail(new Error(head.split('\r\n')[0]));
-    };
-    socket.on('data', onData);
+function rawSession(port: number): Promise<net.Socket> {
+  return upgradeRaw(port, {
+    origin: `http://127.0.0.1:${port}`,
+    protocols: ['heartline.plain', 'heartline.v1'],
   });
-  return socket;
 }
 
 /** Reads frames until the hello; returns it parsed. */
-async function readHello(socket: net.Socket): Promise<Record<string, unknown>> {
-  let buffer: Buffer = Buffer.alloc(0);
+function readHello(socket: net.Socket): Promise<Record<string, unknown>> {
   return new Promise((done) => {
-    const onData = (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      const { frames, rest } = readFrames(buffer);
-      buffer = rest;
-      for (const f of frames) {
-        const text = f.payload.toString();
-        if (f.opcode === 1 && text.includes('"hello"')) {
-          socket.off('data', onData);
-          socket.pause();
-          done(JSON.parse(text));
-          return;
-        }
-      }
-    };
-    socket.on('data', onData);
-    socket.resume();
+    onFrames(socket, (f) => {
+      const text = f.payload.toString();
+      if (f.opcode !== 1 || !text.includes('"hello"')) return true;
+      done(JSON.parse(text));
+      return false; // and reads no further: the attacker stops reading here
+    });
   });
 }
 

@@ -4,13 +4,14 @@
  * the opening handshake by hand so that a test can send frames `ws` would never send (a
  * fragmented ping) or never read at all (a slow consumer).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { onTestFinished } from 'vitest';
 import { type ClientOptions, WebSocket } from 'ws';
 import { HeartlineServer, type HeartlineServerOptions } from '../../src/server/index.js';
+import { onFrames, upgradeRaw } from './raw-ws.js';
 import { waitFor } from './wait.js';
 
 export interface StartedServer<Identity = unknown> {
@@ -94,41 +95,9 @@ export async function rawWebSocket(
   path = '/',
   protocols: readonly string[] = [],
 ): Promise<net.Socket> {
-  const socket = net.connect({ port, host: '127.0.0.1' });
-  socket.on('error', () => {});
+  const socket = await upgradeRaw(port, { path, protocols });
   onTestFinished(() => {
     socket.destroy();
-  });
-  await once(socket, 'connect');
-  const key = randomBytes(16).toString('base64');
-  socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
-      (protocols.length > 0 ? `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n` : '') +
-      '\r\n',
-  );
-  const expected = createHash('sha1')
-    .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-    .digest('base64');
-  let head = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      head += chunk.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.off('data', onData);
-      socket.pause();
-      // Bytes after the headers belong to the first frames; give them back to the stream.
-      const rest = Buffer.from(head.slice(end + 4), 'latin1');
-      if (rest.length > 0) socket.unshift(rest);
-      if (!head.startsWith('HTTP/1.1 101') || !head.includes(expected)) {
-        reject(new Error(`Handshake failed: ${head.split('\r\n')[0]}`));
-      } else {
-        resolve();
-      }
-    };
-    socket.on('data', onData);
-    socket.once('close', () => reject(new Error('Closed during the handshake')));
   });
   return socket;
 }
@@ -136,34 +105,12 @@ export async function rawWebSocket(
 /** Reads server frames from a raw socket until a close frame; resolves with its code. */
 export function readCloseCode(socket: net.Socket): Promise<number> {
   return new Promise((resolve, reject) => {
-    let buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      while (buffer.length >= 2) {
-        const opcode = buffer[0]! & 0x0f;
-        let length = buffer[1]! & 0x7f;
-        let offset = 2;
-        if (length === 126) {
-          if (buffer.length < 4) return;
-          length = buffer.readUInt16BE(2);
-          offset = 4;
-        } else if (length === 127) {
-          if (buffer.length < 10) return;
-          length = Number(buffer.readBigUInt64BE(2));
-          offset = 10;
-        }
-        if (buffer.length < offset + length) return;
-        if (opcode === 0x8) {
-          socket.off('data', onData);
-          resolve(length >= 2 ? buffer.readUInt16BE(offset) : 1005);
-          return;
-        }
-        buffer = buffer.subarray(offset + length);
-      }
-    };
-    socket.on('data', onData);
     socket.once('close', () => reject(new Error('Closed without a close frame')));
-    socket.resume();
+    onFrames(socket, (frame) => {
+      if (frame.opcode !== 0x8) return true;
+      resolve(frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005);
+      return false;
+    });
   });
 }
 
@@ -195,37 +142,14 @@ export function readFrames(socket: net.Socket): FrameLog {
   const frames: ServerFrame[] = [];
   let closeCode: number | undefined;
   let closeReason: string | undefined;
-  let buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    for (;;) {
-      if (buffer.length < 2) return;
-      let length = buffer[1]! & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (buffer.length < 4) return;
-        length = buffer.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) {
-        if (buffer.length < 10) return;
-        length = Number(buffer.readBigUInt64BE(2));
-        offset = 10;
-      }
-      if (buffer.length < offset + length) return;
-      const frame = {
-        opcode: buffer[0]! & 0x0f,
-        payload: buffer.subarray(offset, offset + length),
-      };
-      frames.push(frame);
-      if (frame.opcode === 0x8) {
-        closeCode = length >= 2 ? frame.payload.readUInt16BE(0) : 1005;
-        closeReason = frame.payload.subarray(2).toString('utf8');
-        if (socket.writable) socket.write(clientFrame(0x8, frame.payload.subarray(0, 2)));
-      }
-      buffer = buffer.subarray(offset + length);
+  onFrames(socket, (frame) => {
+    frames.push(frame);
+    if (frame.opcode === 0x8) {
+      closeCode = frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005;
+      closeReason = frame.payload.subarray(2).toString('utf8');
+      if (socket.writable) socket.write(clientFrame(0x8, frame.payload.subarray(0, 2)));
     }
   });
-  socket.resume();
   const text = (f: ServerFrame) => (f.opcode === 0x1 ? f.payload.toString('utf8') : undefined);
   return {
     frames,

@@ -63,9 +63,7 @@ describe('HeartlineSocket session mode (client side, against a scripted peer)', 
   it('resumes with its position and resends what was not acknowledged', async () => {
     const peer = await startFakePeer();
     const ws = openClient(peer.url, { reconnect: { minDelay: 5, maxDelay: 10 } });
-    await peer.frames(0, 1);
-    peer.links[0]!.socket.send(peer.hello({ offset: 3 }));
-    await waitForEvent(ws, 'open');
+    await peer.open(ws, { offset: 3 });
     ws.send('one');
     ws.send('two');
     ws.send('three');
@@ -96,9 +94,7 @@ describe('HeartlineSocket session mode (client side, against a scripted peer)', 
   it('starts a fresh session when the server refuses the resume, renumbering what it resends', async () => {
     const peer = await startFakePeer();
     const ws = openClient(peer.url, { reconnect: { minDelay: 5, maxDelay: 10 } });
-    await peer.frames(0, 1);
-    peer.links[0]!.socket.send(peer.hello());
-    await waitForEvent(ws, 'open');
+    await peer.open(ws);
     ws.send('a');
     ws.send('b');
     await peer.frames(0, 3);
@@ -154,9 +150,7 @@ describe('HeartlineSocket session mode (client side, against a scripted peer)', 
   it('closes with 1002 on a malformed frame in a live session', async () => {
     const peer = await startFakePeer();
     const ws = openClient(peer.url);
-    await peer.frames(0, 1);
-    peer.links[0]!.socket.send(peer.hello());
-    await waitForEvent(ws, 'open');
+    await peer.open(ws);
     peer.links[0]!.socket.send('m01:bad');
     const close = await waitForEvent<{ code: number }>(ws, 'close');
     expect(close.code).toBe(1002);
@@ -165,9 +159,7 @@ describe('HeartlineSocket session mode (client side, against a scripted peer)', 
   it('never sends a volatile message that finds the link down, and never replays one', async () => {
     const peer = await startFakePeer();
     const ws = openClient(peer.url, { reconnect: { minDelay: 5, maxDelay: 10 } });
-    await peer.frames(0, 1);
-    peer.links[0]!.socket.send(peer.hello());
-    await waitForEvent(ws, 'open');
+    await peer.open(ws);
     ws.send('cursor-1', { volatile: true });
     expect((await peer.frames(0, 2))[1]).toBe('v:cursor-1');
     peer.links[0]!.socket.terminate();

@@ -85,9 +85,7 @@ describe('issue 11: the client end of heartline.v1', () => {
   ])('closes a live session with 1002 and an error on %s', async (_what, frame) => {
     const peer = await startFakePeer();
     const ws = openClient(peer.url, fast);
-    await peer.frames(0, 1);
-    peer.links[0]!.socket.send(peer.hello());
-    await waitForEvent(ws, 'open');
+    await peer.open(ws);
     ws.send('one');
     ws.send('two');
     await peer.frames(0, 3);
@@ -102,9 +100,7 @@ describe('issue 11: the client end of heartline.v1', () => {
   it('takes an ack up to the highest sequence number sent', async () => {
     const peer = await startFakePeer();
     const ws = openClient(peer.url, fast);
-    await peer.frames(0, 1);
-    peer.links[0]!.socket.send(peer.hello());
-    await waitForEvent(ws, 'open');
+    await peer.open(ws);
     ws.send('one');
     ws.send('two');
     await peer.frames(0, 3);

@@ -57,9 +57,7 @@ describe('issue #9: session mode queues as plain mode does', () => {
   it('counts again, once the link is lost, what the server never acknowledged, and resends it', async () => {
     const peer = await startFakePeer();
     const ws = openClient(peer.url, fast);
-    await peer.frames(0, 1);
-    peer.links[0]!.socket.send(peer.hello());
-    await waitForEvent(ws, 'open');
+    await peer.open(ws);
     ws.send('one');
     ws.send('two');
     await peer.frames(0, 3);
@@ -79,9 +77,7 @@ describe('issue #9: session mode queues as plain mode does', () => {
   it('with outbox: false, still keeps what an open session link was sent until it is acknowledged', async () => {
     const peer = await startFakePeer();
     const ws = openClient(peer.url, { ...fast, outbox: false });
-    await peer.frames(0, 1);
-    peer.links[0]!.socket.send(peer.hello());
-    await waitForEvent(ws, 'open');
+    await peer.open(ws);
     ws.send('kept');
     await peer.frames(0, 2);
     peer.links[0]!.socket.terminate();

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { encodeControl, type HelloFrame, SESSION_PROTOCOL } from '../../src/protocol/frames.js';
 import { startServer, type TestServer } from './servers.js';
-import { waitFor } from './wait.js';
+import { type Listenable, waitFor, waitForEvent } from './wait.js';
 
 /**
  * A protocol-level fake Heartline server for exact session scripts: it selects
@@ -18,6 +18,11 @@ export interface FakePeer {
   frames(n: number, count: number): Promise<(string | Buffer)[]>;
   /** A hello for `sid`, with defaults for everything else. */
   hello(fields?: Partial<HelloFrame>): string;
+  /**
+   * Answers the first link's `connect` with `hello(fields)` and resolves once `ws` is open: the
+   * start of most session scripts.
+   */
+  open(ws: Listenable, fields?: Partial<HelloFrame>): Promise<void>;
 }
 
 export async function startFakePeer(): Promise<FakePeer> {
@@ -34,7 +39,7 @@ export async function startFakePeer(): Promise<FakePeer> {
       );
     },
   });
-  return {
+  const peer: FakePeer = {
     server,
     url: server.url,
     links,
@@ -43,6 +48,11 @@ export async function startFakePeer(): Promise<FakePeer> {
         message: `link ${n} to receive ${count} frames`,
       });
       return links[n]!.frames;
+    },
+    async open(ws, fields) {
+      await peer.frames(0, 1);
+      links[0]!.socket.send(peer.hello(fields));
+      await waitForEvent(ws, 'open');
     },
     hello: (fields = {}) =>
       encodeControl({
@@ -60,6 +70,7 @@ export async function startFakePeer(): Promise<FakePeer> {
         ...fields,
       }),
   };
+  return peer;
 }
 
 export { WebSocketServer };

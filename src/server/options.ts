@@ -342,29 +342,31 @@ function resolveHeartbeat(raw: unknown): HeartbeatSettings | false {
   });
 }
 
-function resolveRateLimit(raw: unknown): RateLimitOptions | false {
-  if (raw === false) return false;
-  const r = withDefaults(
-    'rateLimit',
-    typeof raw === 'number' ? { messages: raw } : raw,
-    DEFAULTS.rateLimitSettings,
-  );
+/**
+ * A token-bucket option (`rateLimit`, `controlLimit`): `{ <count>, interval }` over its
+ * defaults, or a bare number as the count.
+ */
+function resolveBucket<K extends string>(
+  name: string,
+  key: K,
+  raw: unknown,
+  defaults: Readonly<Record<K | 'interval', number>>,
+): Readonly<Record<K | 'interval', number>> {
+  const b = withDefaults(name, typeof raw === 'number' ? { [key]: raw } : raw, defaults);
   return Object.freeze({
-    messages: checkNumber('rateLimit.messages', r.messages, { min: 1, integer: true }),
-    interval: checkDelay('rateLimit.interval', r.interval, 1),
-  });
+    [key]: checkNumber(`${name}.${key}`, b[key], { min: 1, integer: true }),
+    interval: checkDelay(`${name}.interval`, b.interval, 1),
+  } as Record<K | 'interval', number>);
+}
+
+function resolveRateLimit(raw: unknown): RateLimitOptions | false {
+  return raw === false
+    ? false
+    : resolveBucket('rateLimit', 'messages', raw, DEFAULTS.rateLimitSettings);
 }
 
 function resolveControlLimit(raw: unknown): ControlLimit {
-  const c = withDefaults(
-    'controlLimit',
-    typeof raw === 'number' ? { frames: raw } : raw,
-    DEFAULTS.controlLimit,
-  );
-  return Object.freeze({
-    frames: checkNumber('controlLimit.frames', c.frames, { min: 1, integer: true }),
-    interval: checkDelay('controlLimit.interval', c.interval, 1),
-  });
+  return resolveBucket('controlLimit', 'frames', raw, DEFAULTS.controlLimit);
 }
 
 function resolveMaxConnections(raw: unknown): ConnectionLimit {

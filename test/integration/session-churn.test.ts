@@ -14,6 +14,26 @@ const RELAY = 4;
 /** The messages of `list` that start with `prefix`, without it. */
 const only = (list: string[], prefix: string) =>
   list.filter((m) => m.startsWith(prefix)).map((m) => m.slice(prefix.length));
+/**
+ * Until `done()`, every 50–300 ms (at random) resets one of the links or blackholes it, with
+ * probability ½ each; resolves with the number of faults.
+ */
+async function injectFaults(
+  proxies: Record<string, FaultProxy>,
+  random: () => number,
+  done: () => boolean,
+): Promise<number> {
+  let faults = 0;
+  while (!done()) {
+    await delay(50 + random() * 250);
+    const proxy = proxies[random() < 0.5 ? 'a' : 'b']!;
+    if (random() < 0.5) proxy.reset();
+    else proxy.blackhole();
+    faults++;
+  }
+  return faults;
+}
+
 const range = (n: number, step = 1) =>
   Array.from({ length: Math.ceil(n / step) }, (_, i) => String(i * step));
 
@@ -73,15 +93,7 @@ it('loses and duplicates nothing, both ways, while the links are reset and black
     }
   })();
   // Faults on one link or the other, until the traffic is all sent.
-  const random = seededRandom(7);
-  let faults = 0;
-  while (sent < N) {
-    await delay(50 + random() * 250);
-    const proxy = proxies[random() < 0.5 ? 'a' : 'b']!;
-    if (random() < 0.5) proxy.reset();
-    else proxy.blackhole();
-    faults++;
-  }
+  const faults = await injectFaults(proxies, seededRandom(7), () => sent >= N);
   await traffic;
 
   const expectedRelays = range(N, RELAY);
@@ -163,14 +175,7 @@ it('answers every request exactly once, both ways, running each handler once, un
       await delay(50);
     }
   })();
-  let faults = 0;
-  while (sent < R) {
-    await delay(50 + random() * 250);
-    const proxy = proxies[random() < 0.5 ? 'a' : 'b']!;
-    if (random() < 0.5) proxy.reset();
-    else proxy.blackhole();
-    faults++;
-  }
+  const faults = await injectFaults(proxies, random, () => sent >= R);
   await traffic;
   const [answersAtClient, answersAtServer] = await Promise.all([
     Promise.all(toServer),

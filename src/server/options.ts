@@ -98,9 +98,10 @@ export interface ResumeSettings {
    */
   readonly maxSessions: number;
   /**
-   * Refused resumes (wrong token, unknown, expired…) allowed per client address per
-   * `refusalInterval`, and the largest burst; past it a resume is not looked up: the link is
-   * closed with 1013 and a retry hint. `Infinity` turns the limit off. @default 20
+   * Resumes refused for a wrong token allowed per client address per `refusalInterval`, and
+   * the largest burst; past it a resume is not looked up: the link is closed with 1013 and a
+   * retry hint. Refusals an honest client gets (a restarted server's `epoch`, `unknown`,
+   * `expired`, `gap`) do not count. `Infinity` turns the limit off. @default 20
    */
   readonly maxRefusals: number;
   /** The interval of `maxRefusals`, in ms. @default 10000 */

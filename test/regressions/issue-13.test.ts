@@ -1,0 +1,46 @@
+/**
+ * Regressions of issue 13's reconnection figures ("Reconnection figures left short"): a
+ * restart's clients come back spread and all of them, and what a dead link held is still there.
+ * Real servers on ephemeral ports; the proxy stands for the one address all clients share.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DropEvent, ResumeEvent } from '../../src/client/index.js';
+import type { HeartlineServer } from '../../src/server/index.js';
+import { openClient } from '../support/client.js';
+import { startRoutedProxy } from '../support/fault-proxy.js';
+import { startHeartline } from '../support/server-fixtures.js';
+import { collect, waitFor } from '../support/wait.js';
+
+describe('issue 13: a restart behind one address', () => {
+  it('lets every session client of a restarted server in, though all their resumes are refused', async () => {
+    const COUNT = 40; // twice resume.maxRefusals' burst of 20
+    const old = await startHeartline({ heartbeat: false });
+    let target = old.port;
+    // One address for every client, as behind a reverse proxy or a NAT.
+    const proxy = await startRoutedProxy({ route: () => ({ port: target }) });
+    const sockets = Array.from({ length: COUNT }, () => openClient(proxy.url));
+    const resumes = sockets.map((ws) => collect<ResumeEvent>(ws, 'resume'));
+    const drops = sockets.map((ws) => collect<DropEvent>(ws, 'drop'));
+    await waitFor(() => old.server.clients.size === COUNT, { message: 'every client to open' });
+    const next = await startHeartline({ heartbeat: false });
+    const errors = errorsOf(next.server);
+    target = next.port;
+    await old.server.close({ retryAfter: 200 });
+    await waitFor(() => resumes.every((r) => r.events.length === 1), {
+      timeout: 10_000,
+      message: 'every client to be back',
+    });
+    // Every one got a fresh session at once: none was held off with 1013 as a token guesser.
+    expect(resumes.map((r) => r.events[0]!.reason)).toEqual(Array(COUNT).fill('epoch'));
+    expect(drops.flatMap((d) => d.events.map((e) => e.code))).toEqual(Array(COUNT).fill(1012));
+    expect(errors).toEqual([]);
+    expect(next.server.clients.size).toBe(COUNT);
+  });
+});
+
+/** Every error the server reports, from now on. */
+function errorsOf(server: HeartlineServer): Error[] {
+  const errors: Error[] = [];
+  server.on('error', (error) => errors.push(error));
+  return errors;
+}

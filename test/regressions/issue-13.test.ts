@@ -4,8 +4,8 @@
  * Real servers on ephemeral ports; the proxy stands for the one address all clients share.
  */
 import { describe, expect, it } from 'vitest';
-import type { DropEvent, ResumeEvent } from '../../src/client/index.js';
-import type { HeartlineServer } from '../../src/server/index.js';
+import type { DropEvent, ReconnectingEvent, ResumeEvent } from '../../src/client/index.js';
+import { DEFAULTS, type HeartlineServer } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
 import { startRoutedProxy } from '../support/fault-proxy.js';
 import { startHeartline } from '../support/server-fixtures.js';
@@ -25,7 +25,7 @@ describe('issue 13: a restart behind one address', () => {
     const next = await startHeartline({ heartbeat: false });
     const errors = errorsOf(next.server);
     target = next.port;
-    await old.server.close({ retryAfter: 200 });
+    await old.server.close({ retryAfter: 200, restartGap: 0 });
     await waitFor(() => resumes.every((r) => r.events.length === 1), {
       timeout: 10_000,
       message: 'every client to be back',
@@ -35,6 +35,24 @@ describe('issue 13: a restart behind one address', () => {
     expect(drops.flatMap((d) => d.events.map((e) => e.code))).toEqual(Array(COUNT).fill(1012));
     expect(errors).toEqual([]);
     expect(next.server.clients.size).toBe(COUNT);
+  });
+});
+
+describe('issue 13: the spread starts after the expected restart gap', () => {
+  it('hints every client of a closing server to come back after `shutdown.restartGap`, spread over `retryAfter`', async () => {
+    const COUNT = 30;
+    const { server, url } = await startHeartline({ heartbeat: false });
+    const sockets = Array.from({ length: COUNT }, () => openClient(url, { session: false }));
+    const retries = sockets.map((ws) => collect<ReconnectingEvent>(ws, 'reconnecting'));
+    await waitFor(() => server.clients.size === COUNT, { message: 'every client to open' });
+    await server.close({ retryAfter: 500 }); // the default gap, a short window
+    await waitFor(() => retries.every((r) => r.events.length === 1));
+    const { restartGap } = DEFAULTS.shutdown;
+    for (const [event] of retries.map((r) => r.events)) {
+      expect(event).toMatchObject({ attempt: 1, serverHint: true });
+      expect(event!.delay).toBeGreaterThanOrEqual(restartGap);
+      expect(event!.delay).toBeLessThan(restartGap + 500);
+    }
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DropEvent, ReconnectingEvent, ResumeEvent } from '../../src/client/index.js';
+import { DEFAULTS as CLIENT_DEFAULTS } from '../../src/client/options.js';
 import { DEFAULTS, type HeartlineServer } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
 import { startRoutedProxy } from '../support/fault-proxy.js';
@@ -53,6 +54,41 @@ describe('issue 13: the spread starts after the expected restart gap', () => {
       expect(event!.delay).toBeGreaterThanOrEqual(restartGap);
       expect(event!.delay).toBeLessThan(restartGap + 500);
     }
+  });
+
+  it('spreads the clients a restart outlasted over up to twice their hint, then brings them all back', async () => {
+    const COUNT = 30;
+    const old = await startHeartline({ heartbeat: false });
+    let target: number | undefined = old.port;
+    const proxy = await startRoutedProxy({
+      route: () => (target === undefined ? undefined : { port: target }),
+    });
+    const sockets = Array.from({ length: COUNT }, () => openClient(proxy.url, { session: false }));
+    const retries = sockets.map((ws) => collect<ReconnectingEvent>(ws, 'reconnecting'));
+    const opens = sockets.map((ws) => collect<Event>(ws, 'open'));
+    await waitFor(() => old.server.clients.size === COUNT, { message: 'every client to open' });
+    target = undefined; // nothing listens: every hinted attempt is refused
+    await old.server.close({ retryAfter: 100, restartGap: 1_000 });
+    await waitFor(() => retries.every((r) => r.events.length >= 2), {
+      message: 'every hinted attempt to fail',
+    });
+    const { minDelay, factor } = CLIENT_DEFAULTS.reconnect;
+    const hints = retries.map((r) => r.events[0]!.delay);
+    const again = retries.map((r) => r.events[1]!);
+    for (const [i, event] of again.entries()) {
+      expect(event.serverHint).toBe(false);
+      expect(event.delay).toBeGreaterThanOrEqual(minDelay);
+      expect(event.delay).toBeLessThanOrEqual(minDelay * factor + 2 * hints[i]!);
+    }
+    // Not retried at once: some wait past what their hint and a first backoff alone would give.
+    expect(Math.max(...again.map((e) => e.delay))).toBeGreaterThan(1_100 + minDelay * factor);
+    const next = await startHeartline({ heartbeat: false });
+    target = next.port;
+    await waitFor(() => opens.every((o) => o.events.length === 2), {
+      timeout: 15_000,
+      message: 'every client to be back',
+    });
+    expect(next.server.clients.size).toBe(COUNT);
   });
 });
 

@@ -284,7 +284,7 @@ export const reconnectStorm: Scenario = {
       notes: [
         "A restart that loses the clients' retry-after hints (a crash) falls back on backoff: the " +
           'first retry after a drop waits a random time in [0, minDelay), later ones up to ×factor ' +
-          'more each (HeartlineSocket defaults: 250 ms, ×1.5) (5b).',
+          'more each (HeartlineSocket defaults: 250 ms, ×1.3) (5b).',
         'rws draws its random minimum delay once per process, so all its clients in 5b share one ' +
           'schedule (research §B).',
       ],

@@ -145,9 +145,14 @@ export const DEFAULTS = Object.freeze({
     stableAfter: 5_000,
     shouldReconnect: defaultShouldReconnect,
   }),
+  // Bytes are the bound: 4 MiB carries a link dead for the whole default heartbeat budget
+  // (10 s + 5 s) at 1,000 msg/s of messages up to 279 bytes, or 41 s of 100-byte ones. The
+  // count only bounds what bytes cannot: each message costs ~50 bytes of bookkeeping however
+  // short, and an empty one counts 0 bytes, so 100,000 (5 MB) caps that; it binds first only
+  // for messages under 42 bytes, which it still carries for 100 s at 1,000 msg/s.
   outbox: Object.freeze({
-    maxMessages: 1_000,
-    maxBytes: 1_048_576,
+    maxMessages: 100_000,
+    maxBytes: 4_194_304,
     overflow: 'drop-oldest' as 'drop-oldest' | 'reject',
   }),
   session: 'auto' as 'auto' | false,

@@ -4,11 +4,16 @@
  * Real servers on ephemeral ports; the proxy stands for the one address all clients share.
  */
 import { describe, expect, it } from 'vitest';
-import type { DropEvent, ReconnectingEvent, ResumeEvent } from '../../src/client/index.js';
+import type {
+  DropEvent,
+  OverflowEvent,
+  ReconnectingEvent,
+  ResumeEvent,
+} from '../../src/client/index.js';
 import { DEFAULTS as CLIENT_DEFAULTS } from '../../src/client/options.js';
 import { DEFAULTS, type HeartlineServer } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
-import { startRoutedProxy } from '../support/fault-proxy.js';
+import { startFaultProxy, startRoutedProxy } from '../support/fault-proxy.js';
 import { startHeartline } from '../support/server-fixtures.js';
 import { collect, waitFor } from '../support/wait.js';
 
@@ -89,6 +94,34 @@ describe('issue 13: the spread starts after the expected restart gap', () => {
       message: 'every client to be back',
     });
     expect(next.server.clients.size).toBe(COUNT);
+  });
+});
+
+describe('issue 13: the default outbox carries a dead link', () => {
+  it('loses nothing a link dead for the whole default heartbeat budget collects at 1,000 msg/s of 100-byte messages', async () => {
+    const { interval, timeout } = CLIENT_DEFAULTS.heartbeat;
+    const COUNT = ((interval + timeout) / 1_000) * 1_000; // 15,000
+    const { server, port } = await startHeartline({ heartbeat: false });
+    const received: string[] = [];
+    server.on('connection', (client) =>
+      client.on('message', (data) => received.push(String(data))),
+    );
+    const proxy = await startFaultProxy({ port });
+    // Default outbox; a short heartbeat only so that the test need not wait the 15 s itself:
+    // what the outbox must hold is the messages, not the time.
+    const ws = openClient(proxy.url, { heartbeat: { interval: 200, timeout: 200 } });
+    const overflows = collect<OverflowEvent>(ws, 'overflow');
+    const resumes = collect<ResumeEvent>(ws, 'resume');
+    await waitFor(() => ws.mode === 'session', { message: 'a session' });
+    proxy.blackhole();
+    const pad = 'x'.repeat(100);
+    const messages = Array.from({ length: COUNT }, (_, i) => `${i}:${pad}`.slice(0, 100));
+    for (const m of messages) ws.send(m); // written into the dead link, kept until acknowledged
+    await waitFor(() => resumes.events.length === 1, { timeout: 10_000, message: 'a resume' });
+    expect(resumes.events[0]!.resumed).toBe(true);
+    await waitFor(() => received.length >= COUNT, { timeout: 15_000, message: 'every message' });
+    expect(received).toEqual(messages);
+    expect(overflows.events).toEqual([]);
   });
 });
 

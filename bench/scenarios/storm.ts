@@ -19,6 +19,8 @@ const graceful = (p: Peer) => p.server.kind === 'heartline';
 
 /** HeartlineServer's default `shutdown.retryAfter`: the window its 1012 hints are spread over. */
 const SPREAD = 5_000;
+/** HeartlineServer's default `shutdown.restartGap`: where that window starts, after the close. */
+const GAP = 2_000;
 
 type Status = Message & {
   back: number;
@@ -149,7 +151,7 @@ export const reconnectStorm: Scenario = {
     const targets: Target[] = [];
     for (const v of STORM) {
       const restart = graceful(v)
-        ? `\`await server.close()\`: 1012 + retry-after spread over ${ms(SPREAD)}, then exit`
+        ? `\`await server.close()\`: 1012 + retry-after spread over ${ms(SPREAD)} after ${ms(GAP)}, then exit`
         : 'process exit';
       const bound = (count / (SPREAD / 1000)) * 1.25;
       const goal = (value: string, met: boolean) => {
@@ -247,7 +249,9 @@ export const reconnectStorm: Scenario = {
         `${int(count)} clients of one library in one process, connected to a server in another. ` +
         'The server is restarted the way each library ships: a Heartline server runs `await ' +
         'server.close()` (every client gets 1012 with its own `retry-after` hint, drawn uniformly ' +
-        'over `shutdown.retryAfter`, 5 s by default) and exits; the others exit at once. A new ' +
+        'over `shutdown.retryAfter`, 5 s by default, after `shutdown.restartGap`, 2 s by default: ' +
+        'the spread starts when the next server is expected to listen) and exits; the others ' +
+        'exit at once. A new ' +
         'server process then listens on the same port. Measured: how long the old server took to ' +
         'exit and the new one to listen, ' +
         'clients back (reopened), the time from the start of the restart until the last one was ' +
@@ -282,6 +286,10 @@ export const reconnectStorm: Scenario = {
         },
       ],
       notes: [
+        'The bound is 1.25 × the even spread of the window (clients / `retryAfter`). A restart ' +
+          'longer than `restartGap` (the third column, in sum) leaves the clients whose hint ran ' +
+          'out before the new server listened to the client: it re-spreads each over up to twice ' +
+          'its hint.',
         "A restart that loses the clients' retry-after hints (a crash) falls back on backoff: the " +
           'first retry after a drop waits a random time in [0, minDelay), later ones up to ×factor ' +
           'more each (HeartlineSocket defaults: 250 ms, ×1.3) (5b).',

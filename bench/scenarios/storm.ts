@@ -27,7 +27,7 @@ type Status = Message & {
   reopens: number[];
   /** HeartlineSocket: when each reopening attempt was due, by its own schedule. */
   due: number[];
-  /** The swarm's longest event-loop delay since the mark, ms. */
+  /** The swarm's longest event-loop delay since its first reopen, ms. */
   stall: number;
   errors: number;
   drops: number;
@@ -312,7 +312,8 @@ export const reconnectStorm: Scenario = {
         'back, the median time from the new server listening to a client being back, the peak ' +
         'number of connections the new server accepted within any 1 s and any 100 ms, failed ' +
         'attempts (error events) on the clients, and the longest event-loop stall of the ' +
-        "clients' process and of the new server (a stall bunches the accepts behind it). For " +
+        "clients' process and of the new server from the first reopen on (a stall bunches the " +
+        'accepts behind it). For ' +
         'HeartlineSocket also the peak within any 1 s of the times the reopening attempts were ' +
         "due by the client's own schedule (the drop, plus its `reconnecting` delay): what the " +
         'library planned, steady whatever the CPUs do. Heartline rows run ' +

@@ -14,7 +14,8 @@
 //                                             the attempt that reopened each client was due
 //                                             (scheduled at + its `reconnecting` delay: what the
 //                                             library planned, whatever the CPUs did); `stall`,
-//                                             the longest event-loop delay since the mark (ms)
+//                                             the longest event-loop delay since the first
+//                                             reopen (ms): the drops before it are one burst
 //   ← { type: 'send-on-ping', text }          raw ws: the first client sends `text` right after
 //                                             it answers its next ping (ws sends the pong
 //                                             before it emits 'ping'), so the server has the
@@ -61,6 +62,7 @@ function connectOne(index) {
         if (marked && !reopened.has(index)) {
           reopened.add(index);
           reopens.push(clock());
+          if (reopened.size === 1) loopDelay.enable(); // stalls from the first reopen on
           if (dueAt.has(index)) due.push(dueAt.get(index));
           if (reopened.size === open) tell({ type: 'all-back', at: clock() });
         }
@@ -108,8 +110,6 @@ process.on('message', (message) => {
     case 'mark':
       marked = true;
       markAt = clock();
-      loopDelay.reset();
-      loopDelay.enable();
       break;
     case 'status':
       tell({

@@ -10,21 +10,37 @@ interface Variant {
   readonly id: string;
   readonly variant: string;
   readonly label: string;
-  readonly faults: 'reset+blackhole' | 'reset';
+  readonly faults: 'reset+blackhole' | 'reset' | 'dead-link';
   readonly session?: boolean;
   /** Heartline bounds large enough for everything the run sends (SIZED below). */
   readonly sized?: boolean;
 }
 
 /**
- * The run sends 1,000 messages/s per client each way: with the defaults (outbox 1,000 unacked
- * messages, a replay log of 10,000 shared by all sessions) a link that stays dead for a second
- * overflows them. Sized: room for all of it, to test the protocol rather than the bounds.
+ * The run sends 1,000 messages/s per client each way. The client's default outbox (4 MiB,
+ * 100,000 messages) holds all of it; the server's replay log (10,000 messages shared by all
+ * sessions) is 5 s of the run's two clients. Sized: room for all of it on the server too, to
+ * test the protocol rather than the bounds.
  */
 const SIZED = {
-  client: { outbox: { maxMessages: 50_000 } },
+  client: {},
   server: { resume: { maxMessages: 100_000 } },
 };
+
+/**
+ * Issue 13's burst: one link dead for the client's whole default heartbeat budget (10 s + 5 s:
+ * steady traffic, then a blackhole, so the silence starts at the cut), at 1,000 msg/s of
+ * 100-byte messages, with the default bounds and heartbeats on both ends. Server → client only
+ * room broadcasts (100/s): the server's replay log is another bound than this one.
+ */
+const DEAD_LINK = {
+  messages: 20_000,
+  duration: 20_000,
+  cutAt: 2_000,
+  size: 100,
+  heartbeat: null,
+  direct: false,
+} as const;
 
 const VARIANTS: readonly Variant[] = [
   {
@@ -32,6 +48,13 @@ const VARIANTS: readonly Variant[] = [
     variant: 'heartline-session',
     label: 'Heartline session mode, default bounds',
     faults: 'reset+blackhole',
+    session: true,
+  },
+  {
+    id: 'heartline-session-dead-link',
+    variant: 'heartline-session',
+    label: 'Heartline session mode, default bounds and heartbeat',
+    faults: 'dead-link',
     session: true,
   },
   {
@@ -114,8 +137,9 @@ export const churn: Scenario = {
             heartbeat,
             grace,
             ...(v.sized ? { heartline: SIZED } : {}),
+            ...(v.faults === 'dead-link' ? DEAD_LINK : {}),
           },
-          duration + grace + 60_000,
+          (v.faults === 'dead-link' ? DEAD_LINK.duration : duration) + grace + 60_000,
           TSX,
         ).then(
           (r) => ({ v, r, error: undefined }),
@@ -132,7 +156,10 @@ export const churn: Scenario = {
       if (!v.session) return;
       targets.push({
         issue: v.sized ? 6 : 13,
-        name: `0 lost and 0 duplicated under churn at the default load (${v.label})`,
+        name:
+          v.faults === 'dead-link'
+            ? `0 lost and 0 duplicated, one link dead for the whole default heartbeat budget (10 s + 5 s) at 1,000 msg/s of ${DEAD_LINK.size}-byte messages (${v.label})`
+            : `0 lost and 0 duplicated under churn at the default load (${v.label})`,
         value,
         met,
       });
@@ -163,7 +190,7 @@ export const churn: Scenario = {
       );
       rows.push([
         v.label,
-        v.faults,
+        v.faults === 'dead-link' ? 'one blackhole, found by the heartbeat' : v.faults,
         cell(up),
         cell(down),
         cell(room),
@@ -207,10 +234,15 @@ export const churn: Scenario = {
         },
       ],
       notes: [
-        `"Bounds sized for the run": \`outbox.maxMessages\` ${int(SIZED.client.outbox.maxMessages)} on the ` +
-          `clients (their unacknowledged messages), \`resume.maxMessages\` ${int(SIZED.server.resume.maxMessages)} ` +
-          'on the server (its replay log); the defaults are 1,000 and 10,000. The JSON also has, for the ' +
+        `"Bounds sized for the run": \`resume.maxMessages\` ${int(SIZED.server.resume.maxMessages)} ` +
+          'on the server (its replay log; the default is 10,000); the clients keep their default ' +
+          'outbox (4 MiB, 100,000 messages), which holds the whole run. The JSON also has, for the ' +
           'Heartline rows, how each resume ended and how many messages overflowed a bound.',
+        `"Default bounds and heartbeat" (issue 13's burst): ${int(DEAD_LINK.messages)} messages of ` +
+          `${DEAD_LINK.size} bytes per client over ${DEAD_LINK.duration / 1000} s, every library ` +
+          `default on both ends; at ${DEAD_LINK.cutAt / 1000} s each link is blackholed once, so ` +
+          'it stays dead for the whole client heartbeat budget (10 s + 5 s) before the client ' +
+          'reconnects; server → client only the room broadcasts.',
         'socket.io recovers server → client messages only (connection state recovery replays ' +
           'packets emitted to the rooms of a recovered socket); client → server it relies on its ' +
           'send buffer, which keeps what is emitted while it *knows* it is disconnected.',

@@ -3,10 +3,10 @@
  * the same port); how the clients come back. And 5b, reopen after a crash: a few clients per
  * library, the server SIGKILLed and started again 1 s later (research §B's method).
  */
-import { int, ms } from '../harness/format.js';
+import { int, ms, withSpread } from '../harness/format.js';
 import { PEERS, type Peer, peers } from '../harness/peers.js';
 import { Child, type Message, startServer } from '../harness/processes.js';
-import { max, median, peakRate, percentile } from '../harness/stats.js';
+import { max, median, peakRate, percentile, spread } from '../harness/stats.js';
 import type { Context, Scenario, ScenarioResult, Target } from '../harness/types.js';
 
 const STORM = peers('heartline-plain', 'heartline-session', 'socketio', 'partysocket');
@@ -19,10 +19,16 @@ const graceful = (p: Peer) => p.server.kind === 'heartline';
 
 /** HeartlineServer's default `shutdown.retryAfter`: the window its 1012 hints are spread over. */
 const SPREAD = 5_000;
+/** HeartlineServer's default `shutdown.restartGap`: where that window starts, after the close. */
+const GAP = 2_000;
 
 type Status = Message & {
   back: number;
   reopens: number[];
+  /** HeartlineSocket: when each reopening attempt was due, by its own schedule. */
+  due: number[];
+  /** The swarm's longest event-loop delay since its first reopen, ms. */
+  stall: number;
   errors: number;
   drops: number;
   sessions: number;
@@ -42,6 +48,14 @@ interface StormResult {
   medianBackAfterReady: number;
   peakPerSecond: number;
   peakPer100ms: number;
+  /**
+   * HeartlineSocket: the peak within any 1 s of the times the reopening attempts were due (NaN
+   * for the others). What the library planned, which no stall of a busy machine bunches up.
+   */
+  scheduledPerSecond: number;
+  /** Longest event-loop delays, ms: the clients' process, and the new server's. */
+  stallClients: number;
+  stallServer: number;
   errors: number;
   sessions: number;
 }
@@ -72,7 +86,8 @@ async function storm(v: Peer, count: number, limit: number): Promise<StormResult
     swarm.send({ type: 'status' });
     const status = await swarm.next<Status>('status');
     server.send({ type: 'accepts' });
-    const { times } = await server.next<Message & { times: number[] }>('accepts');
+    const accepted = await server.next<Message & { times: number[]; stall: number }>('accepts');
+    const { times } = accepted;
     const last = max(status.reopens);
     return {
       count,
@@ -85,6 +100,9 @@ async function storm(v: Peer, count: number, limit: number): Promise<StormResult
       medianBackAfterReady: median(status.reopens) - readyAt,
       peakPerSecond: peakRate(times, 1_000),
       peakPer100ms: peakRate(times, 100),
+      scheduledPerSecond: status.due.length ? peakRate(status.due, 1_000) : Number.NaN,
+      stallClients: status.stall,
+      stallServer: accepted.stall,
       errors: status.errors,
       sessions: ready.sessions,
     };
@@ -147,46 +165,46 @@ export const reconnectStorm: Scenario = {
     const rows: string[][] = [];
     const raw: Record<string, unknown> = {};
     const targets: Target[] = [];
+    // Heartline rows several times, interleaved: one restart is one sample of a busy machine.
+    const rounds = (v: Peer) => (graceful(v) ? (ctx.quick ? 2 : 3) : 1);
+    const results = new Map<string, StormResult[]>();
+    const failures = new Map<string, string[]>();
+    for (let round = 0; round < Math.max(...STORM.map(rounds)); round++) {
+      for (const v of STORM) {
+        if (round >= rounds(v)) continue;
+        try {
+          const r = await storm(v, count, limit);
+          if (v.session && r.sessions === 0) throw new Error('its links were not in session mode');
+          results.set(v.id, [...(results.get(v.id) ?? []), r]);
+          ctx.log(
+            `  ${v.id}${rounds(v) > 1 ? ` round ${round + 1}` : ''}: ${r.back}/${count} back, ` +
+              `peak ${r.peakPerSecond}/s (scheduled ${r.scheduledPerSecond}/s), stalls ` +
+              `${ms(r.stallClients)} clients / ${ms(r.stallServer)} server`,
+          );
+        } catch (error) {
+          failures.set(v.id, [...(failures.get(v.id) ?? []), (error as Error).message]);
+          ctx.log(`  ${v.id} failed: ${(error as Error).message}`);
+        }
+      }
+    }
+    const bound = (count / (SPREAD / 1000)) * 1.25;
     for (const v of STORM) {
       const restart = graceful(v)
-        ? `\`await server.close()\`: 1012 + retry-after spread over ${ms(SPREAD)}, then exit`
+        ? `\`await server.close()\`: 1012 + retry-after spread over ${ms(SPREAD)} after ${ms(GAP)}, then exit`
         : 'process exit';
-      const bound = (count / (SPREAD / 1000)) * 1.25;
-      const goal = (value: string, met: boolean) => {
-        if (!graceful(v)) return;
-        targets.push({
-          issue: 13,
-          name: `storm peak accepts ≤ 1.25× the even spread (${v.session ? 'session' : 'plain'}; ${int(count)} over ${ms(SPREAD)}: ≤ 1.25 × ${int(count / (SPREAD / 1000))}/s = ${int(bound)}/s)`,
-          value,
-          met,
-        });
-      };
-      try {
-        const r = await storm(v, count, limit);
-        if (v.session && r.sessions === 0) throw new Error('its links were not in session mode');
-        raw[v.id] = r;
-        ctx.log(`  ${v.id}: ${r.back}/${count} back, peak ${r.peakPerSecond}/s`);
+      const rs = results.get(v.id) ?? [];
+      const failed = failures.get(v.id) ?? [];
+      raw[v.id] = { rounds: rs, failures: failed };
+      const of = (f: (r: StormResult) => number) => spread(rs.map(f));
+      const mid = (f: (r: StormResult) => number) => median(rs.map(f));
+      const allBack = rs.every((r) => r.back === count);
+      if (rs.length === 0) {
         rows.push([
           v.label,
           restart,
-          `${ms(r.shutdownTook)} + ${ms(r.restartGap - r.shutdownTook)}`,
-          `${int(r.back)}/${int(count)}`,
-          ms(r.allBackAfterShutdown),
-          ms(r.medianBackAfterReady),
-          int(r.peakPerSecond),
-          int(r.peakPer100ms),
-          int(r.errors),
-        ]);
-        goal(
-          `${int(r.peakPerSecond)}/s${r.back === count ? '' : ` (${int(r.back)}/${int(count)} back)`}`,
-          r.peakPerSecond <= bound && r.back === count,
-        );
-      } catch (error) {
-        goal(`failed: ${(error as Error).message}`, false);
-        rows.push([
-          v.label,
-          restart,
-          `failed: ${(error as Error).message}`,
+          `failed: ${failed.join('; ')}`,
+          '',
+          '',
           '',
           '',
           '',
@@ -194,9 +212,47 @@ export const reconnectStorm: Scenario = {
           '',
           '',
         ]);
-        raw[v.id] = { failed: (error as Error).message };
-        ctx.log(`  ${v.id} failed: ${(error as Error).message}`);
+      } else {
+        rows.push([
+          v.label +
+            (failed.length ? ` (${failed.length} round(s) failed: ${failed.join('; ')})` : ''),
+          restart,
+          `${ms(mid((r) => r.shutdownTook))} + ${ms(mid((r) => r.restartGap - r.shutdownTook))}`,
+          rs.map((r) => `${int(r.back)}/${int(count)}`).join(', '),
+          ms(mid((r) => r.allBackAfterShutdown)),
+          ms(mid((r) => r.medianBackAfterReady)),
+          withSpread(
+            of((r) => r.peakPerSecond),
+            int,
+            { bold: rs.length > 1 },
+          ),
+          Number.isNaN(rs[0]!.scheduledPerSecond)
+            ? '–'
+            : withSpread(
+                of((r) => r.scheduledPerSecond),
+                int,
+              ),
+          withSpread(
+            of((r) => r.peakPer100ms),
+            int,
+          ),
+          int(mid((r) => r.errors)),
+          `${ms(max(rs.map((r) => r.stallClients)))} / ${ms(max(rs.map((r) => r.stallServer)))}`,
+        ]);
       }
+      if (!graceful(v)) continue;
+      const peaks = rs.map((r) => r.peakPerSecond);
+      targets.push({
+        issue: 13,
+        name: `storm peak accepts ≤ 1.25× the even spread, median of ${rounds(v)} rounds (${v.session ? 'session' : 'plain'}; ${int(count)} over ${ms(SPREAD)}: ≤ 1.25 × ${int(count / (SPREAD / 1000))}/s = ${int(bound)}/s)`,
+        value:
+          rs.length === 0
+            ? `failed: ${failed.join('; ')}`
+            : `${int(median(peaks))}/s (rounds: ${peaks.map(int).join(', ')}; scheduled ${rs.map((r) => int(r.scheduledPerSecond)).join(', ')})` +
+              (allBack ? '' : '; not all back') +
+              (failed.length ? `; ${failed.length} round(s) failed` : ''),
+        met: rs.length === rounds(v) && allBack && median(peaks) <= bound,
+      });
     }
     // 5b, several times: issue 13 wants the median reopen within bound in every run.
     const crashCount = ctx.quick ? 10 : 30;
@@ -247,13 +303,22 @@ export const reconnectStorm: Scenario = {
         `${int(count)} clients of one library in one process, connected to a server in another. ` +
         'The server is restarted the way each library ships: a Heartline server runs `await ' +
         'server.close()` (every client gets 1012 with its own `retry-after` hint, drawn uniformly ' +
-        'over `shutdown.retryAfter`, 5 s by default) and exits; the others exit at once. A new ' +
+        'over `shutdown.retryAfter`, 5 s by default, after `shutdown.restartGap`, 2 s by default: ' +
+        'the spread starts when the next server is expected to listen) and exits; the others ' +
+        'exit at once. A new ' +
         'server process then listens on the same port. Measured: how long the old server took to ' +
         'exit and the new one to listen, ' +
         'clients back (reopened), the time from the start of the restart until the last one was ' +
         'back, the median time from the new server listening to a client being back, the peak ' +
-        'number of connections the new server accepted within any 1 s and any 100 ms, and failed ' +
-        `attempts (error events) on the clients. Limit: ${ms(limit)} after the restart.`,
+        'number of connections the new server accepted within any 1 s and any 100 ms, failed ' +
+        'attempts (error events) on the clients, and the longest event-loop stall of the ' +
+        "clients' process and of the new server from the first reopen on (a stall bunches the " +
+        'accepts behind it). For ' +
+        'HeartlineSocket also the peak within any 1 s of the times the reopening attempts were ' +
+        "due by the client's own schedule (the drop, plus its `reconnecting` delay): what the " +
+        'library planned, steady whatever the CPUs do. Heartline rows run ' +
+        `${ctx.quick ? 2 : 3} rounds, interleaved with the others: each cell is the median of ` +
+        `the rounds, with their min–max. Limit: ${ms(limit)} after the restart.`,
       tables: [
         {
           columns: [
@@ -264,8 +329,10 @@ export const reconnectStorm: Scenario = {
             'all back (from restart)',
             'median back (from server up)',
             'peak accepts / 1 s',
+            'scheduled peak / 1 s',
             'peak / 100 ms',
             'failed attempts',
+            'longest stall: clients / new server',
           ],
           rows,
         },
@@ -282,9 +349,15 @@ export const reconnectStorm: Scenario = {
         },
       ],
       notes: [
+        'The bound is 1.25 × the even spread of the window (clients / `retryAfter`). A restart ' +
+          'longer than `restartGap` (the third column, in sum) leaves the clients whose hint ran ' +
+          'out before the new server listened to the client: it re-spreads each over up to twice ' +
+          'its hint. Even an exact uniform spread peaks above its mean in its busiest second: ' +
+          '5,000 clients over 5 s at about 1,058/s (1.06×), the 500 of a quick run at about ' +
+          '118/s (1.18×, over 1.25× in one run of ten), so only the full run tests the bound.',
         "A restart that loses the clients' retry-after hints (a crash) falls back on backoff: the " +
           'first retry after a drop waits a random time in [0, minDelay), later ones up to ×factor ' +
-          'more each (HeartlineSocket defaults: 250 ms, ×1.5) (5b).',
+          'more each (HeartlineSocket defaults: 250 ms, ×1.3) (5b).',
         'rws draws its random minimum delay once per process, so all its clients in 5b share one ' +
           'schedule (research §B).',
       ],

@@ -8,7 +8,11 @@
 //   fork('churn.mjs', [JSON.stringify({ variant, faults, messages, duration, heartbeat, grace })],
 //        { execArgv: ['--import', 'tsx'] })
 //   variant: 'heartline-session' | 'heartline-plain' | 'socketio' | 'rws'
-//   faults: 'reset+blackhole' | 'reset'
+//   faults: 'reset+blackhole' | 'reset' | 'dead-link' (one blackhole at `cutAt` ms, then none:
+//           the link stays dead until the client's heartbeat finds out)
+//   heartbeat: ms for interval and timeout on both ends, or null for each library's defaults
+//   size: bytes of each numbered message (padded with spaces), else as short as it gets
+//   direct: false sends no server → client messages (room broadcasts still flow)
 //   → { type: 'result', streams, reconnects, sessions, elapsed }
 import { once } from 'node:events';
 import http from 'node:http';
@@ -28,6 +32,11 @@ import {
 
 const config = JSON.parse(process.argv[2]);
 const { variant, faults, messages, duration, heartbeat, grace } = config;
+const { size = 0, direct = true, cutAt = 1_000 } = config;
+/** Both ends' heartbeat options: the benchmark's, or none to keep each library's defaults. */
+const beat = (options) => (heartbeat === null ? {} : options);
+/** A numbered message, padded to `size` bytes: receivers read the number with Number(), which trims. */
+const numbered = (text) => (size > 0 ? text.padEnd(size, ' ') : text);
 // Extra Heartline options (bounds sized for the run): { client: {...}, server: {...} }.
 const sized = config.heartline ?? { client: {}, server: {} };
 exitWithParent();
@@ -94,7 +103,7 @@ if (variant === 'rws') {
   const server = new HeartlineServer(
     heartlineServerOptions(mode, {
       port: 0,
-      heartbeat: { interval: heartbeat, timeout: heartbeat },
+      ...beat({ heartbeat: { interval: heartbeat, timeout: heartbeat } }),
       ...sized.server,
     }),
   );
@@ -153,7 +162,7 @@ for (let i = 0; i < CLIENTS; i++) {
   const options =
     kind === 'heartline'
       ? {
-          heartbeat: { interval: heartbeat, timeout: heartbeat },
+          ...beat({ heartbeat: { interval: heartbeat, timeout: heartbeat } }),
           logger: witness.logger,
           ...sized.client,
         }
@@ -196,6 +205,11 @@ for (let i = 0; i < CLIENTS; i++) {
 // ── traffic and faults ───────────────────────────────────────────────────────────────────────
 let faulting = true;
 const faultLoops = proxies.map(async (proxy) => {
+  if (faults === 'dead-link') {
+    await sleep(cutAt);
+    proxy.blackhole(); // new connections pass: the reconnect after the heartbeat timeout
+    return;
+  }
   while (faulting) {
     await sleep(50 + Math.random() * 250);
     if (!faulting) break;
@@ -212,15 +226,15 @@ for (let t = 0; t < ticks; t++) {
       const up = streams[`c${i}→server`];
       if (up.sent < messages) {
         try {
-          clients[i].send(`c${i}:${up.sent}`);
+          clients[i].send(numbered(`c${i}:${up.sent}`));
         } catch {
           // A library that throws while disconnected lost the message; it still counts as sent.
         }
         up.sent++;
       }
       const down = streams[`server→c${i}`];
-      if (down.sent < messages) {
-        sendDirect(i, `s:${down.sent}`);
+      if (direct && down.sent < messages) {
+        sendDirect(i, numbered(`s:${down.sent}`));
         down.sent++;
       }
     }

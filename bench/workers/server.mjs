@@ -21,7 +21,8 @@
 // ← { type: 'broadcast' }          sends "b:<clock ms>" to room 'all' (a ws loop for ws)
 //                                  → { type: 'broadcast', syncMs } the synchronous part
 // ← { type: 'cpu-total' }        → { type: 'cpu-total', ms } CPU used since start
-// ← { type: 'accepts' }            → { type: 'accepts', times } clock ms of every connection
+// ← { type: 'accepts' }            → { type: 'accepts', times, stall } clock ms of every connection,
+//                                  and the longest event-loop delay (ms) since the first
 // ← { type: 'closes' }             → { type: 'closes', times } clock ms at which the server
 //                                  closed each connection whose URL had ?tag=<tag>, by tag
 // ← { type: 'stats' }              → { type: 'stats', terminated, stalls } heartbeat
@@ -31,6 +32,7 @@
 //                                  the others: exit at once, as a process restart does
 import { once } from 'node:events';
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import { HeartlineServer } from '../.build/server/index.js';
 import {
@@ -48,6 +50,12 @@ const config = JSON.parse(process.argv[2]);
 const { kind, port: wantedPort = 0, echo = true, room = false } = config;
 const gc = gcFunction();
 const accepts = [];
+/** Event-loop delays from the first accept on: a stall here delays the accepts it counts. */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+function accepted() {
+  if (accepts.length === 0) loopDelay.enable();
+  accepts.push(clock());
+}
 let connections;
 let broadcast;
 let shutdown = async () => {};
@@ -78,7 +86,7 @@ function blockFor(ms) {
 }
 
 function onWsConnection(ws, request) {
-  accepts.push(clock());
+  accepted();
   watchClose(ws, request.url);
   ws.on('error', () => {});
   if (config.readmeHeartbeat) {
@@ -134,7 +142,7 @@ if (kind === 'ws') {
   port = server.address().port;
   server.on('error', () => {});
   server.on('connection', (client, request) => {
-    accepts.push(clock());
+    accepted();
     watchClose(client, request.url);
     if (room) client.join('all');
     if (config.stall) client.on('message', (data) => isStall(data) && blockFor(config.stall));
@@ -153,7 +161,7 @@ if (kind === 'ws') {
   const httpServer = http.createServer();
   const io = new Server(httpServer, { transports: ['websocket'], ...config.sio });
   io.on('connection', (socket) => {
-    accepts.push(clock());
+    accepted();
     if (room) socket.join('all');
     if (echo) socket.on('m', (data) => socket.emit('m', data));
     socket.on('q', (data, ack) => ack(data)); // requests: emitWithAck, answered with their data
@@ -213,7 +221,7 @@ process.on('message', async (message) => {
       break;
     }
     case 'accepts':
-      tell({ type: 'accepts', times: accepts });
+      tell({ type: 'accepts', times: accepts, stall: loopDelay.max / 1e6 });
       break;
     case 'closes':
       tell({ type: 'closes', times: closes });

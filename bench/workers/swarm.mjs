@@ -9,12 +9,19 @@
 //   ← { type: 'collect' }                     → { type: 'round', latencies, partial: true }
 //   ← { type: 'mark' }                        start counting reopens, errors and drops
 //   → { type: 'all-back', at }                every client reopened since the mark
-//   ← { type: 'status' }                      → { type: 'status', back, reopens, errors, drops }
+//   ← { type: 'status' }                      → { type: 'status', back, reopens, due, errors,
+//                                             drops, stall }: `due`, HeartlineSocket only, when
+//                                             the attempt that reopened each client was due
+//                                             (scheduled at + its `reconnecting` delay: what the
+//                                             library planned, whatever the CPUs did); `stall`,
+//                                             the longest event-loop delay since the first
+//                                             reopen (ms): the drops before it are one burst
 //   ← { type: 'send-on-ping', text }          raw ws: the first client sends `text` right after
 //                                             it answers its next ping (ws sends the pong
 //                                             before it emits 'ping'), so the server has the
 //                                             other clients' pongs still to read
 //   ← { type: 'exit' }                        close every client and exit
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openClient } from './clients.mjs';
 import { clock, closeAllAndExit, exitWithParent, sessionWitness, sleep, tell } from './lib.mjs';
 
@@ -31,6 +38,9 @@ let marked = false;
 let markAt = 0;
 const reopens = []; // clock ms of the first open of each client after the mark
 const reopened = new Set();
+const due = []; // clock ms each reopening attempt was due (HeartlineSocket)
+const dueAt = new Map(); // client index → when its next attempt is due
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 let errors = 0;
 let drops = 0;
 
@@ -52,6 +62,8 @@ function connectOne(index) {
         if (marked && !reopened.has(index)) {
           reopened.add(index);
           reopens.push(clock());
+          if (reopened.size === 1) loopDelay.enable(); // stalls from the first reopen on
+          if (dueAt.has(index)) due.push(dueAt.get(index));
           if (reopened.size === open) tell({ type: 'all-back', at: clock() });
         }
       },
@@ -73,6 +85,9 @@ function connectOne(index) {
       },
     });
     clients.push(client);
+    if (kind === 'heartline') {
+      client.raw.addEventListener('reconnecting', (e) => dueAt.set(index, clock() + e.delay));
+    }
   });
 }
 
@@ -101,6 +116,8 @@ process.on('message', (message) => {
         type: 'status',
         back: reopened.size,
         reopens,
+        due,
+        stall: loopDelay.max / 1e6,
         errors,
         drops,
         markAt,

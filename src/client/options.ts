@@ -146,20 +146,28 @@ export const DEFAULTS = Object.freeze({
     isPong: (data: unknown): boolean => data === 'pong',
   }),
   reconnect: Object.freeze({
-    // 250 ms and ×1.5 bring a client back a median ~0.3 s after a crashed server returns
-    // (×2 from 500 ms: 0.84 s in bench/RESULTS.md); the cap and its jitter are unchanged.
+    // The wait left when a crashed server returns is a share of the current window, which
+    // grows by `factor` per failure: ×1.3 from 250 ms brings clients back a median 0.2-0.35 s
+    // after a server gone 1-2 s (×1.5: 0.35-0.45 s, too close to bench 5b's 0.5 s to hold in
+    // every run; ×2 from 500 ms: 0.4-0.8 s), for ~19 attempts in the first minute (×1.5: 14),
+    // before the window reaches the 30 s cap and its full jitter (README, "Why these defaults").
     minDelay: 250,
     maxDelay: 30_000,
-    factor: 1.5,
+    factor: 1.3,
     jitter: 'full' as 'full' | 'none',
     maxRetries: Number.POSITIVE_INFINITY,
     connectTimeout: 10_000,
     stableAfter: 5_000,
     shouldReconnect: defaultShouldReconnect,
   }),
+  // Bytes are the bound: 4 MiB carries a link dead for the whole default heartbeat budget
+  // (10 s + 5 s) at 1,000 msg/s of messages up to 279 bytes, or 41 s of 100-byte ones. The
+  // count only bounds what bytes cannot: each message costs ~50 bytes of bookkeeping however
+  // short, and an empty one counts 0 bytes, so 100,000 (5 MB) caps that; it binds first only
+  // for messages under 42 bytes, which it still carries for 100 s at 1,000 msg/s.
   outbox: Object.freeze({
-    maxMessages: 1_000,
-    maxBytes: 1_048_576,
+    maxMessages: 100_000,
+    maxBytes: 4_194_304,
     overflow: 'drop-oldest' as 'drop-oldest' | 'reject',
   }),
   session: 'auto' as 'auto' | false,

@@ -3,9 +3,12 @@ import { byteLength, type Outgoing } from './payload.js';
 
 /** Bounds of the outbox; every default is in `DEFAULTS.outbox`. */
 export interface OutboxOptions {
-  /** Messages kept: sent while not open and, in session mode, not yet acknowledged. */
+  /**
+   * Messages kept, a safety bound for tiny messages (each has a cost the byte count misses):
+   * sent while not open and, in session mode, not yet acknowledged.
+   */
   readonly maxMessages: number;
-  /** Bytes kept, counted as for `maxMessages` (UTF-8 for text). */
+  /** Bytes kept, counted as for `maxMessages` (UTF-8 for text): the bound that usually binds. */
   readonly maxBytes: number;
   /**
    * What a `send()` while not open does when the outbox is full: drop the oldest, or throw

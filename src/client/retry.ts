@@ -71,9 +71,10 @@ export interface RetryPlan {
  *   first retry after the heartbeat found the link dead (the server is fine, the path died);
  *   otherwise the jittered backoff.
  * - `hinted`: the server's last hint, when the attempt it scheduled failed before opening (the
- *   server was not back yet). A random share of it is added to the backoff, so the clients
- *   that came back too early spread out again instead of piling into the server's first
- *   second.
+ *   server was not back yet). A random time up to twice the hint (at most `maxDelay`) is added
+ *   to the backoff: the clients a restart outlasted had hints from the server's expected gap to
+ *   its real one, and spread over [h, 3h] they land across the rest of the server's window
+ *   instead of piling into its first second.
  *
  * @example
  * planRetry({ code: 1012, reason: 'retry-after=4200', wasClean: true, cause: 'server_close',
@@ -103,7 +104,7 @@ export function planRetry(
       ? 0
       : backoffDelay(info.failures, o, random));
   if (hint === undefined && hinted !== undefined && !info.opened) {
-    delay += Math.round(random() * hinted);
+    delay += Math.round(random() * Math.min(2 * hinted, o.maxDelay));
   }
   return {
     willReconnect,

@@ -278,15 +278,16 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
   }
 
   /**
-   * Shuts down: running → draining → closed. New upgrades get HTTP 503 with `Retry-After`;
-   * every client is closed with `code` and a reason carrying `retry-after=<ms>`, where the ms
-   * are drawn uniformly from [0, `retryAfter`) for each client, so that clients come back
-   * spread over that window rather than in one burst; clients still connected after
+   * Shuts down: running → draining → closed. New upgrades get HTTP 503 with a `Retry-After`
+   * of `restartGap + retryAfter`; every client is closed with `code` and a reason carrying
+   * `retry-after=<ms>`, where the ms are drawn uniformly from [`restartGap`, `restartGap +
+   * retryAfter`) for each client, so that clients come back spread over that window, once the
+   * next server is expected to listen, rather than in one burst; clients still connected after
    * `deadline` ms are terminated. Resolves when every socket and timer is gone. Idempotent:
    * later calls return the same promise (and ignore their options).
    *
    * @example
-   * process.on('SIGTERM', () => server.close({ retryAfter: 10_000 }));
+   * process.on('SIGTERM', () => server.close({ retryAfter: 10_000, restartGap: 3_000 }));
    */
   close(options?: Partial<ShutdownSettings>): Promise<void> {
     if (!this.#closing) {
@@ -403,7 +404,8 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
 
   async #shutdown(s: ShutdownSettings): Promise<void> {
     this.#setState('draining');
-    this.#drainRetryAfter = s.retryAfter;
+    // An upgrade turned away now comes back after every hinted client: past gap + window.
+    this.#drainRetryAfter = s.restartGap + s.retryAfter;
     this.#sweeper?.stop();
     this.#sessions?.close(s.code, s.reason);
     const lastGone = new Promise<void>((resolve) => {

@@ -4,14 +4,19 @@ import { kConnection, type ServerClient } from './client/server-client.js';
 import type { ShutdownSettings } from './options.js';
 
 /**
- * The retry hint one client gets at shutdown: uniform over [0, window), drawn per client, so
- * that clients which honour it come back spread over the window instead of in one burst.
+ * The retry hint one client gets at shutdown: `gap` plus a share of `window`, uniform over
+ * [gap, gap + window) and drawn per client, so that clients which honour it come back spread
+ * over the window, and only once the next server is expected to listen.
  *
  * @example
- * retryDelay(5_000, () => 0.5) // 2_500
+ * retryDelay(2_000, 5_000, () => 0.5) // 4_500
  */
-export function retryDelay(window: number, random: () => number = Math.random): number {
-  return Math.floor(random() * window);
+export function retryDelay(
+  gap: number,
+  window: number,
+  random: () => number = Math.random,
+): number {
+  return gap + Math.floor(random() * window);
 }
 
 /**
@@ -30,11 +35,11 @@ export async function drainClients(
   const drained = clients.size;
   let terminated = 0;
   if (drained === 0) return { drained, terminated };
-  const { code, reason, retryAfter, deadline } = settings;
+  const { code, reason, retryAfter, restartGap, deadline } = settings;
   for (const client of [...clients.values()]) {
     client[kConnection].end(
       code,
-      formatRetryAfter(reason, retryDelay(retryAfter)),
+      formatRetryAfter(reason, retryDelay(restartGap, retryAfter)),
       'shutdown',
       false,
     );

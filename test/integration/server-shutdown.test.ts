@@ -20,14 +20,16 @@ describe('HeartlineServer#close', () => {
     const [code, reason] = await closed;
     expect(code).toBe(1012);
     expect(String(reason)).toMatch(/^Service restart; retry-after=\d+$/);
-    expect(parseRetryAfter(String(reason))).toBeLessThan(3_000);
+    // The default restart gap (2 s) first, then the client's share of the window.
+    expect(parseRetryAfter(String(reason))).toBeGreaterThanOrEqual(2_000);
+    expect(parseRetryAfter(String(reason))).toBeLessThan(5_000);
     expect(states).toEqual(['running', 'draining', 'closed']);
     expect(server.clients.size).toBe(0);
     expect(server.address()).toBeNull();
     expect(server.stats().terminations.shutdown).toBe(1);
   });
 
-  it('answers upgrades with 503 and Retry-After while draining, and terminates stragglers at the deadline', async () => {
+  it('answers upgrades with 503 and a Retry-After past every hint while draining, and terminates stragglers at the deadline', async () => {
     const { server, port, url } = await startHeartline();
     const proxy = await startFaultProxy({ port });
     const connected = waitForEvent<ServerClient>(server, 'connection');
@@ -35,11 +37,11 @@ describe('HeartlineServer#close', () => {
     const straggler = await connected;
     proxy.blackhole(); // it will never answer the close frame
     const started = performance.now();
-    const closing = server.close({ retryAfter: 4_500, deadline: 400 });
+    const closing = server.close({ retryAfter: 4_500, restartGap: 1_000, deadline: 400 });
     expect(server.state).toBe('draining');
     const answer = await refusal(connectWs(url));
     expect(answer.status).toBe(503);
-    expect(answer.headers['retry-after']).toBe('5');
+    expect(answer.headers['retry-after']).toBe('6'); // after gap + window: 5.5 s, rounded up
     const [code] = await waitForEventArgs(straggler, 'close', { timeout: 2_000 });
     await closing;
     const took = performance.now() - started;
@@ -67,7 +69,7 @@ describe('HeartlineServer#close', () => {
       });
     }
     start = performance.now();
-    await old.server.close({ retryAfter: WINDOW });
+    await old.server.close({ retryAfter: WINDOW, restartGap: 0 });
     await waitFor(() => arrivals.length === COUNT, { timeout: WINDOW + 3_000 });
     const span = Math.max(...arrivals) - Math.min(...arrivals);
     const buckets = new Map<number, number>();

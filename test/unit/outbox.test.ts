@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/client/options.js';
 import { Outbox } from '../../src/client/outbox.js';
 import { OutboxOverflowError } from '../../src/common/errors.js';
 import { utf8Length } from '../../src/protocol/utf8.js';
@@ -104,5 +105,28 @@ describe('utf8Length', () => {
       for (let j = 0; j < len; j++) s += pool[Math.floor(random() * pool.length)];
       expect(utf8Length(s)).toBe(Buffer.byteLength(s));
     }
+  });
+
+  it('carries, with the default bounds, the default heartbeat budget at 1,000 msg/s of 100-byte messages (issue 13)', () => {
+    const { interval, timeout } = DEFAULTS.heartbeat;
+    const burst = ((interval + timeout) / 1_000) * 1_000;
+    const dropped: unknown[] = [];
+    const box = new Outbox(DEFAULTS.outbox, (d) => dropped.push(...d));
+    const message = 'x'.repeat(100);
+    for (let i = 0; i < burst; i++) box.push(message);
+    expect(box.length).toBe(burst);
+    expect(dropped).toEqual([]);
+    // and keeps carrying 100-byte messages until the bytes, not the count, are full
+    const room = Math.floor(DEFAULTS.outbox.maxBytes / 100);
+    for (let i = burst; i < room; i++) box.push(message);
+    expect(dropped).toEqual([]);
+    expect(box.push(message)).toEqual([message]);
+    expect(box.length).toBe(room);
+  });
+
+  it('bounds empty messages, which the byte count cannot, by the default count', () => {
+    const box = new Outbox(DEFAULTS.outbox);
+    for (let i = 0; i < DEFAULTS.outbox.maxMessages + 10; i++) box.push('');
+    expect(box.length).toBe(DEFAULTS.outbox.maxMessages);
   });
 });

@@ -105,20 +105,29 @@ describe('planRetry', () => {
     }
   });
 
-  it('re-spreads a client whose hinted attempt failed, by a random share of the hint', () => {
+  it('re-spreads a client whose hinted attempt failed, over up to twice the hint', () => {
     const random = seededRandom(3);
     const failedAfterHint = info({ failures: 1, opened: false });
+    const backoffMax = options.minDelay * options.factor;
     const delays = Array.from(
       { length: 500 },
       () => planRetry(failedAfterHint, options, random, 4000).delay,
     );
-    // backoff(1) alone is at most 375 ms; the hint's share spreads them over seconds
-    expect(Math.max(...delays)).toBeGreaterThan(3000);
-    expect(delays.filter((d) => d < 1000).length / delays.length).toBeLessThan(0.3);
+    // backoff(1) alone is at most minDelay · factor; the hint's share spreads them over seconds
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(options.minDelay);
+    expect(Math.max(...delays)).toBeGreaterThan(7000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(backoffMax + 8000);
+    expect(delays.filter((d) => d < 4000).length / delays.length).toBeLessThan(0.6);
+    // never more than maxDelay of it, however long the hint
+    const long = Array.from(
+      { length: 200 },
+      () => planRetry(failedAfterHint, options, random, options.maxDelay).delay,
+    );
+    expect(Math.max(...long)).toBeLessThanOrEqual(backoffMax + options.maxDelay);
     // a link that opened since, or a fresh hint, ends it
     expect(
       planRetry(info({ failures: 1, opened: true }), options, random, 4000).delay,
-    ).toBeLessThanOrEqual(375);
+    ).toBeLessThanOrEqual(backoffMax);
     const freshHint = info({ failures: 1, opened: false, reason: 'retry-after=300' });
     expect(planRetry(freshHint, options, random, 4000).delay).toBe(300);
   });

@@ -222,7 +222,10 @@ export class SessionManager {
       sent: frame.sent,
     });
     if (!result.ok) {
-      this.#refusals.refused(address, now());
+      // Only a wrong token is a guess. 'epoch', 'unknown', 'expired' and 'gap' are what every
+      // honest client hears after a restart or a long absence; counted, they would shut the
+      // clients behind one proxy or NAT out of a restarted server for minutes.
+      if (result.reason === 'token') this.#refusals.refused(address, now());
       return result.reason;
     }
     if (!sameIdentity(identity, result.identity)) {

@@ -22,13 +22,43 @@ function tcpOf(ws: WebSocket): Corkable | undefined {
   return socket && typeof socket.cork === 'function' ? socket : undefined;
 }
 
+/** Gathers what a turn writes to a link, and writes it once the turn ends (a batch frame). */
+export interface TurnWriter {
+  /** Writes what was gathered, into the still corked socket. */
+  endTurn(): void;
+}
+
 const corked = new Set<Corkable>();
+let writers: TurnWriter[] = [];
 let scheduled = false;
 
 function uncorkAll(): void {
-  scheduled = false;
-  for (const socket of corked) if (!socket.destroyed) socket.uncork();
-  corked.clear();
+  // The writers first: what they write now joins the turn's corked bytes (`scheduled` is still
+  // set, so their writes need no second tick).
+  const due = writers;
+  writers = [];
+  try {
+    for (const writer of due) writer.endTurn();
+  } finally {
+    scheduled = false;
+    for (const socket of corked) if (!socket.destroyed) socket.uncork();
+    corked.clear();
+  }
+}
+
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  process.nextTick(uncorkAll);
+}
+
+/**
+ * `writer.endTurn()` runs once this turn ends, just before the sockets the turn corked are
+ * uncorked, so what it writes then leaves with the rest of the turn's writes.
+ */
+export function atTurnEnd(writer: TurnWriter): void {
+  writers.push(writer);
+  schedule();
 }
 
 /**
@@ -60,8 +90,5 @@ export function coalesce(ws: WebSocket, flushAt = FLUSH_BYTES): void {
   }
   socket.cork();
   corked.add(socket);
-  if (!scheduled) {
-    scheduled = true;
-    process.nextTick(uncorkAll);
-  }
+  schedule();
 }

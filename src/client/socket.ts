@@ -122,6 +122,7 @@ export class HeartlineSocket extends SocketTarget {
     },
     violated: (code, message, fallback) => this.#violated(code, message, fallback),
     acked: (count, seq) => this.#emit(new AckEvent(count, seq)),
+    batch: (limit) => this.#link?.batch(limit),
     online: () => this.#skipWait() || this.#resumeIdle() || this.#probe(),
     offline: () => this.#probe(),
     visible: () => this.#probe(),

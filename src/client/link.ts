@@ -8,8 +8,10 @@
  * URL function, for a fresh token. The socket sees one attempt either way.
  */
 import { CallbackError, InvalidUrlError, SocketError } from '../common/errors.js';
+import { BATCH_BYTES } from '../protocol/batch.js';
 import { CloseCode, formatRetryAfter } from '../protocol/close-codes.js';
 import { offerProtocols, PLAIN_MARKER, SESSION_PROTOCOL } from '../protocol/frames.js';
+import { Coalescer } from './coalescer.js';
 import type { WebSocketConstructor, WebSocketLike } from './options.js';
 import { checkUrl, type UrlSource, urlKey } from './url.js';
 
@@ -90,6 +92,8 @@ export class Link {
   readonly #spec: LinkSpec;
   readonly #handler: LinkHandler;
   #socket: WebSocketLike | null = null;
+  /** What the socket is sent, a turn at a time. */
+  #out: Coalescer | null = null;
   #muted = false;
   /** Whether this link offered `heartline.v1` (its frames are then read as ArrayBuffers). */
   #offered = false;
@@ -124,7 +128,12 @@ export class Link {
   }
 
   get bufferedAmount(): number {
-    return this.#socket?.bufferedAmount ?? 0;
+    return (this.#socket?.bufferedAmount ?? 0) + (this.#out?.buffered ?? 0);
+  }
+
+  /** The hello negotiated batches (PROTOCOL.md "Batches"); the server takes `limit` bytes. */
+  batch(limit: number): void {
+    if (this.#out) this.#out.limit = Math.min(limit, BATCH_BYTES);
   }
 
   /** Whether the socket can send protocol-level pings and hear their pongs (`ws`). */
@@ -140,7 +149,7 @@ export class Link {
   }
 
   send(data: unknown): void {
-    this.#socket?.send(data as never);
+    this.#out?.send(data);
   }
 
   /** Sends a protocol-level ping, while open (`ws` throws otherwise). */
@@ -150,6 +159,7 @@ export class Link {
 
   /** Starts the closing handshake; the link still reports its `close`. */
   close(code?: number, reason?: string): void {
+    this.#out?.flush(); // this turn's frames go before the close frame
     this.#socket?.close(code, reason);
   }
 
@@ -160,6 +170,7 @@ export class Link {
    * `close()` otherwise, unless `graceful`. Dropping it again terminates it.
    */
   drop(code?: number, reason?: string, graceful = false): void {
+    this.#out?.flush();
     this.#muted = true;
     if (this.#socket) release(this.#socket, code, reason, graceful);
   }
@@ -215,6 +226,7 @@ export class Link {
       return this.#fail(e, 'WebSocket constructor threw');
     }
     this.#socket = socket;
+    this.#out = new Coalescer(socket);
     this.#offered = offer;
     this.#error = undefined;
     this.#status = 0;
@@ -340,6 +352,7 @@ export class Link {
   #again(): void {
     release(this.#socket!);
     this.#socket = null;
+    this.#out = null;
     void this.#start();
   }
 

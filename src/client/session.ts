@@ -1,3 +1,4 @@
+import { CLIENT_BATCH_LIMIT, decodeBatch, isBatch } from '../protocol/batch.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import {
   type Call,
@@ -50,6 +51,8 @@ export interface SessionHooks extends HeartbeatHooks {
   violated(code: number, message: string, fallback: boolean): void;
   /** The server acknowledged `count` more messages, up to number `seq`. */
   acked(count: number, seq: number): void;
+  /** The hello negotiated batches: the link may send them, of at most `limit` bytes. */
+  batch(limit: number): void;
 }
 
 /**
@@ -75,6 +78,8 @@ export class ClientSession {
   /** The last number the server acknowledged. */
   #ackedSeq = 0;
   #phase: 'idle' | 'handshake' | 'live' = 'idle';
+  /** The link's hello negotiated batches (PROTOCOL.md "Batches"). */
+  #batched = false;
 
   constructor(
     hooks: SessionHooks,
@@ -122,7 +127,9 @@ export class ClientSession {
             sent: this.#seq,
             ...this.#from(),
           };
-    this.#hooks.send(encodeControl({ t: 'connect', v: PROTOCOL_VERSION, ...resume }));
+    this.#hooks.send(
+      encodeControl({ t: 'connect', v: PROTOCOL_VERSION, batch: CLIENT_BATCH_LIMIT, ...resume }),
+    );
   }
 
   /**
@@ -146,6 +153,7 @@ export class ClientSession {
   /** The link ended; the session lives on for the next one, which gets every message again. */
   linkLost(): void {
     this.#phase = 'idle';
+    this.#batched = false;
     this.#heartbeat?.stop();
     this.#outbox.rewind();
   }
@@ -175,8 +183,30 @@ export class ClientSession {
     this.#hooks.send(encodeVolatile(payload));
   }
 
-  /** Handles one message of a `heartline.v1` link. */
+  /**
+   * Handles one message of a `heartline.v1` link: a frame, or a batch of them, each handled as
+   * if it had come alone, until one ends the link (or the app closes it).
+   */
   receive(raw: string | Uint8Array): void {
+    if (!this.#batched || !isBatch(raw)) {
+      this.#receive(raw);
+      return;
+    }
+    let frames: (string | Uint8Array)[];
+    try {
+      frames = decodeBatch(raw);
+    } catch (error) {
+      const e = error as FrameError;
+      this.#hooks.violated(e.code, e.message, false);
+      return;
+    }
+    for (const frame of frames) {
+      this.#receive(frame);
+      if (this.#phase !== 'live') return;
+    }
+  }
+
+  #receive(raw: string | Uint8Array): void {
     let frame: ReturnType<typeof parseFrame>;
     try {
       frame = parseFrame(raw);
@@ -259,6 +289,8 @@ export class ClientSession {
     // A resumed session never goes back: whatever a server says, an offset is delivered once.
     this.#offset = resumed ? Math.max(this.#offset, hello.offset) : hello.offset;
     this.#phase = 'live';
+    this.#batched = hello.batch !== undefined;
+    if (hello.batch) this.#hooks.batch(hello.batch);
     this.#heartbeat?.start();
     this.flush();
     this.#hooks.established(hello, resuming ? resumed : undefined);

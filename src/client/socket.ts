@@ -143,6 +143,7 @@ export class HeartlineSocket extends SocketTarget {
       this.#emit(new AckEvent(count, seq));
       if (this.#outbox.length === 0) this.#emit(new Event('drain'));
     },
+    batch: (limit) => this.#link?.batch(limit),
     online: () => this.#skipWait() || this.#resumeIdle() || this.#probe(),
     offline: () => this.#probe(),
     visible: () => this.#probe(),

@@ -54,6 +54,11 @@ export interface ConnectFrame {
    * takes the numbers below it that it lacks as lost, so the client's next message is `from`.
    */
   readonly from?: number;
+  /**
+   * The largest batch frame the client takes, in bytes: it understands batches (PROTOCOL.md
+   * "Batches"). The server sends batches only to a client that says so.
+   */
+  readonly batch?: number;
 }
 
 /** Server → client, the first frame on every link: the session, and whether it resumed. */
@@ -76,6 +81,11 @@ export interface HelloFrame {
   readonly heartbeat: { readonly interval: number; readonly timeout: number };
   /** How long the server keeps a session after its link drops, in ms. */
   readonly window: number;
+  /**
+   * In answer to a connect with `batch`: the largest batch frame the server takes, in bytes.
+   * Both ends may then send batches on this link; without it, neither does.
+   */
+  readonly batch?: number;
 }
 
 /** Either side: a liveness probe with the sender's clock; `ack` piggy-backs (server → client). */
@@ -125,9 +135,9 @@ export type Frame = ControlFrame | DataFrame;
 /** A frame that breaks the protocol; `code` is the close code the receiver should use. */
 export class FrameError extends Error {
   override readonly name = 'FrameError' as const;
-  /** 1002 for a malformed frame, 1008 for a well-formed one that is not allowed. */
-  readonly code: 1002 | 1008;
-  constructor(message: string, code: 1002 | 1008 = 1002) {
+  /** 1002 for a malformed frame, 1007 for text that is not UTF-8, 1008 for a frame not allowed. */
+  readonly code: 1002 | 1007 | 1008;
+  constructor(message: string, code: 1002 | 1007 | 1008 = 1002) {
     super(message);
     this.code = code;
   }
@@ -253,6 +263,8 @@ function parseControl(text: string): ControlFrame {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     fail('a control frame must be a JSON object');
   const f = raw as Record<string, unknown>;
+  // connect and hello: the largest batch frame the sender takes (PROTOCOL.md "Batches")
+  if (f.batch !== undefined && !isCount(f.batch)) fail(`a ${f.t} frame's batch must be a count`);
   switch (f.t) {
     case 'ping':
     case 'pong':

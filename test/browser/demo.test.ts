@@ -36,22 +36,28 @@ async function recordStates(page: Page): Promise<() => Promise<Record<string, st
   await page.evaluate(() => {
     const seen: Record<string, string[]> = {};
     (window as unknown as { states: typeof seen }).states = seen;
-    const note = (li: HTMLElement) => {
-      const id = li.dataset.id;
-      const state = li.dataset.state;
+    const note = (id: string | undefined, state: string | null | undefined) => {
       if (!id || !state) return;
       seen[id] ??= [];
       if (seen[id].at(-1) !== state) seen[id].push(state);
     };
     new MutationObserver((records) => {
+      // Every step, those of one task too (the server's receipt and the room's copy can come in
+      // one batch frame): the value each change replaced, in order, then the value now.
+      const touched = new Set<HTMLElement>();
       for (const r of records) {
-        if (r.type === 'attributes') note(r.target as HTMLElement);
-        for (const node of r.addedNodes) if (node instanceof HTMLElement) note(node);
+        if (r.type === 'attributes') {
+          note((r.target as HTMLElement).dataset.id, r.oldValue);
+          touched.add(r.target as HTMLElement);
+        }
+        for (const node of r.addedNodes) if (node instanceof HTMLElement) touched.add(node);
       }
+      for (const li of touched) note(li.dataset.id, li.dataset.state);
     }).observe(document.getElementById('messages')!, {
       subtree: true,
       childList: true,
       attributes: true,
+      attributeOldValue: true,
       attributeFilter: ['data-state'],
     });
   });

@@ -32,7 +32,8 @@ describe('HeartlineSocket session mode (client side, against a scripted peer)', 
     const ws = openClient(peer.url, {}, ['chat.v2']);
     ws.send('early');
     const [connect] = await peer.frames(0, 1);
-    expect(JSON.parse(connect as string)).toEqual({ t: 'connect', v: 1 });
+    // It offers batches; this peer's hello takes none, so every frame after it comes alone.
+    expect(JSON.parse(connect as string)).toEqual({ t: 'connect', v: 1, batch: 1_048_576 });
     expect(ws.state).toBe('connecting');
     peer.links[0]!.socket.send(peer.hello({ protocol: 'chat.v2' }));
     await waitForEvent(ws, 'open');
@@ -83,6 +84,7 @@ describe('HeartlineSocket session mode (client side, against a scripted peer)', 
       epoch: 'E1',
       offset: 7,
       sent: 3, // the highest number it sent, for a server that took over from a crashed one
+      batch: 1_048_576,
     });
     const resumed = waitForEvent<ResumeEvent>(ws, 'resume');
     peer.links[1]!.socket.send(peer.hello({ offset: 7, resumed: true, ack: 2 }));

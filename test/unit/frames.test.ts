@@ -51,6 +51,8 @@ describe('parseFrame', () => {
       hello,
       { t: 'connect', v: 1 },
       { t: 'connect', v: 1, sid: 's1', token: 'k', epoch: 'e1', offset: 3 },
+      { t: 'connect', v: 1, batch: 1_048_576 },
+      { ...hello, batch: 65_536 },
       { t: 'ping', ts: 12.5, ack: 4 },
       { t: 'pong', ts: 12.5 },
       { t: 'ack', seq: 99 },
@@ -92,6 +94,8 @@ describe('parseFrame', () => {
       'from must be a count from 1 to sent + 1',
     ],
     ['{"t":"hello","v":1,"sid":"s"}', 'a hello frame needs'],
+    ['{"t":"connect","v":1,"batch":-1}', "a connect frame's batch must be a count"],
+    [`${encodeControl(hello).slice(0, -1)},"batch":"16384"}`, "a hello frame's batch must be"],
   ])('rejects %j as malformed (1002)', (raw, message) => {
     const error = (() => {
       try {

@@ -6,8 +6,9 @@ import {
   EngineError,
   SocketError,
 } from '../../common/errors.js';
+import { decodeBatch, isBatch } from '../../protocol/batch.js';
 import { CloseCode, describeClose } from '../../protocol/close-codes.js';
-import type { Call } from '../../protocol/frames.js';
+import type { Call, FrameError } from '../../protocol/frames.js';
 import { channels } from '../channels.js';
 import type { ReplayCursor } from '../engine/engine.js';
 import { safeEmit } from '../safe-emit.js';
@@ -63,6 +64,8 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   #rtt: number | undefined;
   /** What goes out on the current link. */
   #writer: LinkWriter | undefined;
+  /** The current link's hello negotiated batches: the client may send them too. */
+  #batched = false;
 
   constructor(
     client: ServerClient,
@@ -129,6 +132,15 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   }
 
   /**
+   * Session mode: the hello just written negotiated batches (PROTOCOL.md "Batches"), of at most
+   * `limit` bytes to the client; the client may send them too, within `maxPayload`.
+   */
+  batched(limit: number): void {
+    this.#batched = true;
+    this.#writer?.batch(limit);
+  }
+
+  /**
    * Streams the replay of a resumed session on the current link. One the log can no longer
    * complete ends the link with 4410: the client will be told `resumed: false` next time.
    */
@@ -171,19 +183,15 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     const t = clock();
     this.#liveness?.heard(t);
     if (this.#state !== 'open') return;
+    if (this.#batched && isBatch(data)) {
+      this.#host.stats.bytesIn += data.length;
+      this.#receiveBatch(data, isBinary, t);
+      return;
+    }
     const { stats, options } = this.#host;
     stats.messagesIn++;
     stats.bytesIn += data.length;
-    if (this.#limiter && !this.#limiter.take(t)) {
-      const { messages, interval } = options.rateLimit as { messages: number; interval: number };
-      this.#violate(
-        CloseCode.PolicyViolation,
-        'Rate limit exceeded',
-        'rate_limit',
-        `sent more than ${messages} messages per ${interval} ms`,
-      );
-      return;
-    }
+    if (!this.#take(t)) return;
     if (this.session) {
       this.session.receive(data, isBinary);
       return;
@@ -194,6 +202,47 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
       return;
     }
     this.#emitMessage(isBinary ? data : data.toString('utf8'), isBinary);
+  }
+
+  /**
+   * A batch: each frame in it is one message, as if it had come alone (rate limit, session
+   * rules), until one ends the link. The whole batch is checked first, and `maxPayload` bounded
+   * it as one message.
+   */
+  #receiveBatch(data: Buffer, isBinary: boolean, t: number): void {
+    let frames: (string | Uint8Array)[];
+    try {
+      frames = decodeBatch(isBinary ? data : data.toString('utf8'));
+    } catch (error) {
+      const e = error as FrameError;
+      this.violate(e.code, `broke heartline.v1: ${e.message}`);
+      return;
+    }
+    const stats = this.#host.stats;
+    for (const frame of frames) {
+      stats.messagesIn++;
+      if (!this.#take(t)) return;
+      this.session!.receive(frame as string | Buffer, typeof frame !== 'string');
+      if (this.#state !== 'open') return;
+    }
+  }
+
+  /** Counts one inbound message against `rateLimit`; false when over it (the link is closing). */
+  #take(t: number): boolean {
+    if (this.#limiter && !this.#limiter.take(t)) {
+      const { messages, interval } = this.#host.options.rateLimit as {
+        messages: number;
+        interval: number;
+      };
+      this.#violate(
+        CloseCode.PolicyViolation,
+        'Rate limit exceeded',
+        'rate_limit',
+        `sent more than ${messages} messages per ${interval} ms`,
+      );
+      return false;
+    }
+    return true;
   }
 
   /** Frames a session's client sent right after its `connect`, held by the handshake. */
@@ -334,7 +383,10 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     this.#setState('closing');
     this.#dropLiveness();
     if (terminate) ws.terminate();
-    else ws.close(code, reason);
+    else {
+      this.#writer?.flush(); // what this turn wrote goes before the close frame
+      ws.close(code, reason);
+    }
   }
 
   /** Session mode: the resume window passed without the client. */
@@ -409,6 +461,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   #attach(ws: WebSocket, remoteAddress: string | undefined): void {
     this.#ws = ws;
     this.#remoteAddress = remoteAddress;
+    this.#batched = false;
     this.#writer = new LinkWriter(ws, this, this.session !== undefined);
     this.#liveness = this.#host.sweeper?.track(this, this.session !== undefined);
     const stats = this.#host.stats;
@@ -467,7 +520,10 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     const message = `Client ${client.id} (${this.#remoteAddress ?? 'unknown address'}) ${what}; closed with ${code} ${describeClose(code).name}`;
     this.#host.report(new ClientViolationError(message, client.id, code, wsError), client);
     // Closing (not terminating) lets the client read why; `closeTimeout` bounds the wait.
-    if (!wsError) ws.close(code, reason);
+    if (!wsError) {
+      this.#writer?.flush();
+      ws.close(code, reason);
+    }
   }
 
   #emitMessage(data: string | Buffer, isBinary: boolean): void {

@@ -22,20 +22,35 @@ function tcpOf(ws: WebSocket): Corkable | undefined {
   return socket && typeof socket.cork === 'function' ? socket : undefined;
 }
 
+/** Gathers what a turn writes to a link, and writes it once the turn ends (a batch frame). */
+export interface TurnWriter {
+  /** Writes what was gathered, into the still corked socket. */
+  endTurn(): void;
+}
+
 const corked = new Set<Corkable>();
+let writers: TurnWriter[] = [];
 let scheduled = false;
 let hooks: (() => void)[] = [];
 
 function uncorkAll(): void {
-  // What the hooks write (a turn's acks) joins this flush: `scheduled` is still set.
-  for (let i = 0; i < 100 && hooks.length > 0; i++) {
-    const run = hooks;
-    hooks = [];
-    for (const fn of run) fn();
+  // What runs here writes into the still corked sockets (`scheduled` is still set): first the
+  // hooks (a turn's acks), then the writers, whose batches take what the hooks wrote. A writer
+  // or a hook may queue more; the loop takes those too, boundedly.
+  try {
+    for (let i = 0; i < 100 && (hooks.length > 0 || writers.length > 0); i++) {
+      const run = hooks;
+      hooks = [];
+      for (const fn of run) fn();
+      const due = writers;
+      writers = [];
+      for (const writer of due) writer.endTurn();
+    }
+  } finally {
+    scheduled = false;
+    for (const socket of corked) if (!socket.destroyed) socket.uncork();
+    corked.clear();
   }
-  scheduled = false;
-  for (const socket of corked) if (!socket.destroyed) socket.uncork();
-  corked.clear();
 }
 
 function schedule(): void {
@@ -45,8 +60,18 @@ function schedule(): void {
 }
 
 /**
- * Runs `fn` once, at the end of this turn, just before its writes leave: what it writes leaves
- * with them (the acks of the messages handled in the turn, with the replies to them).
+ * `writer.endTurn()` runs once this turn ends, just before the sockets the turn corked are
+ * uncorked, so what it writes then leaves with the rest of the turn's writes.
+ */
+export function atTurnEnd(writer: TurnWriter): void {
+  writers.push(writer);
+  schedule();
+}
+
+/**
+ * Runs `fn` once, at the end of this turn, before the writers' batches and the turn's writes
+ * leave: what it writes leaves with them (the acks of the messages handled in the turn, with
+ * the replies to them).
  *
  * @example
  * beforeFlush(() => session.ack(session.lastSeq));

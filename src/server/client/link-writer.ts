@@ -1,11 +1,21 @@
 import type { WebSocket } from 'ws';
+import { BATCH_BYTES, MAX_BATCH_ENTRIES } from '../../protocol/batch.js';
 import type { ReplayCursor } from '../engine/engine.js';
 import type { ServerStats } from '../server-stats.js';
-import { coalesce } from './corking.js';
+import { atTurnEnd, coalesce, type TurnWriter } from './corking.js';
 import { type PreparedMessage, sessionFrame } from './outgoing-message.js';
 
 /** Replayed messages per batch read from the engine (an engine may bound a page by bytes too). */
 const REPLAY_BATCH = 256;
+
+const B = 0x62;
+const COLON = 0x3a;
+const SEMICOLON = 0x3b;
+
+/** Decimal digits of a frame size (sizes in a batch stay below BATCH_BYTES). */
+function digits(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1_000 ? 3 : n < 10_000 ? 4 : String(n).length;
+}
 
 /** What a link's writer needs from its connection. */
 export interface WriterHost {
@@ -23,8 +33,12 @@ export interface WriterHost {
  * resumed session missed. One writer per link, made when the link attaches and dropped with
  * it, so that what it remembers (the last offset written, whether a replay streams) can never
  * leak into the next link.
+ *
+ * Once the hello negotiated batches (PROTOCOL.md "Batches"), the frames of one turn are
+ * gathered and leave at its end in one batch frame (one alone leaves as itself): the shared
+ * `m<offset>:` frame of a broadcast is copied into each link's envelope, never encoded again.
  */
-export class LinkWriter {
+export class LinkWriter implements TurnWriter {
   readonly #ws: WebSocket;
   readonly #host: WriterHost;
   readonly #session: boolean;
@@ -33,6 +47,13 @@ export class LinkWriter {
   /** The offset of the last reliable message written. */
   #written = 0;
   #closed = false;
+  /** The largest batch this link's client gets, in bytes; 0 until batches are negotiated. */
+  #batchLimit = 0;
+  /** This turn's frames, whether each is binary, and their size in the batch (headers included). */
+  #frames: Buffer[] = [];
+  #binary: boolean[] = [];
+  #gathered = 0;
+  #due = false;
   /**
    * The buffer passed half the mark and has not fallen under a quarter of it since: every
    * write then carries a callback, so that the last one tells when the buffer has drained.
@@ -45,8 +66,28 @@ export class LinkWriter {
     this.#session = session;
   }
 
+  /** What waits to be written: the socket's buffer, and the frames gathered this turn. */
   get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+    return this.#ws.bufferedAmount + this.#gathered;
+  }
+
+  /**
+   * The hello negotiated batches: from now on the frames of a turn leave together, in batches of
+   * at most `limit` bytes (what the client takes), 16 KiB and a quarter of the high-water mark.
+   */
+  batch(limit: number): void {
+    this.#batchLimit = Math.min(limit, BATCH_BYTES, this.#host.highWaterMark / 4);
+  }
+
+  /** Writes the frames gathered so far now (before a close frame, which must follow them). */
+  flush(): void {
+    this.#send();
+  }
+
+  /** TurnWriter: the turn ended; what it gathered goes out. */
+  endTurn(): void {
+    this.#due = false;
+    if (!this.#closed) this.#send();
   }
 
   /** Past half the mark, and not yet drained under a quarter of it. */
@@ -108,7 +149,7 @@ export class LinkWriter {
         for (const message of batch) {
           const frame = sessionFrame(message);
           this.#written = message.offset!;
-          if (ws.bufferedAmount + frame.length < half) {
+          if (this.bufferedAmount + frame.length < half) {
             this.#write(frame, message.binary, message.data.length);
             continue;
           }
@@ -136,11 +177,11 @@ export class LinkWriter {
    */
   #write(data: Buffer | string, binary: boolean, payload: number, written?: () => void): boolean {
     if (!this.#fits(data.length)) return false;
-    const mark = this.#host.highWaterMark;
-    coalesce(this.#ws, mark / 4);
-    if (!this.#congested && this.#ws.bufferedAmount + data.length >= mark / 2)
+    if (!this.#congested && this.bufferedAmount + data.length >= this.#host.highWaterMark / 2) {
       this.#congested = true;
-    this.#ws.send(data, { binary }, this.#congested ? this.#watch(written) : written);
+    }
+    if (this.#batchLimit > 0) this.#gather(data, binary, written);
+    else this.#out(data, binary, written);
     if (payload > 0) {
       const stats = this.#host.stats;
       stats.messagesOut++;
@@ -149,12 +190,76 @@ export class LinkWriter {
     return true;
   }
 
+  /**
+   * Adds a frame to this turn's batch. One too big for any batch leaves alone (after what was
+   * gathered, to keep the order); `written` (the replay waiting for the kernel) sends the batch
+   * at once.
+   */
+  #gather(data: Buffer | string, binary: boolean, written?: () => void): void {
+    const frame = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const size = digits(frame.length) + 1 + frame.length;
+    const frames = this.#frames;
+    const limit = this.#batchLimit;
+    if (
+      frames.length > 0 &&
+      (1 + this.#gathered + size > limit || frames.length === MAX_BATCH_ENTRIES)
+    ) {
+      this.#send();
+    }
+    if (1 + size > limit) {
+      this.#out(frame, binary, written);
+      return;
+    }
+    frames.push(frame);
+    this.#binary.push(binary);
+    this.#gathered += size;
+    if (written) this.#send(written);
+    else if (!this.#due) {
+      this.#due = true;
+      atTurnEnd(this);
+    }
+  }
+
+  /** Sends what was gathered: one frame as itself, more as one batch (PROTOCOL.md "Batches"). */
+  #send(written?: () => void): void {
+    const frames = this.#frames;
+    const kinds = this.#binary;
+    if (frames.length === 0) return;
+    if (frames.length === 1) {
+      this.#out(frames[0]!, kinds[0]!, written);
+    } else {
+      const binary = kinds.includes(true);
+      const out = Buffer.allocUnsafe(1 + this.#gathered);
+      out[0] = B;
+      let at = 1;
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i]!;
+        let n = frame.length;
+        const end = at + digits(n);
+        for (let k = end - 1; k >= at; k--, n = Math.floor(n / 10)) out[k] = 0x30 + (n % 10);
+        out[end] = binary && kinds[i] ? SEMICOLON : COLON;
+        out.set(frame, end + 1);
+        at = end + 1 + frame.length;
+      }
+      this.#out(out, binary, written);
+    }
+    frames.length = 0;
+    kinds.length = 0;
+    this.#gathered = 0;
+  }
+
+  /** Into the socket, coalesced with the rest of the turn; watched while congested. */
+  #out(data: Buffer | string, binary: boolean, written: (() => void) | undefined): void {
+    coalesce(this.#ws, this.#host.highWaterMark / 4);
+    this.#ws.send(data, { binary }, this.#congested ? this.#watch(written) : written);
+  }
+
   /** The callback of a write while congested: the last one to run tells when it drained. */
   #watch(written: (() => void) | undefined): () => void {
     return () => {
       written?.();
       if (!this.#congested || this.#closed) return;
-      if (this.#ws.bufferedAmount < this.#host.highWaterMark / 4) {
+      if (this.bufferedAmount < this.#host.highWaterMark / 4) {
         this.#congested = false;
         this.#host.drained();
       }
@@ -164,7 +269,7 @@ export class LinkWriter {
   /** Whether `length` more bytes may be written; a reader too slow for them is reported. */
   #fits(length: number): boolean {
     if (this.#closed) return false;
-    const buffered = this.#ws.bufferedAmount;
+    const buffered = this.bufferedAmount;
     if (buffered > 0 && buffered + length > this.#host.highWaterMark) {
       this.#host.slow(buffered);
       return false;

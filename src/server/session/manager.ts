@@ -185,7 +185,12 @@ export class SessionManager {
       session: { token, lastSeq: 0 },
     };
     host.admit(init, request, (client) =>
-      this.#hello(client, { resumed: false, offset: host.engine.position, reason: refusal }),
+      this.#hello(client, {
+        resumed: false,
+        offset: host.engine.position,
+        reason: refusal,
+        batch: connect.frame.batch,
+      }),
     );
     this.#held(id, connect.take());
   }
@@ -254,7 +259,7 @@ export class SessionManager {
       local[kConnection].session!.redeliverUpTo = redeliverUpTo;
       local[kConnection].session!.skipTo(frame.from);
       local[kConnection].resume(ws, remoteAddress);
-      this.#hello(local, { resumed: true, offset });
+      this.#hello(local, { resumed: true, offset, batch: frame.batch });
       // The replay starts before any listener runs: what the app sends on 'resume' is logged,
       // and reaches the client after the messages it missed, never before them.
       void local[kConnection].replay(result.replay);
@@ -275,7 +280,7 @@ export class SessionManager {
       host.admit(init, request, (c) => {
         c[kConnection].session!.redeliverUpTo = redeliverUpTo;
         c[kConnection].session!.skipTo(frame.from);
-        this.#hello(c, { resumed: true, offset });
+        this.#hello(c, { resumed: true, offset, batch: frame.batch });
         void c[kConnection].replay(result.replay); // before 'connection', as above
       });
     }
@@ -295,11 +300,20 @@ export class SessionManager {
     if (frames.length > 0) this.#host.local(id)?.[kConnection].receiveHeld(frames);
   }
 
+  /**
+   * Writes the hello. `batch` is what the client's connect said it takes: batches are then on
+   * for the link, both ways (PROTOCOL.md "Batches"), and the hello says what the server takes.
+   */
   #hello(
     client: ServerClient,
-    fields: { resumed: boolean; offset: number; reason?: ResumeRefusal | undefined },
+    fields: {
+      resumed: boolean;
+      offset: number;
+      reason?: ResumeRefusal | undefined;
+      batch: number | undefined;
+    },
   ): void {
-    const { heartbeat, resume } = this.#host.options;
+    const { heartbeat, resume, maxPayload } = this.#host.options;
     const connection = client[kConnection];
     const hello: HelloFrame = {
       t: 'hello',
@@ -316,7 +330,10 @@ export class SessionManager {
         ? { interval: heartbeat.interval, timeout: heartbeat.timeout }
         : { interval: 0, timeout: 0 },
       window: resume ? resume.window : 0,
+      ...(fields.batch ? { batch: maxPayload } : {}),
     };
+    // The hello itself is never in a batch: the client learns from it that batches are on.
     connection.write(encodeControl(hello));
+    if (fields.batch) connection.batched(fields.batch);
   }
 }

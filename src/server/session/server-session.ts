@@ -57,11 +57,14 @@ export class ServerSession {
     this.#acks = acks;
   }
 
-  /** Handles one frame of the session's link (the connect frame was handled before). */
-  receive(data: Buffer, isBinary: boolean): void {
+  /**
+   * Handles one frame of the session's link (the connect frame was handled before), as it came
+   * or from a batch (where a text frame is already a string).
+   */
+  receive(data: Buffer | string, isBinary: boolean): void {
     let frame: ReturnType<typeof parseFrame>;
     try {
-      frame = parseFrame(isBinary ? data : data.toString('utf8'));
+      frame = parseFrame(isBinary || typeof data === 'string' ? data : data.toString('utf8'));
     } catch (error) {
       const e = error as FrameError;
       this.#wire.violate(e.code, `broke heartline.v1: ${e.message}`);

@@ -43,7 +43,8 @@ export class Coalescer {
     return this.#bytes;
   }
 
-  send(data: unknown): void {
+  /** `bytes`: the UTF-8 size of a string, when the caller knows it (else it is counted). */
+  send(data: unknown, bytes?: number): void {
     const tcp = this.#tcp;
     if (!this.#due) this.#begin();
     else if (tcp && tcp.writableLength >= BATCH_BYTES) {
@@ -53,7 +54,9 @@ export class Coalescer {
     const limit = this.limit;
     if (limit > 0 && (typeof data === 'string' || data instanceof Uint8Array)) {
       const n =
-        typeof data !== 'string' ? data.byteLength : data.length < limit ? utf8Length(data) : limit;
+        typeof data !== 'string'
+          ? data.byteLength
+          : (bytes ?? (data.length < limit ? utf8Length(data) : limit));
       const frames = this.#frames;
       // A frame's size and marker take at most 6 bytes in a batch of at most 16 KiB.
       if (

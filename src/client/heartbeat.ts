@@ -28,8 +28,11 @@ export interface HeartbeatTimer {
 }
 
 export interface HeartbeatHooks {
-  /** Sends a ping: a message, or `null` for a protocol-level ping (RFC 6455 §5.5.2). */
-  send(ping: Outgoing | null): void;
+  /**
+   * Sends a ping: a message, or `null` for a protocol-level ping (RFC 6455 §5.5.2). (The
+   * session sends its frames here too, with their size in bytes when it knows it.)
+   */
+  send(ping: Outgoing | null, bytes?: number): void;
   /** Nothing arrived within `timeout` of a ping. */
   dead(): void;
   /** A pong answered the outstanding ping after `rtt` ms. */
@@ -125,15 +128,18 @@ export class Heartbeat {
     this.#s.pinged = -1;
   }
 
-  /** Call for every inbound message; returns true when it is a pong, to be consumed. */
-  received(data: unknown): boolean {
-    return this.heard(!this.#native && this.#options.isPong(data));
+  /**
+   * Call for every inbound message; returns true when it is a pong, to be consumed. `at`: when
+   * it arrived, for the frames of one batch (one clock read for all of them).
+   */
+  received(data: unknown, at?: number): boolean {
+    return this.heard(!this.#native && this.#options.isPong(data), at);
   }
 
   /** Something arrived: a pong (a protocol-level one, or a message `isPong` matched), or not. */
-  heard(pong: boolean): boolean {
+  heard(pong: boolean, at: number = now()): boolean {
     const s = this.#s;
-    s.heard = now();
+    s.heard = at;
     if (!pong) {
       this.#talked = true;
       return false;

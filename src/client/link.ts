@@ -148,8 +148,9 @@ export class Link {
     if (this.#socket && (!this.#offered || this.kind === 'plain')) this.#socket.binaryType = value;
   }
 
-  send(data: unknown): void {
-    this.#out?.send(data);
+  /** `bytes`: the size of a text frame in UTF-8, when the caller knows it. */
+  send(data: unknown, bytes?: number): void {
+    this.#out?.send(data, bytes);
   }
 
   /** Sends a protocol-level ping, while open (`ws` throws otherwise). */

@@ -1,3 +1,4 @@
+import { now } from '../common/clock.js';
 import { CLIENT_BATCH_LIMIT, decodeBatch, isBatch } from '../protocol/batch.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import {
@@ -29,6 +30,8 @@ export interface Entry {
   readonly data: Outgoing;
   seq: number;
   readonly call?: Call;
+  /** The size of `data` in bytes, as the outbox counted it. */
+  bytes?: number;
 }
 
 /**
@@ -200,13 +203,14 @@ export class ClientSession {
       this.#hooks.violated(e.code, e.message, false);
       return;
     }
+    const at = now(); // the frames of a batch arrived together
     for (const frame of frames) {
-      this.#receive(frame);
+      this.#receive(frame, at);
       if (this.#phase !== 'live') return;
     }
   }
 
-  #receive(raw: string | Uint8Array): void {
+  #receive(raw: string | Uint8Array, at?: number): void {
     let frame: ReturnType<typeof parseFrame>;
     try {
       frame = parseFrame(raw);
@@ -221,7 +225,7 @@ export class ClientSession {
       else this.#hooks.violated(e.code, e.message, false);
       return;
     }
-    this.#heartbeat?.received(frame);
+    this.#heartbeat?.received(frame, at);
     if (this.#phase === 'handshake') {
       if (frame.t === 'hello') this.#hello(frame);
       else
@@ -307,8 +311,17 @@ export class ClientSession {
       return;
     }
     const call = entry.call;
+    const frame = call
+      ? encodeCall(call.kind, entry.seq, call.id, payload)
+      : encodeData(entry.seq, payload);
+    // A text frame's header is ASCII: its bytes are its characters plus the payload's bytes,
+    // which the outbox counted, so the link need not count the frame again.
+    const bytes = entry.bytes;
     this.#hooks.send(
-      call ? encodeCall(call.kind, entry.seq, call.id, payload) : encodeData(entry.seq, payload),
+      frame,
+      typeof frame === 'string' && typeof payload === 'string' && bytes !== undefined
+        ? frame.length - payload.length + bytes
+        : undefined,
     );
   }
 

@@ -108,7 +108,7 @@ export class HeartlineSocket extends SocketTarget {
     control: (pong) => this.#heartbeat?.heard(pong),
     error: (error) => this.#report.error(error),
     close: (event, error) => this.#onClose(event, error),
-    send: (data) => (data === null ? this.#link?.ping() : this.#link?.send(data)),
+    send: (data, bytes) => (data === null ? this.#link?.ping() : this.#link?.send(data, bytes)),
     unanswered: () =>
       this.#report.error(
         new HeartbeatError(
@@ -355,11 +355,8 @@ export class HeartlineSocket extends SocketTarget {
     if (!open && !this.#options.queue) {
       throw invalidState(`HeartlineSocket is ${state} and its outbox is off`);
     }
-    const dropped = this.#outbox.push(
-      entry,
-      byteLength(entry.data),
-      open ? 'drop-oldest' : undefined,
-    );
+    entry.bytes = byteLength(entry.data);
+    const dropped = this.#outbox.push(entry, entry.bytes, open ? 'drop-oldest' : undefined);
     if (!open) return dropped.includes(entry) ? 'dropped' : 'queued';
     this.#session!.flush(entry); // open and not plain: a live session writes it at once
     return 'sent';

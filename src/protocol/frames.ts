@@ -239,15 +239,26 @@ function fail(message: string): never {
   throw new FrameError(message);
 }
 
-/** Parses the digits of a data header; the index of ':' is `colon`. */
-function headerNumber(digits: string): number {
-  if (digits.length === 0 || digits.length > 16 || !/^(0|[1-9]\d*)$/.test(digits)) {
-    fail(
-      `a data frame header must be m<number>: or v:, got ${JSON.stringify(digits.slice(0, 20))}`,
-    );
+/**
+ * The number of a data header: the decimal digits in [1, colon) of the frame, no leading zero,
+ * at most 16 of them and a safe integer. Read in place, on every frame, so no slice or regex.
+ */
+function headerNumber(raw: string | Uint8Array, colon: number): number {
+  const text = typeof raw === 'string';
+  let n = 0;
+  let ok = colon > 1 && colon <= 17;
+  for (let i = 1; ok && i < colon; i++) {
+    const d = (text ? raw.charCodeAt(i) : raw[i]!) - 0x30;
+    ok = d >= 0 && d <= 9 && (d > 0 || i > 1 || colon === 2);
+    n = n * 10 + d;
   }
-  const n = Number(digits);
-  if (!Number.isSafeInteger(n)) fail(`a data frame number must be a safe integer, got ${digits}`);
+  if (!ok) {
+    const digits = ascii(raw, 1, Math.min(colon, 21));
+    fail(`a data frame header must be m<number>: or v:, got ${JSON.stringify(digits)}`);
+  }
+  if (!Number.isSafeInteger(n)) {
+    fail(`a data frame number must be a safe integer, got ${ascii(raw, 1, colon)}`);
+  }
   return n;
 }
 
@@ -343,7 +354,7 @@ export function parseFrame(raw: string | Uint8Array): Frame {
   if (first === V && colon === 1) return { t: 'data', n: undefined, payload: rest(raw, 2) };
   const kind = first === M ? undefined : CALL_KINDS[first as number];
   if (first !== M && kind === undefined) fail(`${what} with m<number>: or v:`);
-  const n = headerNumber(ascii(raw, 1, colon));
+  const n = headerNumber(raw, colon);
   if (kind === undefined) return { t: 'data', n, payload: rest(raw, colon + 1) };
   const end = indexOfColon(raw, colon + 1, colon + 2 + MAX_CALL_ID);
   const id = end < 0 ? '' : ascii(raw, colon + 1, end);

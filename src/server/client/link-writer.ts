@@ -3,7 +3,14 @@ import { BATCH_BYTES, MAX_BATCH_ENTRIES } from '../../protocol/batch.js';
 import type { ReplayCursor } from '../engine/engine.js';
 import type { ServerStats } from '../server-stats.js';
 import { atTurnEnd, coalesce, type TurnWriter } from './corking.js';
-import { type PreparedMessage, sessionFrame } from './outgoing-message.js';
+import {
+  decimalDigits,
+  framedLength,
+  type PreparedMessage,
+  sessionFrame,
+  writeDecimal,
+  writeFrame,
+} from './outgoing-message.js';
 
 /** Replayed messages per batch read from the engine (an engine may bound a page by bytes too). */
 const REPLAY_BATCH = 256;
@@ -12,10 +19,8 @@ const B = 0x62;
 const COLON = 0x3a;
 const SEMICOLON = 0x3b;
 
-/** Decimal digits of a frame size (sizes in a batch stay below BATCH_BYTES). */
-function digits(n: number): number {
-  return n < 10 ? 1 : n < 100 ? 2 : n < 1_000 ? 3 : n < 10_000 ? 4 : String(n).length;
-}
+/** A frame of this turn's batch: bytes, or a session message whose frame is written in place. */
+type Gathered = Buffer | PreparedMessage;
 
 /** What a link's writer needs from its connection. */
 export interface WriterHost {
@@ -50,7 +55,7 @@ export class LinkWriter implements TurnWriter {
   /** The largest batch this link's client gets, in bytes; 0 until batches are negotiated. */
   #batchLimit = 0;
   /** This turn's frames, whether each is binary, and their size in the batch (headers included). */
-  #frames: Buffer[] = [];
+  #frames: Gathered[] = [];
   #binary: boolean[] = [];
   #gathered = 0;
   #due = false;
@@ -108,7 +113,9 @@ export class LinkWriter implements TurnWriter {
       if (this.#replaying || offset <= this.#written) return true;
       this.#written = offset;
     }
-    return this.#write(sessionFrame(message), message.binary, message.data.length);
+    // Batched, its frame is written straight into the batch: never built on its own.
+    const frame = this.#batchLimit > 0 ? message : sessionFrame(message);
+    return this.#write(frame, message.binary, message.data.length);
   }
 
   /** A control frame (hello, ack, ping, pong), through the same bounded write. */
@@ -175,13 +182,19 @@ export class LinkWriter implements TurnWriter {
    * mark is refused and reported as a slow reader (a reader this slow would hold any amount of
    * memory), unless the buffer is empty.
    */
-  #write(data: Buffer | string, binary: boolean, payload: number, written?: () => void): boolean {
-    if (!this.#fits(data.length)) return false;
-    if (!this.#congested && this.bufferedAmount + data.length >= this.#host.highWaterMark / 2) {
+  #write(
+    data: Buffer | string | PreparedMessage,
+    binary: boolean,
+    payload: number,
+    written?: () => void,
+  ): boolean {
+    const length = typeof data === 'string' || isBytes(data) ? data.length : framedLength(data);
+    if (!this.#fits(length)) return false;
+    if (!this.#congested && this.bufferedAmount + length >= this.#host.highWaterMark / 2) {
       this.#congested = true;
     }
     if (this.#batchLimit > 0) this.#gather(data, binary, written);
-    else this.#out(data, binary, written);
+    else this.#out(data as Buffer | string, binary, written);
     if (payload > 0) {
       const stats = this.#host.stats;
       stats.messagesOut++;
@@ -195,9 +208,10 @@ export class LinkWriter implements TurnWriter {
    * gathered, to keep the order); `written` (the replay waiting for the kernel) sends the batch
    * at once.
    */
-  #gather(data: Buffer | string, binary: boolean, written?: () => void): void {
+  #gather(data: Buffer | string | PreparedMessage, binary: boolean, written?: () => void): void {
     const frame = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const size = digits(frame.length) + 1 + frame.length;
+    const length = isBytes(frame) ? frame.length : framedLength(frame);
+    const size = decimalDigits(length) + 1 + length;
     const frames = this.#frames;
     const limit = this.#batchLimit;
     if (
@@ -207,7 +221,7 @@ export class LinkWriter implements TurnWriter {
       this.#send();
     }
     if (1 + size > limit) {
-      this.#out(frame, binary, written);
+      this.#out(bytesOf(frame), binary, written);
       return;
     }
     frames.push(frame);
@@ -226,7 +240,7 @@ export class LinkWriter implements TurnWriter {
     const kinds = this.#binary;
     if (frames.length === 0) return;
     if (frames.length === 1) {
-      this.#out(frames[0]!, kinds[0]!, written);
+      this.#out(bytesOf(frames[0]!), kinds[0]!, written);
     } else {
       const binary = kinds.includes(true);
       const out = Buffer.allocUnsafe(1 + this.#gathered);
@@ -234,12 +248,10 @@ export class LinkWriter implements TurnWriter {
       let at = 1;
       for (let i = 0; i < frames.length; i++) {
         const frame = frames[i]!;
-        let n = frame.length;
-        const end = at + digits(n);
-        for (let k = end - 1; k >= at; k--, n = Math.floor(n / 10)) out[k] = 0x30 + (n % 10);
-        out[end] = binary && kinds[i] ? SEMICOLON : COLON;
-        out.set(frame, end + 1);
-        at = end + 1 + frame.length;
+        const bytes = isBytes(frame);
+        at = writeDecimal(bytes ? frame.length : framedLength(frame), out, at);
+        out[at++] = binary && kinds[i] ? SEMICOLON : COLON;
+        at = bytes ? at + frame.copy(out, at) : writeFrame(frame, out, at);
       }
       this.#out(out, binary, written);
     }
@@ -276,4 +288,13 @@ export class LinkWriter implements TurnWriter {
     }
     return true;
   }
+}
+
+function isBytes(frame: Buffer | PreparedMessage): frame is Buffer {
+  return frame instanceof Uint8Array;
+}
+
+/** A gathered frame as bytes of its own (a session message's frame, built once and kept). */
+function bytesOf(frame: Gathered): Buffer {
+  return isBytes(frame) ? frame : sessionFrame(frame);
 }

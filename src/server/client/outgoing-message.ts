@@ -51,13 +51,51 @@ export function prepareMessage(data: MessageData, name = 'data'): PreparedMessag
  */
 export function sessionFrame(message: PreparedMessage): Buffer {
   if (message.framed) return message.framed;
-  const header = message.offset === undefined ? 'v:' : `${message.kind ?? 'm'}${message.offset}:`;
   // One allocation: the ASCII header, then the payload bytes after it.
-  const framed = Buffer.allocUnsafe(header.length + message.data.length);
-  framed.write(header, 0, 'latin1');
-  message.data.copy(framed, header.length);
+  const framed = Buffer.allocUnsafe(framedLength(message));
+  writeFrame(message, framed, 0);
   message.framed = framed;
   return framed;
+}
+
+/** Decimal digits of a non-negative safe integer. */
+export function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** The bytes of `sessionFrame(message)`, without building it. */
+export function framedLength(message: PreparedMessage): number {
+  const offset = message.offset;
+  return (offset === undefined ? 2 : 2 + decimalDigits(offset)) + message.data.length;
+}
+
+/**
+ * Writes the session frame of `message` (header, then payload) into `out` at `at`, where a
+ * batch is built, so a frame that goes out in a batch is never built on its own; returns where
+ * it ends.
+ */
+export function writeFrame(message: PreparedMessage, out: Buffer, at: number): number {
+  const offset = message.offset;
+  if (offset === undefined) {
+    out[at++] = 0x76; // v
+  } else {
+    out[at++] = (message.kind ?? 'm').charCodeAt(0);
+    at = writeDecimal(offset, out, at);
+  }
+  out[at++] = 0x3a; // :
+  return at + message.data.copy(out, at);
+}
+
+/** Writes `n` in decimal ASCII at `at`; returns where it ends. */
+export function writeDecimal(n: number, out: Buffer, at: number): number {
+  const end = at + decimalDigits(n);
+  for (let k = end - 1; k >= at; k--, n = Math.floor(n / 10)) out[k] = 0x30 + (n % 10);
+  return end;
 }
 
 /**

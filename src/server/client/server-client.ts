@@ -7,7 +7,7 @@ import {
   closeReasonFits,
   MAX_CLOSE_REASON_BYTES,
 } from '../../protocol/close-codes.js';
-import type { Room } from '../engine/engine.js';
+import type { Audience, Room } from '../engine/engine.js';
 import { ClientConnection } from './client-connection.js';
 import type { ClientHost } from './client-host.js';
 import type { ClientState } from './client-state.js';
@@ -115,6 +115,8 @@ export class ServerClient<Identity = unknown> extends EventEmitter<ServerClientE
    */
   readonly resumed: boolean;
   readonly #host: ClientHost;
+  /** The audience of this client's own messages, made once. */
+  #audience: Audience | undefined;
   /** @internal */
   readonly [kConnection]: ClientConnection;
 
@@ -216,7 +218,8 @@ export class ServerClient<Identity = unknown> extends EventEmitter<ServerClientE
     const connection = this[kConnection];
     if (!connection.session || volatile) return connection.deliver(message, volatile);
     if (connection.state === 'closed' || connection.state === 'closing') return false;
-    return this.#host.engine.publish(message, { kind: 'client', id: this.id }, false);
+    this.#audience ??= Object.freeze({ kind: 'client', id: this.id });
+    return this.#host.engine.publish(message, this.#audience, false);
   }
 
   /**

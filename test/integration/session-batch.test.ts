@@ -84,6 +84,16 @@ async function echoServer(options: Parameters<typeof startHeartline>[0] = {}) {
   return { ...started, received };
 }
 
+/** A HeartlineSocket whose wire is tapped, open on a HeartlineServer, and the server's client. */
+async function tappedPair() {
+  const { server, url } = await startHeartline({ heartbeat: false });
+  const connected = waitForEvent<ServerClient>(server, 'connection');
+  const { Tap, sent, received } = tap();
+  const ws = openClient(url, { WebSocket: Tap as never });
+  await waitForEvent(ws, 'open');
+  return { ws, client: await connected, sent, received };
+}
+
 function errorsOf(server: { on(e: 'error', f: (error: Error) => void): unknown }): Error[] {
   const errors: Error[] = [];
   server.on('error', (error) => errors.push(error));
@@ -144,12 +154,7 @@ describe('batch frames between HeartlineSocket and HeartlineServer', () => {
   });
 
   it('sends one message alone as a plain frame, not as a batch of one', async () => {
-    const { server, url } = await startHeartline({ heartbeat: false });
-    const connected = waitForEvent<ServerClient>(server, 'connection');
-    const { Tap, sent, received } = tap();
-    const ws = openClient(url, { WebSocket: Tap as never });
-    await waitForEvent(ws, 'open');
-    const client = await connected;
+    const { ws, client, sent, received } = await tappedPair();
     ws.send('alone');
     await waitForEvent(ws, 'ack');
     expect(sent.slice(1)).toEqual(['m1:alone']);
@@ -225,12 +230,7 @@ describe('batch frames between HeartlineSocket and HeartlineServer', () => {
 
 describe('requests in batches', () => {
   it('carries a turn of requests each way in batches, each handled and answered once', async () => {
-    const { server, url } = await startHeartline({ heartbeat: false });
-    const connected = waitForEvent<ServerClient>(server, 'connection');
-    const { Tap, sent, received } = tap();
-    const ws = openClient(url, { WebSocket: Tap as never });
-    await waitForEvent(ws, 'open');
-    const client = await connected;
+    const { ws, client, sent, received } = await tappedPair();
     const handled: string[] = [];
     client.on('request', (data) => {
       handled.push(String(data));

@@ -30,6 +30,9 @@ await build({
   minify: true,
   sourcemap: true,
   legalComments: 'none',
+  // A production build, as an app's bundler makes one: the development-only sentences of
+  // errors are left out (esbuild would assume this of a minified build anyway).
+  define: { 'process.env.NODE_ENV': '"production"' },
   outfile: 'dist/browser/heartline.min.js',
   logLevel: 'warning',
 });

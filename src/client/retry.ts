@@ -3,7 +3,7 @@
  * the pure decision `planRetry()`, and the `RetryBudget` that counts failures across links.
  */
 import { now } from '../common/clock.js';
-import { describeClose, parseRetryAfter } from '../protocol/close-codes.js';
+import { parseRetryAfter, retriesAfter } from '../protocol/close-codes.js';
 import { backoffDelay } from './backoff.js';
 import type { ReconnectOptions } from './options.js';
 
@@ -44,7 +44,7 @@ export interface ReconnectInfo extends Loss {
  *   failures: 0, opened: true }) // false
  */
 export function defaultShouldReconnect(info: ReconnectInfo): boolean {
-  return describeClose(info.code).retry;
+  return retriesAfter(info.code);
 }
 
 /** What to do after a lost link. */

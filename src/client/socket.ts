@@ -9,7 +9,7 @@ import {
 } from '../common/errors.js';
 import type { RequestOptions } from '../common/requests.js';
 import { Timers } from '../common/timers.js';
-import { CloseCode, describeClose } from '../protocol/close-codes.js';
+import { CloseCode, closeName, explainClose } from '../protocol/close-codes.js';
 import {
   AckEvent,
   CloseEvent,
@@ -612,12 +612,12 @@ export class HeartlineSocket extends SocketTarget {
     this.#stopLink();
     const plan = this.#retry.plan(loss, openedAt);
     const { willReconnect, delay, serverHint } = plan;
-    const { name, explanation } = describeClose(loss.code);
+    const name = closeName(loss.code);
     this.#report.lost(loss, plan, name);
     if (this.#state === 'closed') return; // an error listener closed it (shouldReconnect threw)
     const drop =
       openedAt >= 0 || !willReconnect
-        ? new DropEvent({ ...loss, name, explanation, willReconnect })
+        ? new DropEvent({ ...loss, name, explanation: explainClose(loss.code), willReconnect })
         : null;
     if (!willReconnect) {
       this.#finish(loss.code, loss.reason, loss.wasClean, drop, error);

@@ -60,179 +60,95 @@ export const CloseCode = {
 
 export type CloseCodeName = keyof typeof CloseCode;
 
-interface Entry {
-  readonly name: string;
-  readonly explanation: string;
-  /** Whether reconnecting can help, for the default reconnect policy. */
-  readonly retry: boolean;
+/**
+ * The codes after which retrying cannot help, so that the default policy gives up: the peer
+ * refused what this client sends or who it is (RFC 6455 §7.4.1, IANA, and the HTTP refusals
+ * that waiting does not change). Every other code, listed or not, is retried.
+ */
+const FINAL: readonly number[] = [
+  1002, 1003, 1007, 1008, 1009, 1010, 1015, 3000, 3003, 4400, 4401, 4403, 4404,
+];
+
+/** Whether the default reconnect policy retries after `code` (see `FINAL`). */
+export function retriesAfter(code: number): boolean {
+  return !FINAL.includes(code);
 }
 
-const ENTRIES: Readonly<Record<number, Entry>> = {
-  1000: {
-    name: 'NormalClosure',
-    retry: true,
-    explanation:
-      'The peer closed the connection normally; a server or proxy may do this when it restarts or the link is idle.',
-  },
-  1001: {
-    name: 'GoingAway',
-    retry: true,
-    explanation: 'The peer is going away: a server shutting down or a browser leaving the page.',
-  },
-  1002: {
-    name: 'ProtocolError',
-    retry: false,
-    explanation:
-      'The peer received a frame that breaks the WebSocket protocol; retrying sends the same frames again.',
-  },
-  1003: {
-    name: 'UnsupportedData',
-    retry: false,
-    explanation:
-      'The peer cannot accept this type of data (for example binary on a text-only endpoint).',
-  },
-  1004: {
-    name: 'Reserved1004',
-    retry: true,
-    explanation: 'Reserved by RFC 6455; no endpoint should send it.',
-  },
-  1005: {
-    name: 'NoStatusReceived',
-    retry: true,
-    explanation: 'The close frame carried no status code.',
-  },
-  1006: {
-    name: 'AbnormalClosure',
-    retry: true,
-    explanation:
-      'The connection dropped without a close frame: the network failed, the server crashed, or the handshake was refused.',
-  },
-  1007: {
-    name: 'InvalidFramePayloadData',
-    retry: false,
-    explanation: 'A message did not match its type, such as invalid UTF-8 in a text message.',
-  },
-  1008: {
-    name: 'PolicyViolation',
-    retry: false,
-    explanation:
-      'The peer refused a message or the connection by its policy (authorization, origin, rate limit).',
-  },
-  1009: {
-    name: 'MessageTooBig',
-    retry: false,
-    explanation: 'A message was larger than the peer accepts.',
-  },
-  1010: {
-    name: 'MandatoryExtension',
-    retry: false,
-    explanation: 'The server did not negotiate an extension the client requires.',
-  },
-  1011: {
-    name: 'InternalError',
-    retry: true,
-    explanation: 'The server hit an unexpected condition.',
-  },
-  1012: {
-    name: 'ServiceRestart',
-    retry: true,
-    explanation: 'The server is restarting; reconnect after a short delay.',
-  },
-  1013: {
-    name: 'TryAgainLater',
-    retry: true,
-    explanation: 'The server is overloaded or temporarily unavailable; reconnect later.',
-  },
-  1014: {
-    name: 'BadGateway',
-    retry: true,
-    explanation: 'A gateway or proxy got an invalid response from the server behind it.',
-  },
-  1015: {
-    name: 'TlsHandshake',
-    retry: false,
-    explanation:
-      'The TLS handshake failed, for example because the certificate could not be verified.',
-  },
-  3000: {
-    name: 'Unauthorized',
-    retry: false,
-    explanation: 'The connection needs credentials that were missing or not accepted (HTTP 401).',
-  },
-  3003: {
-    name: 'Forbidden',
-    retry: false,
-    explanation: 'The credentials are valid but not allowed to use this endpoint (HTTP 403).',
-  },
-  3008: { name: 'Timeout', retry: true, explanation: 'The peer timed out waiting (HTTP 408).' },
-  4000: {
-    name: 'Reconnecting',
-    retry: true,
-    explanation: 'The client closed this link to open a new one at once; its session continues.',
-  },
-  4400: {
-    name: 'HttpBadRequest',
-    retry: false,
-    explanation:
-      'The server refused the handshake with HTTP 400: not the request it accepts (a sub-protocol, a header).',
-  },
-  4401: {
-    name: 'HttpUnauthorized',
-    retry: false,
-    explanation:
-      'The server refused the handshake with HTTP 401: credentials missing or not accepted.',
-  },
-  4403: {
-    name: 'HttpForbidden',
-    retry: false,
-    explanation:
-      'The server refused the handshake with HTTP 403: this client may not connect (origin, credentials).',
-  },
-  4404: {
-    name: 'HttpNotFound',
-    retry: false,
-    explanation: 'The server refused the handshake with HTTP 404: no endpoint at this URL.',
-  },
-  4408: {
-    name: 'HeartbeatTimeout',
-    retry: true,
-    explanation:
-      'Nothing arrived within the heartbeat timeout, so the link was presumed dead and abandoned.',
-  },
-  4410: {
-    name: 'ResumeRejected',
-    retry: true,
-    explanation:
-      'The server could not resume the session (window passed, unknown session or wrong token); a fresh session starts.',
-  },
-  4426: {
-    name: 'SessionHandshakeFailed',
-    retry: true,
-    explanation:
-      'The server chose the heartline.v1 protocol but its handshake was invalid; the client falls back to plain mode.',
-  },
-  4429: {
-    name: 'HttpTooManyRequests',
-    retry: true,
-    explanation:
-      'The server refused the handshake with HTTP 429: too many requests; retried after its Retry-After.',
-  },
-  4503: {
-    name: 'HttpServiceUnavailable',
-    retry: true,
-    explanation:
-      'The server refused the handshake with HTTP 503: overloaded or shutting down; retried after its Retry-After.',
-  },
-  4504: {
-    name: 'ConnectTimeout',
-    retry: true,
-    explanation: 'The opening handshake did not complete within the connect timeout.',
-  },
-  4507: {
-    name: 'SlowConsumer',
-    retry: true,
-    explanation: 'The client read too slowly and its buffer on the server filled up.',
-  },
+/**
+ * The catalog name of `code`, such as `'PolicyViolation'` (its `CloseCode` key), or the name
+ * of its range for codes the catalog does not list.
+ */
+export function closeName(code: number): string {
+  for (const name in CloseCode) if (CloseCode[name as CloseCodeName] === code) return name;
+  return RANGES[rangeOf(code)]![0];
+}
+
+/** The ranges of RFC 6455 §7.4.2 for unlisted codes: name, then explanation. */
+const RANGES: readonly (readonly [string, string])[] = [
+  ['Invalid', 'Not a close code: codes are whole numbers from 0 to 65535.'],
+  ['Unused', 'Codes 0–999 are not used by WebSocket (RFC 6455 §7.4.2).'],
+  [
+    'ReservedForProtocol',
+    'Reserved for future revisions of the WebSocket protocol (RFC 6455 §7.4.2).',
+  ],
+  ['ReservedForExtensions', 'Reserved for WebSocket extensions (RFC 6455 §7.4.2).'],
+  ['Registered', 'A code registered with IANA by a library or framework (3000–3999).'],
+  ['Application', 'An application-defined code (4000–4999); its meaning is up to the server.'],
+  ['Invalid', 'Not a valid close code: the range above 4999 is undefined (RFC 6455 §7.4.2).'],
+];
+
+/** The index in `RANGES` of a code the catalog does not list. */
+function rangeOf(code: number): number {
+  if (!Number.isInteger(code) || code < 0 || code > 65535) return 0;
+  return code < 1000
+    ? 1
+    : code < 2000
+      ? 2
+      : code < 3000
+        ? 3
+        : code < 4000
+          ? 4
+          : code < 5000
+            ? 5
+            : 6;
+}
+
+/**
+ * One sentence per catalog code, for people. Only `describeClose()` reads it, so an app that
+ * never calls it does not bundle the sentences.
+ */
+const EXPLANATIONS: Readonly<Record<number, string>> = {
+  1000: 'The peer closed the connection normally; a server or proxy may do this when it restarts or the link is idle.',
+  1001: 'The peer is going away: a server shutting down or a browser leaving the page.',
+  1002: 'The peer received a frame that breaks the WebSocket protocol; retrying sends the same frames again.',
+  1003: 'The peer cannot accept this type of data (for example binary on a text-only endpoint).',
+  1004: 'Reserved by RFC 6455; no endpoint should send it.',
+  1005: 'The close frame carried no status code.',
+  1006: 'The connection dropped without a close frame: the network failed, the server crashed, or the handshake was refused.',
+  1007: 'A message did not match its type, such as invalid UTF-8 in a text message.',
+  1008: 'The peer refused a message or the connection by its policy (authorization, origin, rate limit).',
+  1009: 'A message was larger than the peer accepts.',
+  1010: 'The server did not negotiate an extension the client requires.',
+  1011: 'The server hit an unexpected condition.',
+  1012: 'The server is restarting; reconnect after a short delay.',
+  1013: 'The server is overloaded or temporarily unavailable; reconnect later.',
+  1014: 'A gateway or proxy got an invalid response from the server behind it.',
+  1015: 'The TLS handshake failed, for example because the certificate could not be verified.',
+  3000: 'The connection needs credentials that were missing or not accepted (HTTP 401).',
+  3003: 'The credentials are valid but not allowed to use this endpoint (HTTP 403).',
+  3008: 'The peer timed out waiting (HTTP 408).',
+  4000: 'The client closed this link to open a new one at once; its session continues.',
+  4400: 'The server refused the handshake with HTTP 400: not the request it accepts (a sub-protocol, a header).',
+  4401: 'The server refused the handshake with HTTP 401: credentials missing or not accepted.',
+  4403: 'The server refused the handshake with HTTP 403: this client may not connect (origin, credentials).',
+  4404: 'The server refused the handshake with HTTP 404: no endpoint at this URL.',
+  4408: 'Nothing arrived within the heartbeat timeout, so the link was presumed dead and abandoned.',
+  4410: 'The server could not resume the session (window passed, unknown session or wrong token); a fresh session starts.',
+  4426: 'The server chose the heartline.v1 protocol but its handshake was invalid; the client falls back to plain mode.',
+  4429: 'The server refused the handshake with HTTP 429: too many requests; retried after its Retry-After.',
+  4503: 'The server refused the handshake with HTTP 503: overloaded or shutting down; retried after its Retry-After.',
+  4504: 'The opening handshake did not complete within the connect timeout.',
+  4507: 'The client read too slowly and its buffer on the server filled up.',
 };
 
 /** What `describeClose()` says about one code. */
@@ -246,49 +162,9 @@ export interface CloseDescription {
   readonly retry: boolean;
 }
 
-function rangeEntry(code: number): Entry {
-  if (!Number.isInteger(code) || code < 0 || code > 65535) {
-    return {
-      name: 'Invalid',
-      retry: true,
-      explanation: 'Not a close code: codes are whole numbers from 0 to 65535.',
-    };
-  }
-  if (code < 1000)
-    return {
-      name: 'Unused',
-      retry: true,
-      explanation: 'Codes 0–999 are not used by WebSocket (RFC 6455 §7.4.2).',
-    };
-  if (code < 2000)
-    return {
-      name: 'ReservedForProtocol',
-      retry: true,
-      explanation: 'Reserved for future revisions of the WebSocket protocol (RFC 6455 §7.4.2).',
-    };
-  if (code < 3000)
-    return {
-      name: 'ReservedForExtensions',
-      retry: true,
-      explanation: 'Reserved for WebSocket extensions (RFC 6455 §7.4.2).',
-    };
-  if (code < 4000)
-    return {
-      name: 'Registered',
-      retry: true,
-      explanation: 'A code registered with IANA by a library or framework (3000–3999).',
-    };
-  if (code < 5000)
-    return {
-      name: 'Application',
-      retry: true,
-      explanation: 'An application-defined code (4000–4999); its meaning is up to the server.',
-    };
-  return {
-    name: 'Invalid',
-    retry: true,
-    explanation: 'Not a valid close code: the range above 4999 is undefined (RFC 6455 §7.4.2).',
-  };
+/** The sentence `describeClose()` gives for `code`. */
+export function explainClose(code: number): string {
+  return EXPLANATIONS[code] ?? RANGES[rangeOf(code)]![1];
 }
 
 /**
@@ -298,8 +174,12 @@ function rangeEntry(code: number): Entry {
  * describeClose(1008) // { code: 1008, name: 'PolicyViolation', explanation: '…', retry: false }
  */
 export function describeClose(code: number): CloseDescription {
-  const entry = ENTRIES[code] ?? rangeEntry(code);
-  return { code, name: entry.name, explanation: entry.explanation, retry: entry.retry };
+  return {
+    code,
+    name: closeName(code),
+    explanation: explainClose(code),
+    retry: retriesAfter(code),
+  };
 }
 
 /**

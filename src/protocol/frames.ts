@@ -235,8 +235,48 @@ function isEpoch(value: unknown): value is string {
   return isText(value, MAX_ID_LENGTH) && /^[\x21-\x7e]+$/.test(value);
 }
 
-function fail(message: string): never {
-  throw new FrameError(message);
+/**
+ * What a frame error says in development, keyed by what it says in production builds (where
+ * `process.env.NODE_ENV` is `'production'`, which bundlers replace, so that this table is left
+ * out of the bundle): the short form names the frame and the field, the long one the rule.
+ * `arg` is the value at fault.
+ */
+const DETAIL: Readonly<Record<string, (arg: unknown) => string>> = {
+  'bad frame start': (text) =>
+    `${text ? 'a text frame must be a control frame or start' : 'a binary frame must start'} with m<number>: or v:`,
+  'bad data frame header': (digits) =>
+    `a data frame header must be m<number>: or v:, got ${JSON.stringify((digits as string).slice(0, 20))}`,
+  'bad data frame number': (digits) => `a data frame number must be a safe integer, got ${digits}`,
+  'control frame too long': (length) =>
+    `a control frame is at most ${MAX_CONTROL_LENGTH} characters, got ${length}`,
+  'control frame not a JSON object': () => 'a control frame must be a JSON object',
+  'bad batch': (t) => `a ${t} frame's batch must be a count`,
+  'bad ts': (t) => `a ${t} frame needs a numeric ts`,
+  'bad ack': (t) => `a ${t} frame's ack must be a count`,
+  'bad ack frame seq': () => 'an ack frame needs seq, a count',
+  'unsupported protocol version': (v) => `unsupported protocol version ${JSON.stringify(v)}`,
+  'connect frame: token, epoch or offset without sid': () =>
+    'a connect frame without sid carries no token, epoch or offset',
+  'bad resuming connect frame': () =>
+    `a resuming connect frame needs sid, token, epoch and offset: sid and token in base64url and epoch in printable ASCII, each of 1–${MAX_ID_LENGTH} characters, offset a count`,
+  'bad connect frame sent': () => "a connect frame's sent must be a count",
+  'bad connect frame from': () =>
+    "a connect frame's from must be a count from 1 to sent + 1, given with sid",
+  'bad hello frame': () =>
+    'a hello frame needs sid, token, epoch, offset, ack, resumed, window and heartbeat',
+  'unknown control frame type': (t) => `unknown control frame type ${JSON.stringify(t)}`,
+  'bad request id': (kind) =>
+    `a ${kind} frame needs an id of 1–${MAX_CALL_ID} characters [A-Za-z0-9_.-] after its number`,
+};
+
+/** Throws the `FrameError` whose production message is `brief` (see `DETAIL`). */
+function fail(brief: string, arg?: unknown, code?: 1008): never {
+  throw new FrameError(
+    typeof process !== 'undefined' && process.env.NODE_ENV !== 'production'
+      ? DETAIL[brief]!(arg)
+      : brief,
+    code,
+  );
 }
 
 /**
@@ -254,49 +294,45 @@ function headerNumber(raw: string | Uint8Array, colon: number): number {
   }
   if (!ok) {
     const digits = ascii(raw, 1, Math.min(colon, 21));
-    fail(`a data frame header must be m<number>: or v:, got ${JSON.stringify(digits)}`);
+    fail('bad data frame header', digits);
   }
   if (!Number.isSafeInteger(n)) {
-    fail(`a data frame number must be a safe integer, got ${ascii(raw, 1, colon)}`);
+    fail('bad data frame number', ascii(raw, 1, colon));
   }
   return n;
 }
 
 function parseControl(text: string): ControlFrame {
-  if (text.length > MAX_CONTROL_LENGTH)
-    fail(`a control frame is at most ${MAX_CONTROL_LENGTH} characters, got ${text.length}`);
+  if (text.length > MAX_CONTROL_LENGTH) fail('control frame too long', text.length);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    fail('a control frame must be a JSON object');
+    fail('control frame not a JSON object');
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    fail('a control frame must be a JSON object');
+    fail('control frame not a JSON object');
   const f = raw as Record<string, unknown>;
   // connect and hello: the largest batch frame the sender takes (PROTOCOL.md "Batches")
-  if (f.batch !== undefined && !isCount(f.batch)) fail(`a ${f.t} frame's batch must be a count`);
+  if (f.batch !== undefined && !isCount(f.batch)) fail('bad batch', f.t);
   switch (f.t) {
     case 'ping':
     case 'pong':
-      if (!Number.isFinite(f.ts)) fail(`a ${f.t} frame needs a numeric ts`);
-      if (f.ack !== undefined && !isCount(f.ack)) fail(`a ${f.t} frame's ack must be a count`);
+      if (!Number.isFinite(f.ts)) fail('bad ts', f.t);
+      if (f.ack !== undefined && !isCount(f.ack)) fail('bad ack', f.t);
       return f as unknown as PingFrame | PongFrame;
     case 'ack':
-      if (!isCount(f.seq)) fail('an ack frame needs seq, a count');
+      if (!isCount(f.seq)) fail('bad ack frame seq');
       return f as unknown as AckFrame;
     case 'connect': {
-      if (f.v !== PROTOCOL_VERSION)
-        throw new FrameError(`unsupported protocol version ${JSON.stringify(f.v)}`, 1008);
+      if (f.v !== PROTOCOL_VERSION) fail('unsupported protocol version', f.v, 1008);
       if (f.sid === undefined) {
         if (f.token !== undefined || f.epoch !== undefined || f.offset !== undefined)
-          fail('a connect frame without sid carries no token, epoch or offset');
+          fail('connect frame: token, epoch or offset without sid');
       } else if (!(isId(f.sid) && isId(f.token) && isEpoch(f.epoch) && isCount(f.offset))) {
-        fail(
-          `a resuming connect frame needs sid, token, epoch and offset: sid and token in base64url and epoch in printable ASCII, each of 1–${MAX_ID_LENGTH} characters, offset a count`,
-        );
+        fail('bad resuming connect frame');
       }
-      if (f.sent !== undefined && !isCount(f.sent)) fail("a connect frame's sent must be a count");
+      if (f.sent !== undefined && !isCount(f.sent)) fail('bad connect frame sent');
       if (
         f.from !== undefined &&
         !(
@@ -306,13 +342,12 @@ function parseControl(text: string): ControlFrame {
           f.from <= ((f.sent as number) ?? 0) + 1
         )
       ) {
-        fail("a connect frame's from must be a count from 1 to sent + 1, given with sid");
+        fail('bad connect frame from');
       }
       return f as unknown as ConnectFrame;
     }
     case 'hello': {
-      if (f.v !== PROTOCOL_VERSION)
-        throw new FrameError(`unsupported protocol version ${JSON.stringify(f.v)}`, 1008);
+      if (f.v !== PROTOCOL_VERSION) fail('unsupported protocol version', f.v, 1008);
       const hb = f.heartbeat as Record<string, unknown> | undefined;
       const ok =
         isText(f.sid) &&
@@ -328,12 +363,11 @@ function parseControl(text: string): ControlFrame {
         hb !== null &&
         isCount(hb.interval) &&
         isCount(hb.timeout);
-      if (!ok)
-        fail('a hello frame needs sid, token, epoch, offset, ack, resumed, window and heartbeat');
+      if (!ok) fail('bad hello frame');
       return f as unknown as HelloFrame;
     }
     default:
-      fail(`unknown control frame type ${JSON.stringify(f.t)}`);
+      fail('unknown control frame type', f.t);
   }
 }
 
@@ -349,19 +383,15 @@ export function parseFrame(raw: string | Uint8Array): Frame {
   const first = text ? raw.charCodeAt(0) : raw[0];
   if (text && first === 0x7b /* { */) return parseControl(raw);
   const colon = indexOfColon(raw, 1, MAX_HEADER + 1);
-  const what = text ? 'a text frame must be a control frame or start' : 'a binary frame must start';
-  if (colon < 1) fail(`${what} with m<number>: or v:`);
+  if (colon < 1) fail('bad frame start', text);
   if (first === V && colon === 1) return { t: 'data', n: undefined, payload: rest(raw, 2) };
   const kind = first === M ? undefined : CALL_KINDS[first as number];
-  if (first !== M && kind === undefined) fail(`${what} with m<number>: or v:`);
+  if (first !== M && kind === undefined) fail('bad frame start', text);
   const n = headerNumber(raw, colon);
   if (kind === undefined) return { t: 'data', n, payload: rest(raw, colon + 1) };
   const end = indexOfColon(raw, colon + 1, colon + 2 + MAX_CALL_ID);
   const id = end < 0 ? '' : ascii(raw, colon + 1, end);
-  if (!CALL_ID.test(id))
-    fail(
-      `a ${kind} frame needs an id of 1–${MAX_CALL_ID} characters [A-Za-z0-9_.-] after its number`,
-    );
+  if (!CALL_ID.test(id)) fail('bad request id', kind);
   return { t: 'data', n, payload: rest(raw, end + 1), call: { kind, id } };
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   encodeControl,
   encodeData,
@@ -131,5 +131,21 @@ describe('parseFrame', () => {
   it('rejects binary frames without a header', () => {
     expect(() => parseFrame(new Uint8Array([1, 2, 3]))).toThrow(FrameError);
     expect(() => parseFrame(new Uint8Array([109, 49, 50]))).toThrow(FrameError);
+  });
+
+  it('says less in production builds, still naming the frame and the field, with the same code', () => {
+    vi.stubEnv('NODE_ENV', 'production');
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
+    expect(() => parseFrame('{"t":"ping"}')).toThrow(
+      expect.objectContaining({ code: 1002, message: 'bad ts' }),
+    );
+    expect(() => parseFrame('{"t":"hello","v":2}')).toThrow(
+      expect.objectContaining({ code: 1008, message: 'unsupported protocol version' }),
+    );
+    expect(() => parseFrame('x12:a')).toThrow(
+      expect.objectContaining({ code: 1002, message: 'bad frame start' }),
+    );
   });
 });

@@ -56,16 +56,14 @@ describeRedis(
         await redis.restart('SIGKILL'); // back on the same socket, with nothing in it
         // The cluster notices at its next append (the log's history is gone: a new epoch).
         await traffic.cluster.nodes[0]!.command({ type: 'publish', text: 'wake up' });
-        await waitFor(
-          () => traffic.resumes.filter((e) => !e.resumed).length >= traffic.clients.length,
-          {
-            timeout: 15_000,
-            message: 'every client to start a fresh session',
-          },
-        );
-        expect(traffic.resumes.filter((e) => !e.resumed).map((e) => e.reason)).toEqual(
-          traffic.clients.map(() => 'epoch'),
-        );
+        const fresh = () => traffic.resumes.filter((e) => !e.resumed);
+        await waitFor(() => traffic.clients.every((c) => fresh().some((e) => e.target === c)), {
+          timeout: 15_000,
+          message: 'every client to start a fresh session',
+        });
+        // Each node learns of the new epoch at its own next append: a client that started afresh
+        // on a node that had not yet may be told so once more. Every refusal says why.
+        expect(new Set(fresh().map((e) => e.reason))).toEqual(new Set(['epoch']));
         // New sessions work at once, both ways.
         const got = traffic.clients.map(() => [] as string[]);
         traffic.clients.forEach((c, i) => {

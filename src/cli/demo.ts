@@ -156,7 +156,7 @@ Examples:
   $ heartline demo --redis redis://127.0.0.1:6379 --port 8081   # two servers,
   $ heartline demo --redis redis://127.0.0.1:6379 --port 8082   # one room
 
-${exitCodesHelp([ExitCode.Ok, ExitCode.Failure, ExitCode.Usage, ExitCode.Interrupted, ExitCode.Terminated])}`,
+${exitCodesHelp([ExitCode.Ok, ExitCode.Failure, ExitCode.Usage, ExitCode.Unreachable, ExitCode.Interrupted, ExitCode.Terminated])}`,
     )
     .action(async (options: DemoOptions) => {
       process.exitCode = await runDemo(options);

@@ -245,8 +245,10 @@ Examples:
   $ heartline serve --port 0 --mode broadcast  # any free port, a chat relay
   $ heartline serve --host 0.0.0.0 --origin https://app.example.com --path /ws
   $ heartline serve --heartbeat-interval off   # no pings: a proxy's cut shows
+  $ heartline serve -m broadcast --redis redis://127.0.0.1:6379 -p 8081  # one
+  $ heartline serve -m broadcast --redis redis://127.0.0.1:6379 -p 8082  # relay
 
-${exitCodesHelp([ExitCode.Ok, ExitCode.Failure, ExitCode.Usage, ExitCode.Interrupted, ExitCode.Terminated])}`,
+${exitCodesHelp([ExitCode.Ok, ExitCode.Failure, ExitCode.Usage, ExitCode.Unreachable, ExitCode.Interrupted, ExitCode.Terminated])}`,
     )
     .action(async (options: ServeOptions) => {
       process.exitCode = await runServe(options);

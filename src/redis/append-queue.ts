@@ -38,6 +38,8 @@ export interface AppendHost {
   failing(error: EngineError): void;
   /** A call succeeded after failures. */
   recovered(): void;
+  /** `push()` began to refuse: the bounds are reached (once, until a call succeeds again). */
+  full(error: EngineError): void;
 }
 
 /** Delay of the n-th retry of a failed call: quick first, capped. */
@@ -65,6 +67,8 @@ export class AppendQueue {
   #scheduled: ReturnType<typeof setImmediate> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
+  /** `push()` refused since the last call that succeeded (so the host hears it once). */
+  #full = false;
   #closed = false;
   #idle: (() => void)[] = [];
   /** Messages pushed so far, and of those, appended so far (with the last one's offset). */
@@ -98,6 +102,14 @@ export class AppendQueue {
     if (this.#closed) return false;
     const size = message.data.byteLength;
     if (this.pending >= this.#limits.messages || this.#bytes + size > this.#limits.bytes) {
+      if (!this.#full) {
+        this.#full = true;
+        this.#host.full(
+          new EngineError(
+            `Redis has not taken the ${this.pending} message(s) (${this.#bytes} bytes) held for it; refusing more until it does (maxPending: ${this.#limits.messages} messages, ${this.#limits.bytes} bytes)`,
+          ),
+        );
+      }
       return false;
     }
     this.#queue.push({ audience, message });
@@ -201,6 +213,7 @@ export class AppendQueue {
       this.#failures = 0;
       this.#host.recovered();
     }
+    this.#full = false;
     const status = text(reply[0]);
     if (status === 'EPOCH') {
       // The log lost its history: adopt the new epoch, then append the same batch in it.

@@ -46,6 +46,8 @@ export class HeartlineEmitter {
         recovered: () => {
           this.#error = undefined;
         },
+        // #publish() throws to the caller on every refusal; there is no one else to tell.
+        full: () => {},
       },
       o.maxPending,
       {

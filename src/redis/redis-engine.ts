@@ -137,6 +137,7 @@ export class RedisEngine extends LocalMembership implements Engine {
         recovered: () => {
           this.#healthy = true;
         },
+        full: (error) => host.report(error),
       },
       this.#options.maxPending,
       { maxMessages: settings.maxMessages, maxBytes: settings.maxBytes, ttl: this.#ttl() },

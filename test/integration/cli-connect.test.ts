@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { openClient } from '../support/client.js';
+import { freshId } from '../support/engine-contract.js';
+import { describeRedis } from '../support/redis.js';
 import { startServer } from '../support/servers.js';
+import { collect, waitFor, waitForEvent } from '../support/wait.js';
 import { freePort, runCli, startCli, startServe } from './cli-fixtures.js';
 
 describe('heartline connect', () => {
@@ -219,5 +223,32 @@ describe('heartline serve', () => {
     const run = await runCli(['serve', '--port', String(port)]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`127.0.0.1:${port} is already in use`);
+  });
+});
+
+describeRedis('heartline serve --redis', (suite) => {
+  it('relays a broadcast mode message to the clients of every serve on the same Redis and prefix', async () => {
+    const args = ['--mode', 'broadcast', '--redis', suite.redis.unixUrl, '--prefix'];
+    const prefix = freshId('cli');
+    const [one, two] = await Promise.all([
+      startServe([...args, prefix]),
+      startServe([...args, prefix]),
+    ]);
+    const a = openClient(one.url);
+    const b = openClient(two.url);
+    await Promise.all([a, b].map((s) => waitForEvent(s, 'open')));
+    const [toA, toB] = [a, b].map((s) => collect<MessageEvent>(s, 'message'));
+    a.send('from a, on the first serve');
+    await waitFor(() => toB!.events.length === 1, { message: "a's message at b" });
+    b.send('from b, on the second serve');
+    await waitFor(() => toA!.events.length === 1, { message: "b's message at a" });
+    // Not back to its sender: b's reply went into the log after a's message, so a copy of
+    // a's message to a would have come first.
+    expect(toA!.events.map((e) => e.data)).toEqual(['from b, on the second serve']);
+    expect(toB!.events.map((e) => e.data)).toEqual(['from a, on the first serve']);
+    for (const served of [one, two]) {
+      served.cli.kill('SIGTERM');
+      expect(await served.cli.exit()).toMatchObject({ code: 0 });
+    }
   });
 });

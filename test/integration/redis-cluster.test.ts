@@ -25,13 +25,14 @@ interface Records {
   messages: [string, string, boolean][];
   connections: [string, boolean][];
   ends: [string, number][];
+  joins: [string, string][];
 }
 
 describeRedis(
   'heartline/redis cluster',
   (suite) => {
     describe.each(REDIS_LIBRARIES)('with %s', (library) => {
-      async function cluster(nodes = 3, extra: { auth?: boolean } = {}) {
+      async function cluster(nodes = 3, extra: { auth?: boolean; rooms?: string[] } = {}) {
         const prefix = freshId('cluster');
         const c = await startCluster({
           nodes,
@@ -123,6 +124,47 @@ describeRedis(
         // The node it left ended its client object with 4000: the session lives on elsewhere.
         const ends = records.flatMap((r) => r.ends);
         expect(ends.map(([, code]) => code)).toEqual([4000]);
+      });
+
+      it('keeps a room joined on one node when the session resumes on another, with no join there', async () => {
+        // No room joined by the app on connection: only the join below, on node a, puts the
+        // session in a room.
+        const c = await cluster(2, { rooms: [] });
+        const balancer = await startBalancer(c.ports, { mode: 'avoid-previous' });
+        const proxy = await startFaultProxy({ port: balancer.port });
+        const ws = openClient(proxy.url, fast);
+        await waitForEvent(ws, 'open');
+        const a = await nodeWithClient(c);
+        const b = 1 - a;
+        const room = 'joined-on-a';
+        expect(await c.nodes[a]!.command({ type: 'join', room })).toEqual([room]);
+        const received = collect<MessageEvent>(ws, 'message');
+        const moved = waitForEvent<ResumeEvent>(ws, 'resume', { timeout: 10_000 });
+        proxy.reset();
+        expect(await moved).toMatchObject({ resumed: true });
+        expect(await nodeWithClient(c)).toBe(b);
+        const onB = await c.nodes[b]!.command<[string, boolean, string[]][]>({ type: 'rooms' });
+        expect(onB).toEqual([[expect.any(String), true, [room]]]); // resumed, in the room
+        const [id] = onB[0]!;
+        const records = await Promise.all(
+          c.nodes.map((n) => n.command<Records>({ type: 'records' })),
+        );
+        expect(records[a]!.joins).toEqual([[id, room]]);
+        expect(records[b]!.joins).toEqual([]); // the app on b never joined it
+        // From either node, to the room: each reaches the session on b once. The last one,
+        // sent after the others arrived, comes after them in the log and on the link, so a
+        // repeat of either would be in the list by then.
+        for (const [node, text] of [
+          [a, 'from a'],
+          [b, 'from b'],
+          [a, 'last'],
+        ] as const) {
+          expect(await c.nodes[node]!.command({ type: 'publish', text, room })).toBe(true);
+          await waitFor(() => received.events.some((e) => e.data === text), {
+            message: `'${text}' at the client`,
+          });
+        }
+        expect(received.events.map((e) => e.data)).toEqual(['from a', 'from b', 'last']);
       });
 
       it('authenticates on every node: another node resumes the same identity, and refuses another with 3003', async () => {

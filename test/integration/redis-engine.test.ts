@@ -2,6 +2,7 @@ import { createClient } from 'redis';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ResumeEvent } from '../../src/client/index.js';
 import { HeartlineEmitter, redisEngine } from '../../src/redis/index.js';
+import { EngineError } from '../../src/server/index.js';
 import { openClient } from '../support/client.js';
 import {
   describeEngineContract,
@@ -206,7 +207,7 @@ describeRedis('heartline/redis in one process', (suite) => {
       );
     });
 
-    it('returns false from send() once what waits for an unreachable Redis fills its bound', async () => {
+    it('returns false from send() and reports an EngineError once what waits for an unreachable Redis fills its bound', async () => {
       const { client } = await connectRedis(library, suite.redis);
       const { server: hl, url } = await startHeartline({
         engine: redisEngine({ client, prefix: freshId('bound'), maxPending: { messages: 5 } }),
@@ -222,6 +223,16 @@ describeRedis('heartline/redis in one process', (suite) => {
         // Five are held for Redis; the rest are refused, and the caller is told.
         expect(results.filter(Boolean).length).toBeLessThanOrEqual(5);
         expect(results.at(-1)).toBe(false);
+        // The refusal is reported once, when it begins, not once per refused message. Other
+        // reports (a probe of the paused subscriber) may come too; only this one is asserted.
+        const refusals = errors.filter(
+          (e) => e instanceof EngineError && /refusing more until it does/.test(e.message),
+        );
+        expect(refusals).toHaveLength(1);
+        expect(refusals[0]).toMatchObject({ name: 'EngineError', code: 'HL_ERR_ENGINE' });
+        expect(refusals[0]!.message).toMatch(
+          /^Redis has not taken the \d+ message\(s\) \(\d+ bytes\) held for it; refusing more until it does \(maxPending: 5 messages, \d+ bytes\)$/,
+        );
       } finally {
         await suite.redis.resume();
       }

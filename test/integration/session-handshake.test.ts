@@ -26,14 +26,16 @@ async function handshakeOf(limits: Partial<HandshakeLimits> = {}) {
   const raw = await rawWebSocket(server.port);
   const { socket } = await accepted;
   const overflows: string[] = [];
+  const readErrors: (Error & { code?: string })[] = [];
   const all = {
     timeout: 2_000,
     maxFrames: 10,
     maxBytes: 1_024,
     overflow: (what: string) => overflows.push(what),
+    readError: (error: Error & { code?: string }) => readErrors.push(error),
     ...limits,
   };
-  return { raw, socket, overflows, result: awaitConnect(socket as WebSocket, all) };
+  return { raw, socket, overflows, readErrors, result: awaitConnect(socket as WebSocket, all) };
 }
 
 describe('awaitConnect', () => {
@@ -89,6 +91,21 @@ describe('awaitConnect', () => {
     expect(await readCloseCode(raw)).toBe(1008);
     expect(overflows).toHaveLength(1);
     expect(got.take()).toEqual([]); // nothing of a flood is handled
+  });
+
+  it('passes on what ws could not read after connect, before the session is ready, and holds nothing of it', async () => {
+    const { raw, result, overflows, readErrors } = await handshakeOf();
+    const frames = [
+      Buffer.from(connect),
+      Buffer.from(encodeData(1, 'a')),
+      Buffer.from([0xc3, 0x28]),
+    ];
+    raw.write(Buffer.concat(frames.map((f) => clientFrame(TEXT, f))));
+    const got = (await result) as Connect;
+    expect(await readCloseCode(raw)).toBe(1007);
+    expect(readErrors.map((e) => e.code)).toEqual(['WS_ERR_INVALID_UTF8']);
+    expect(overflows).toEqual([]);
+    expect(got.take()).toEqual([]); // the link is closing: what it held is not handled
   });
 });
 

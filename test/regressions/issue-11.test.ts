@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { ResumeEvent } from '../../src/client/index.js';
 import { encodeControl, encodeData } from '../../src/protocol/frames.js';
 import {
-  type ClientViolationError,
+  ClientViolationError,
   type HeartlineServer,
   parseRetryAfter,
   type ServerClient,
@@ -358,6 +358,33 @@ describe('issue 11: protocol edges, server end', () => {
     expect(server.stats().terminations.rate_limit).toBe(1);
     await waitFor(() => floodLog.closeCode === 1008);
   });
+
+  it.each([
+    ['instead of the connect frame', []],
+    ['in the same TCP write as the connect frame', [encodeControl({ t: 'connect', v: 1 })]],
+  ])(
+    'reports and counts a text frame that is not UTF-8 before the session handshake completes, and closes with 1007: %s',
+    async (_, before) => {
+      const { server, port } = await startHeartline({ heartbeat: false });
+      const errors = errorsOf(server);
+      const raw = await rawWebSocket(port, '/', SESSION_OFFER);
+      const log = readFrames(raw);
+      // 0xc3 opens a two-byte sequence that 0x28 does not continue (RFC 3629 §3).
+      const frames = [...before.map((f) => Buffer.from(f)), Buffer.from([0x7b, 0xc3, 0x28, 0x7d])];
+      raw.write(Buffer.concat(frames.map((f) => clientFrame(TEXT, f))));
+      await waitFor(() => log.closeCode, { message: 'the link to be closed' });
+      expect(log.closeCode).toBe(1007);
+      expect(log.controls().some((c) => c.t === 'hello')).toBe(false);
+      await waitFor(() => errors.length === 1, { message: 'the 1007 to be reported' });
+      expect(errors[0]).toBeInstanceOf(ClientViolationError);
+      expect(errors[0]).toMatchObject({ code: 'HL_ERR_CLIENT_VIOLATION', closeCode: 1007 });
+      expect(errors[0]!.message).toBe(
+        'A heartline.v1 client (127.0.0.1) sent a text message that is not valid UTF-8 [WS_ERR_INVALID_UTF8] before its session started; closed with 1007',
+      );
+      expect(server.stats().terminations.invalid_payload).toBe(1);
+      expect(server.clients.size).toBe(0);
+    },
+  );
 
   it.each([
     ['a connect frame padded to 100 KB', `{"t":"connect","v":1,"pad":"${'x'.repeat(100_000)}"}`],

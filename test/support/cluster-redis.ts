@@ -1,11 +1,12 @@
 /**
  * A server factory for cluster.ts: one Heartline node of a Redis cluster, in a process of its
- * own, built from `src/` (it runs under tsx). Every client joins room `'all'`; what clients send
+ * own, built from `src/` (it runs under tsx). Every client joins room `'all'` on each
+ * connection (new or resumed; `rooms` names others, `[]` none); what clients send
  * is recorded with what the app learns of it (`redelivered`), and the test reads the records of
  * every node to check that each message reached the app exactly once.
  *
  * options: { socketPath, prefix, library?: 'node-redis' | 'ioredis', records?: file,
- *            auth?: true, server?: HeartlineServerOptions }
+ *            auth?: true, rooms?: string[] (default ['all']), server?: HeartlineServerOptions }
  * With `auth`, `authenticate` takes the `user` query parameter as the identity `{ user }` (none:
  * 401). Clients' requests wait (`held`) until an `answer` command answers them.
  * With `records`, every message, connection and end is also appended to that file as one JSON
@@ -13,7 +14,10 @@
  * commands:
  *   { type: 'publish', text, room? }  → server.to(room ?? 'all').send(text); true if accepted
  *   { type: 'records' }               → { messages: [clientId, text, redelivered][],
- *                                         connections: [clientId, resumed][], ends: [clientId, code][] }
+ *                                         connections: [clientId, resumed][], ends: [clientId, code][],
+ *                                         joins: [clientId, room][] (every join() the app made) }
+ *   { type: 'join', room }            → the first local client joins `room`; its rooms after
+ *   { type: 'rooms' }                 → [clientId, resumed, rooms][] of the local clients
  *   { type: 'clients' }               → the number of local clients
  *   { type: 'held' }                  → the texts of the clients' requests waiting here
  *   { type: 'answer' }                → answers each with `answer to <text>`; their number
@@ -27,7 +31,11 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { redisEngine } from '../../src/redis/index.js';
-import { HeartlineServer, type HeartlineServerOptions } from '../../src/server/index.js';
+import {
+  HeartlineServer,
+  type HeartlineServerOptions,
+  type ServerClient,
+} from '../../src/server/index.js';
 
 export interface RedisNodeOptions {
   readonly socketPath: string;
@@ -35,6 +43,7 @@ export interface RedisNodeOptions {
   readonly library?: 'node-redis' | 'ioredis';
   readonly records?: string;
   readonly auth?: boolean;
+  readonly rooms?: readonly string[];
   readonly server?: Omit<
     HeartlineServerOptions,
     'port' | 'host' | 'server' | 'noServer' | 'engine'
@@ -45,6 +54,8 @@ type Command =
   | { type: 'publish'; text: string; room?: string }
   | { type: 'records' }
   | { type: 'clients' }
+  | { type: 'join'; room: string }
+  | { type: 'rooms' }
   | { type: 'held' }
   | { type: 'answer' }
   | { type: 'ask'; text: string; timeout?: number };
@@ -83,6 +94,11 @@ export default async function redisNode(options: RedisNodeOptions, { port }: { p
   const messages: [string, string, boolean][] = [];
   const connections: [string, boolean][] = [];
   const ends: [string, number][] = [];
+  const joins: [string, string][] = [];
+  const join = (client: ServerClient, room: string) => {
+    joins.push([client.id, room]);
+    client.join(room);
+  };
   const file = options.records;
   const note = (record: object) => {
     // A wall-clock time in µs shared by every process of the machine, to merge the nodes' files.
@@ -92,7 +108,7 @@ export default async function redisNode(options: RedisNodeOptions, { port }: { p
   server.on('connection', (client) => {
     connections.push([client.id, client.resumed]);
     note({ k: 'c', id: client.id, resumed: client.resumed });
-    client.join('all');
+    for (const room of options.rooms ?? ['all']) join(client, room);
     client.on('message', (data, _isBinary, info) => {
       messages.push([client.id, String(data), info.redelivered]);
       note({ k: 'm', id: client.id, text: String(data), r: info.redelivered });
@@ -117,7 +133,16 @@ export default async function redisNode(options: RedisNodeOptions, { port }: { p
     },
     async command(body: Command) {
       if (body.type === 'publish') return server.to(body.room ?? 'all').send(body.text) ?? true;
-      if (body.type === 'records') return { messages, connections, ends };
+      if (body.type === 'records') return { messages, connections, ends, joins };
+      if (body.type === 'join') {
+        const client = [...server.clients.values()][0];
+        if (!client) return 'error: no client here';
+        join(client, body.room);
+        return [...client.rooms];
+      }
+      if (body.type === 'rooms') {
+        return [...server.clients.values()].map((c) => [c.id, c.resumed, [...c.rooms]]);
+      }
       if (body.type === 'held') return held.map((h) => h.text);
       if (body.type === 'answer') {
         const all = held.splice(0);

@@ -6,6 +6,7 @@ import {
   type DropEvent,
   describeClose,
   HeartlineSocket,
+  type HeartlineSocketEventMap,
   type HeartlineSocketOptions,
   type LossCause,
   type ReconnectInfo,
@@ -13,6 +14,7 @@ import {
   type RequestEvent,
   RequestFailedError,
   RequestTimeoutError,
+  type SendResult,
   type State,
 } from '../../src/client/index.js';
 
@@ -107,5 +109,19 @@ describe('HeartlineSocket types', () => {
     ws.request('x', { timeout: '5s' });
     // @ts-expect-error requests has no such bound
     new HeartlineSocket('ws://x', [], { requests: { retries: 3 } });
+  });
+
+  it('says what send() did with a message, and types the drain event', () => {
+    const ws = new HeartlineSocket('ws://x');
+    expectTypeOf<SendResult>().toEqualTypeOf<'sent' | 'queued' | 'dropped'>();
+    expectTypeOf(ws.send('x')).toEqualTypeOf<SendResult>();
+    expectTypeOf(ws.send(new Uint8Array(1), { volatile: true })).toEqualTypeOf<SendResult>();
+    const result = ws.send('x');
+    // @ts-expect-error send() reports with one of three words, not a boolean
+    void (result === true);
+    // A named event of the map, not the fallback every unknown name gets.
+    expectTypeOf<'drain'>().toMatchTypeOf<keyof HeartlineSocketEventMap>();
+    expectTypeOf<HeartlineSocketEventMap['drain']>().toEqualTypeOf<Event>();
+    ws.addEventListener('drain', (e) => expectTypeOf(e).toEqualTypeOf<Event>());
   });
 });

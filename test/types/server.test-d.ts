@@ -67,4 +67,20 @@ describe('HeartlineServer types', () => {
     // @ts-expect-error an identity of the wrong shape
     new HeartlineServer<{ userId: string }>({ noServer: true, authenticate: () => ({ id: 1 }) });
   });
+
+  it('types backpressure on a client and on a room', () => {
+    const server = new HeartlineServer({ noServer: true });
+    server.on('connection', (client) => {
+      expectTypeOf(client.congested).toEqualTypeOf<boolean>();
+      expectTypeOf(client.flushed()).toEqualTypeOf<Promise<void>>();
+      expectTypeOf(client.send('x')).toEqualTypeOf<boolean>();
+      client.on('drain', (...args) => expectTypeOf(args).toEqualTypeOf<[]>());
+      // @ts-expect-error congested is read-only: the send buffer decides it
+      client.congested = false;
+    });
+    expectTypeOf(server.to('feed').congested).toEqualTypeOf<number>();
+    expectTypeOf(server.to('feed').send('x')).toEqualTypeOf<boolean>();
+    // @ts-expect-error a room's congested counts members; it is no boolean
+    expectTypeOf(server.to('feed').congested).toEqualTypeOf<boolean>();
+  });
 });

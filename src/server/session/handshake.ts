@@ -34,6 +34,11 @@ export interface HandshakeLimits {
   readonly maxBytes: number;
   /** The client sent more than the limits allow before its session was ready (once). */
   overflow(what: string): void;
+  /**
+   * `ws` failed to read what the client sent after `connect`, before its session was ready
+   * (too big, bad UTF-8…), and closed the socket with the matching code (once).
+   */
+  readError(error: Error & { code?: string }): void;
 }
 
 const noop = () => {};
@@ -103,10 +108,16 @@ export function awaitConnect(
       });
     };
     const onClose = () => (held ? undefined : fail(null));
+    let readFailed = false;
     const onError = (error: Error & { code?: string }) => {
       // ws closes the socket itself after a read error; report it as what the client did.
-      if (!held && typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) {
-        fail({ readError: error });
+      if (typeof error.code !== 'string' || !error.code.startsWith('WS_ERR_')) return;
+      if (!held) fail({ readError: error });
+      else if (!readFailed) {
+        // After connect the promise has settled: the caller learns it here, or never would.
+        readFailed = true;
+        held.length = 0;
+        limits.readError(error);
       }
     };
     const timer = setTimeout(

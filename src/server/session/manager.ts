@@ -16,7 +16,11 @@ import type { Engine, ResumeRefusal } from '../engine/engine.js';
 import type { ResolvedServerOptions } from '../options.js';
 import { safeEmit } from '../safe-emit.js';
 import type { ServerStats } from '../server-stats.js';
-import { causeOfReadError, type TerminationCause } from '../termination-cause.js';
+import {
+  causeOfReadError,
+  describeReadError,
+  type TerminationCause,
+} from '../termination-cause.js';
 import { sameIdentity } from '../upgrade/authenticate.js';
 import { awaitConnect, type Connect, type HandshakeFailure, type RawFrame } from './handshake.js';
 import { RefusalLimiter } from './refusal-limiter.js';
@@ -94,6 +98,7 @@ export class SessionManager {
         maxFrames: HELD_FRAMES,
         maxBytes: host.options.highWaterMark,
         overflow: (what) => this.#violation(request, 1008, 'rate_limit', what),
+        readError: (error) => this.#readViolation(request, error),
       });
       if (!connect || !('frame' in connect)) return this.#failed(ws, request, connect);
       await host.engine.ready();
@@ -138,16 +143,14 @@ export class SessionManager {
       if (ws.readyState === ws.OPEN) ws.close(failure.code, 'Protocol error');
       return;
     }
-    // ws closed the socket itself, with the code of its read error.
-    const error = failure.readError;
+    this.#readViolation(request, failure.readError);
+  }
+
+  /** `ws` failed to read the link's frames and closed the socket itself, with the matching code. */
+  #readViolation(request: IncomingMessage, error: Error & { code?: string }): void {
     const { closeCode, cause } = causeOfReadError(error);
-    this.#violation(
-      request,
-      closeCode,
-      cause,
-      `broke the rules before its session started: ${error.message}`,
-      error,
-    );
+    const what = describeReadError(error, this.#host.options.maxPayload);
+    this.#violation(request, closeCode, cause, `${what} before its session started`, error);
   }
 
   /** A link that is not a client yet broke a rule: reported and counted like a client's. */

@@ -10,6 +10,7 @@ import type {
   MessageEvent,
   OverflowEvent,
   ReconnectingEvent,
+  RequestEvent,
   ResumeEvent,
 } from './events.js';
 
@@ -28,6 +29,8 @@ export const EVENT_TYPES = [
   'overflow',
   'resume',
   'ack',
+  'request',
+  'drain',
 ] as const;
 
 /**
@@ -84,6 +87,8 @@ export abstract class SocketTarget extends GuardedEventTarget {
   declare onoverflow: Handler<OverflowEvent>;
   declare onresume: Handler<ResumeEvent>;
   declare onack: Handler<AckEvent>;
+  declare onrequest: Handler<RequestEvent>;
+  declare ondrain: Handler<Event>;
 
   static {
     for (const [name, value] of [

@@ -133,7 +133,7 @@ describe('backpressure the client app can see', () => {
     ws.send('a');
     ws.send('b');
     const order: string[] = [];
-    ws.addEventListener('drain', () => order.push('drain'));
+    ws.ondrain = () => order.push('drain'); // the on<type> handler, as for every event
     ws.addEventListener('open', () => order.push('open'));
     await waitForEvent(ws, 'open');
     expect(order).toEqual(['drain', 'open']);

@@ -171,6 +171,8 @@ describe('requests, server → client', () => {
     await expect(client.request('nope?')).rejects.toMatchObject({ message: 'no', reason: 'x' });
     await expect(client.request('silence?')).rejects.toMatchObject({ reason: 'unhandled' });
     expect(server.stats().requests).toEqual({ pending: 0, late: 0 });
+    ws.onrequest = (e) => e.respondWith(`handled by onrequest: ${e.data}`);
+    expect(await client.request('any?')).toBe('handled by onrequest: any?');
   });
 
   it('rejects with RequestLostError when the session ends, and RequestUnsupportedError for plain', async () => {

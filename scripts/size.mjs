@@ -19,10 +19,12 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 /**
- * Bytes, min+gzip, the production app bundle may take: the figure reached, plus about 1 % for
- * small changes. The goal of issue 13 is GOAL; what stands between is in CHANGELOG.md.
+ * Bytes, min+gzip, the production app bundle may take: the figure reached, plus about 0.5 % for
+ * small changes (raised once, 16,640 -> 16,960, for the split of HeartlineSocket into its
+ * surface, Lifecycle and Sender: +280 B of class shells and kept names). The goal of issue 13
+ * is GOAL; what stands between is in CHANGELOG.md.
  */
-export const BUDGET = 16_640;
+export const BUDGET = 16_960;
 export const GOAL = 5_120;
 
 const args = new Set(process.argv.slice(2));

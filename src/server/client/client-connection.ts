@@ -1,38 +1,21 @@
 import type { WebSocket } from 'ws';
-import { now as clock } from '../../common/clock.js';
-import {
-  CallbackError,
-  ClientViolationError,
-  EngineError,
-  SocketError,
-} from '../../common/errors.js';
-import { decodeBatch, isBatch } from '../../protocol/batch.js';
+import { CallbackError, ClientViolationError, EngineError } from '../../common/errors.js';
 import { CloseCode, describeClose } from '../../protocol/close-codes.js';
-import type { Call, FrameError } from '../../protocol/frames.js';
 import { channels } from '../channels.js';
 import type { ReplayCursor } from '../engine/engine.js';
 import { safeEmit } from '../safe-emit.js';
 import type { ServerStats } from '../server-stats.js';
 import type { RawFrame } from '../session/handshake.js';
-import { ServerSession, type SessionWire } from '../session/server-session.js';
-import {
-  causeOfReadError,
-  describeReadError,
-  keepsSession,
-  type TerminationCause,
-} from '../termination-cause.js';
+import { ServerSession } from '../session/server-session.js';
+import { keepsSession, type TerminationCause } from '../termination-cause.js';
 import type { ClientHost } from './client-host.js';
+import { ClientInbound } from './client-inbound.js';
 import type { ClientLiveness, LivenessOwner } from './client-liveness.js';
 import { type ClientState, canMove } from './client-state.js';
 import { LinkWriter, type WriterHost } from './link-writer.js';
 import type { PreparedMessage } from './outgoing-message.js';
-import { RateLimiter } from './rate-limiter.js';
-import type { MessageInfo, ServerClient } from './server-client.js';
+import type { ServerClient } from './server-client.js';
 import { listenTo, type SocketOwner } from './socket-events.js';
-
-// What the third argument of a 'message' listener says; shared, so no message allocates one.
-const FIRST_DELIVERY: MessageInfo = Object.freeze({ redelivered: false });
-const REDELIVERED: MessageInfo = Object.freeze({ redelivered: true });
 
 /** How a link is ending, decided by whoever ended it first. */
 interface Ending {
@@ -43,25 +26,23 @@ interface Ending {
 
 /**
  * The engine behind one `ServerClient`: it owns the client's current `ws` socket and its
- * listeners, the one bounded write every outbound frame goes through, the inbound path (limits,
- * text pings, session frames), liveness, and the lifecycle as one state with one writer. In
- * session mode it outlives its links: `resume()` gives it the next one, and the replay of what
- * the session missed streams under the same high-water mark as live traffic.
+ * listeners, the one bounded write every outbound frame goes through, liveness, and the
+ * lifecycle as one state with one writer; what the client sends goes to its `ClientInbound`
+ * (limits, text pings, session frames). In session mode it outlives its links: `resume()` gives
+ * it the next one, and the replay of what the session missed streams under the same high-water
+ * mark as live traffic.
  */
-export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner, WriterHost {
+export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost {
   readonly #client: ServerClient;
   readonly #host: ClientHost;
   /** Session mode's state; undefined for a plain client. */
   readonly session: ServerSession | undefined;
-  readonly #limiter: RateLimiter | undefined;
-  /** `controlLimit`'s bucket, made at the first control frame (most links send few or none). */
-  #controls: RateLimiter | undefined;
+  readonly #inbound: ClientInbound;
   #state: ClientState = 'open';
   #ws: WebSocket | null = null;
   #remoteAddress: string | undefined;
   #ending: Ending | undefined;
   #liveness: ClientLiveness | undefined;
-  #rtt: number | undefined;
   /** What goes out on the current link. */
   #writer: LinkWriter | undefined;
   /** The current link's hello negotiated batches: the client may send them too. */
@@ -76,10 +57,10 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   ) {
     this.#client = client;
     this.#host = host;
-    const { rateLimit } = host.options;
-    if (rateLimit) this.#limiter = new RateLimiter(rateLimit, clock());
+    this.#inbound = new ClientInbound(this, client, host);
     if (session) {
-      this.session = new ServerSession(client.id, session.token, session.lastSeq, this, host.acks!);
+      const { token, lastSeq } = session;
+      this.session = new ServerSession(client.id, token, lastSeq, this.#inbound, host.acks!);
     }
     this.#attach(ws, remoteAddress);
   }
@@ -93,7 +74,17 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   }
 
   get rtt(): number | undefined {
-    return this.#rtt;
+    return this.#inbound.rtt;
+  }
+
+  /** The current link's heartbeat record. */
+  get liveness(): ClientLiveness | undefined {
+    return this.#liveness;
+  }
+
+  /** The current link's hello negotiated batches: the client may send them too. */
+  get acceptsBatches(): boolean {
+    return this.#batched;
   }
 
   /** The current link's send buffer passed half `highWaterMark` and has not drained since. */
@@ -131,6 +122,11 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     return this.#state === 'open' && this.#writer !== undefined && this.#writer.control(frame);
   }
 
+  /** Answers an RFC 6455 ping on the current link. */
+  pong(data: Buffer): void {
+    this.#writer?.pong(data);
+  }
+
   /**
    * Session mode: the hello just written negotiated batches (PROTOCOL.md "Batches"), of at most
    * `limit` bytes to the client; the client may send them too, within `maxPayload`.
@@ -154,7 +150,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
 
   // WriterHost: what the link's writer needs.
   drained(): void {
-    this.#emit('drain', []);
+    this.emit('drain', []);
   }
 
   get stats(): ServerStats {
@@ -168,7 +164,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   /** The writer's report of a reader too slow for the high-water mark. */
   slow(buffered: number): void {
     const { highWaterMark } = this.#host.options;
-    this.#violate(
+    this.breach(
       CloseCode.SlowConsumer,
       'Slow consumer',
       'slow_consumer',
@@ -176,73 +172,10 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     );
   }
 
-  // ── inbound ────────────────────────────────────────────────────────────────────────────────
+  // ── inbound (ClientInbound) ────────────────────────────────────────────────────────────────
 
   onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
-    if (ws !== this.#ws) return;
-    const t = clock();
-    this.#liveness?.heard(t);
-    if (this.#state !== 'open') return;
-    if (this.#batched && isBatch(data)) {
-      this.#host.stats.bytesIn += data.length;
-      this.#receiveBatch(data, isBinary, t);
-      return;
-    }
-    const { stats, options } = this.#host;
-    stats.messagesIn++;
-    stats.bytesIn += data.length;
-    if (!this.#take(t)) return;
-    if (this.session) {
-      this.session.receive(data, isBinary);
-      return;
-    }
-    const text = options.textPing;
-    if (!isBinary && text?.ping.equals(data)) {
-      if (this.control()) this.deliver(text.pong, false);
-      return;
-    }
-    this.#emitMessage(isBinary ? data : data.toString('utf8'), isBinary);
-  }
-
-  /**
-   * A batch: each frame in it is one message, as if it had come alone (rate limit, session
-   * rules), until one ends the link. The whole batch is checked first, and `maxPayload` bounded
-   * it as one message.
-   */
-  #receiveBatch(data: Buffer, isBinary: boolean, t: number): void {
-    let frames: (string | Uint8Array)[];
-    try {
-      frames = decodeBatch(isBinary ? data : data.toString('utf8'));
-    } catch (error) {
-      const e = error as FrameError;
-      this.violate(e.code, `broke heartline.v1: ${e.message}`);
-      return;
-    }
-    const stats = this.#host.stats;
-    for (const frame of frames) {
-      stats.messagesIn++;
-      if (!this.#take(t)) return;
-      this.session!.receive(frame as string | Buffer, typeof frame !== 'string');
-      if (this.#state !== 'open') return;
-    }
-  }
-
-  /** Counts one inbound message against `rateLimit`; false when over it (the link is closing). */
-  #take(t: number): boolean {
-    if (this.#limiter && !this.#limiter.take(t)) {
-      const { messages, interval } = this.#host.options.rateLimit as {
-        messages: number;
-        interval: number;
-      };
-      this.#violate(
-        CloseCode.PolicyViolation,
-        'Rate limit exceeded',
-        'rate_limit',
-        `sent more than ${messages} messages per ${interval} ms`,
-      );
-      return false;
-    }
-    return true;
+    if (ws === this.#ws) this.#inbound.message(data, isBinary);
   }
 
   /** Frames a session's client sent right after its `connect`, held by the handshake. */
@@ -252,31 +185,15 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   }
 
   onPong(ws: WebSocket): void {
-    if (ws !== this.#ws) return;
-    this.ponged();
-    this.control();
+    if (ws === this.#ws) this.#inbound.pong();
   }
 
-  /** An RFC 6455 ping from the client proves life too, and is answered like any control frame. */
   onPing(ws: WebSocket, data: Buffer): void {
-    if (ws !== this.#ws) return;
-    this.#liveness?.heard(clock());
-    if (this.control()) this.#writer?.pong(data);
+    if (ws === this.#ws) this.#inbound.ping(data);
   }
 
   onError(ws: WebSocket, error: Error & { code?: string }): void {
-    if (ws !== this.#ws) return;
-    if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) {
-      // ws has already started the close with the same code (websocket.js receiverOnError).
-      const { closeCode, cause } = causeOfReadError(error);
-      const what = describeReadError(error, this.#host.options.maxPayload);
-      this.#violate(closeCode, '', cause, what, error);
-      return;
-    }
-    this.#host.report(
-      new SocketError(`Client ${this.#client.id}: ${error.message}`, error),
-      this.#client,
-    );
+    if (ws === this.#ws) this.#inbound.error(error);
   }
 
   onClose(ws: WebSocket, code: number, reasonBytes: Buffer): void {
@@ -301,48 +218,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     this.#setState('detached');
     this.#host.engine.detach(this.#client.id);
     this.#host.detached(this.#client);
-    this.#emit('drop', [ending.code, ending.reason]);
-  }
-
-  // ── SessionWire ────────────────────────────────────────────────────────────────────────────
-
-  /** A session's application message: reliable ones exactly once, in order. */
-  handle(payload: string | Buffer, isBinary: boolean, redelivered: boolean): void {
-    this.#emit('message', [payload, isBinary, redelivered ? REDELIVERED : FIRST_DELIVERY]);
-  }
-
-  /** A session's request, reply or failure: once, in order, as its messages. */
-  call(call: Call, payload: string | Buffer, redelivered: boolean): void {
-    this.#host.requests.received(this.#client, call, payload, redelivered);
-  }
-
-  violate(code: number, what: string): void {
-    this.#violate(code, 'Protocol error', 'protocol_error', what);
-  }
-
-  /**
-   * Counts one inbound control frame against `controlLimit`; false when it is over the limit
-   * (the link is then closing with 1008) or the link is not open, and the frame must not be
-   * answered.
-   */
-  control(): boolean {
-    if (this.#state !== 'open') return false;
-    const limit = this.#host.options.controlLimit;
-    const t = clock();
-    this.#controls ??= new RateLimiter({ messages: limit.frames, interval: limit.interval }, t);
-    if (this.#controls.take(t)) return true;
-    this.#violate(
-      CloseCode.PolicyViolation,
-      'Control frame limit exceeded',
-      'rate_limit',
-      `sent more than ${limit.frames} control frames (pings, pongs) per ${limit.interval} ms`,
-    );
-    return false;
-  }
-
-  ponged(): void {
-    const rtt = this.#liveness?.ponged(clock());
-    if (rtt !== undefined) this.#rtt = rtt;
+    this.emit('drop', [ending.code, ending.reason]);
   }
 
   // ── liveness (LivenessOwner) ───────────────────────────────────────────────────────────────
@@ -502,10 +378,11 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     this.#setState('closed');
     if (this.session && why !== 'moved') this.#host.engine.end(this.#client.id, why);
     this.#host.ended(this.#client, why === 'moved');
-    this.#emit('close', [code, reason]);
+    this.emit('close', [code, reason]);
   }
 
-  #violate(
+  /** Ends the link for what the client did, once; `what` says it in the error the server reports. */
+  breach(
     code: number,
     reason: string,
     cause: TerminationCause,
@@ -526,11 +403,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     }
   }
 
-  #emitMessage(data: string | Buffer, isBinary: boolean): void {
-    this.#emit('message', [data, isBinary, FIRST_DELIVERY]);
-  }
-
-  #emit(event: 'message' | 'close' | 'drop' | 'drain', args: readonly unknown[]): void {
+  emit(event: 'message' | 'close' | 'drop' | 'drain', args: readonly unknown[]): void {
     const client = this.#client;
     safeEmit(client, event, args, (error) =>
       this.#host.report(

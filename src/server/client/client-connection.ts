@@ -82,7 +82,6 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
     return this.#liveness;
   }
 
-  /** The current link's hello negotiated batches: the client may send them too. */
   get acceptsBatches(): boolean {
     return this.#batched;
   }

@@ -1,7 +1,6 @@
 import type { WebSocket } from 'ws';
 import { CallbackError, ClientViolationError, EngineError } from '../../common/errors.js';
 import { CloseCode, describeClose } from '../../protocol/close-codes.js';
-import { channels } from '../channels.js';
 import type { ReplayCursor } from '../engine/engine.js';
 import { safeEmit } from '../safe-emit.js';
 import type { ServerStats } from '../server-stats.js';
@@ -10,27 +9,21 @@ import { ServerSession } from '../session/server-session.js';
 import { keepsSession, type TerminationCause } from '../termination-cause.js';
 import type { ClientHost } from './client-host.js';
 import { ClientInbound } from './client-inbound.js';
+import { ClientLink, type Ending } from './client-link.js';
 import type { ClientLiveness, LivenessOwner } from './client-liveness.js';
 import { type ClientState, canMove } from './client-state.js';
-import { LinkWriter, type WriterHost } from './link-writer.js';
+import type { WriterHost } from './link-writer.js';
 import type { PreparedMessage } from './outgoing-message.js';
 import type { ServerClient } from './server-client.js';
-import { listenTo, type SocketOwner } from './socket-events.js';
-
-/** How a link is ending, decided by whoever ended it first. */
-interface Ending {
-  readonly code: number;
-  readonly reason: string;
-  readonly cause: TerminationCause;
-}
+import type { SocketOwner } from './socket-events.js';
 
 /**
- * The engine behind one `ServerClient`: it owns the client's current `ws` socket and its
- * listeners, the one bounded write every outbound frame goes through, liveness, and the
- * lifecycle as one state with one writer; what the client sends goes to its `ClientInbound`
- * (limits, text pings, session frames). In session mode it outlives its links: `resume()` gives
- * it the next one, and the replay of what the session missed streams under the same high-water
- * mark as live traffic.
+ * The engine behind one `ServerClient`: it owns the client's current link (`ClientLink`: the
+ * `ws` socket, whose events it receives, and the one bounded write every outbound frame goes
+ * through), liveness, and the lifecycle as one state with one writer; what the client sends
+ * goes to its `ClientInbound` (limits, text pings, session frames). In session mode it outlives
+ * its links: `resume()` gives it the next one, and the replay of what the session missed
+ * streams under the same high-water mark as live traffic.
  */
 export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost {
   readonly #client: ServerClient;
@@ -39,14 +32,10 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
   readonly session: ServerSession | undefined;
   readonly #inbound: ClientInbound;
   #state: ClientState = 'open';
-  #ws: WebSocket | null = null;
+  /** The current link; none while a session is detached. */
+  #link: ClientLink | undefined;
   #remoteAddress: string | undefined;
   #ending: Ending | undefined;
-  #liveness: ClientLiveness | undefined;
-  /** What goes out on the current link. */
-  #writer: LinkWriter | undefined;
-  /** The current link's hello negotiated batches: the client may send them too. */
-  #batched = false;
 
   constructor(
     client: ServerClient,
@@ -79,20 +68,20 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
 
   /** The current link's heartbeat record. */
   get liveness(): ClientLiveness | undefined {
-    return this.#liveness;
+    return this.#link?.liveness;
   }
 
   get acceptsBatches(): boolean {
-    return this.#batched;
+    return this.#link?.batched ?? false;
   }
 
   /** The current link's send buffer passed half `highWaterMark` and has not drained since. */
   get congested(): boolean {
-    return this.#writer?.congested ?? false;
+    return this.#link?.writer.congested ?? false;
   }
 
   get bufferedAmount(): number {
-    return this.#writer?.bufferedAmount ?? 0;
+    return this.#link?.writer.bufferedAmount ?? 0;
   }
 
   /** Whether a resume may take this session over: it is not ending for good. */
@@ -112,18 +101,18 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
    * or, in session mode, kept in the log for the next link.
    */
   deliver(message: PreparedMessage, volatile: boolean): boolean {
-    if (this.#state === 'open' && this.#writer) return this.#writer.deliver(message, volatile);
+    if (this.#state === 'open' && this.#link) return this.#link.writer.deliver(message, volatile);
     return this.#state === 'detached' && message.offset !== undefined;
   }
 
   /** A control frame (hello, ack, ping, pong), through the same bounded write. */
   write(frame: string): boolean {
-    return this.#state === 'open' && this.#writer !== undefined && this.#writer.control(frame);
+    return this.#state === 'open' && this.#link !== undefined && this.#link.writer.control(frame);
   }
 
   /** Answers an RFC 6455 ping on the current link. */
   pong(data: Buffer): void {
-    this.#writer?.pong(data);
+    this.#link?.writer.pong(data);
   }
 
   /**
@@ -131,8 +120,10 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
    * `limit` bytes to the client; the client may send them too, within `maxPayload`.
    */
   batched(limit: number): void {
-    this.#batched = true;
-    this.#writer?.batch(limit);
+    const link = this.#link;
+    if (!link) return;
+    link.batched = true;
+    link.writer.batch(limit);
   }
 
   /**
@@ -140,9 +131,9 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
    * complete ends the link with 4410: the client will be told `resumed: false` next time.
    */
   async replay(cursor: ReplayCursor): Promise<void> {
-    const writer = this.#writer;
-    if (!writer) return cursor.close();
-    if ((await writer.replay(cursor)) === 'gap' && writer === this.#writer) {
+    const link = this.#link;
+    if (!link) return cursor.close();
+    if ((await link.writer.replay(cursor)) === 'gap' && link === this.#link) {
       this.end(CloseCode.ResumeRejected, 'Replay no longer possible', 'server_close', false);
     }
   }
@@ -174,29 +165,29 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
   // ── inbound (ClientInbound) ────────────────────────────────────────────────────────────────
 
   onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
-    if (ws === this.#ws) this.#inbound.message(data, isBinary);
+    if (ws === this.#link?.ws) this.#inbound.message(data, isBinary);
   }
 
   /** Frames a session's client sent right after its `connect`, held by the handshake. */
   receiveHeld(frames: readonly RawFrame[]): void {
-    const ws = this.#ws;
+    const ws = this.#link?.ws;
     if (ws) for (const [data, isBinary] of frames) this.onMessage(ws, data, isBinary);
   }
 
   onPong(ws: WebSocket): void {
-    if (ws === this.#ws) this.#inbound.pong();
+    if (ws === this.#link?.ws) this.#inbound.pong();
   }
 
   onPing(ws: WebSocket, data: Buffer): void {
-    if (ws === this.#ws) this.#inbound.ping(data);
+    if (ws === this.#link?.ws) this.#inbound.ping(data);
   }
 
   onError(ws: WebSocket, error: Error & { code?: string }): void {
-    if (ws === this.#ws) this.#inbound.error(error);
+    if (ws === this.#link?.ws) this.#inbound.error(error);
   }
 
   onClose(ws: WebSocket, code: number, reasonBytes: Buffer): void {
-    if (ws !== this.#ws) return; // a replaced link was already counted
+    if (ws !== this.#link?.ws) return; // a replaced link was already counted
     const ending: Ending = this.#ending ?? {
       code,
       reason: reasonBytes.toString(),
@@ -223,14 +214,14 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
   // ── liveness (LivenessOwner) ───────────────────────────────────────────────────────────────
 
   ping(record: ClientLiveness): void {
-    const ws = this.#ws;
-    if (!ws || record !== this.#liveness) return;
+    const ws = this.#link?.ws;
+    if (!ws || record !== this.#link?.liveness) return;
     if (this.session) this.session.ping();
     else ws.ping();
   }
 
   expire(record: ClientLiveness): void {
-    if (record !== this.#liveness || !this.#ws) return;
+    if (record !== this.#link?.liveness || !this.#link) return;
     this.end(CloseCode.HeartbeatTimeout, 'Heartbeat timeout', 'heartbeat_timeout', true);
   }
 
@@ -242,8 +233,8 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
    */
   end(code: number, reason: string, cause: TerminationCause, terminate: boolean): void {
     if (this.#state === 'closed') return;
-    const ws = this.#ws;
-    if (!ws) {
+    const link = this.#link;
+    if (!link) {
       // A detached session at shutdown, with an engine that outlives this process, waits on.
       if (cause === 'shutdown' && this.session && this.#host.engine.durable) {
         this.#handOver(code, reason);
@@ -251,16 +242,16 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
       return;
     }
     if (terminate && this.#ending) {
-      ws.terminate(); // a close under way that must not wait any longer (shutdown deadline)
+      link.ws.terminate(); // a close under way that must not wait any longer (shutdown deadline)
       return;
     }
     this.#ending ??= { code, reason, cause };
     this.#setState('closing');
-    this.#dropLiveness();
-    if (terminate) ws.terminate();
+    link.dropLiveness();
+    if (terminate) link.ws.terminate();
     else {
-      this.#writer?.flush(); // what this turn wrote goes before the close frame
-      ws.close(code, reason);
+      link.writer.flush(); // what this turn wrote goes before the close frame
+      link.ws.close(code, reason);
     }
   }
 
@@ -276,7 +267,7 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
    * 4000 Reconnecting, the code that says its session continues elsewhere.
    */
   moved(): number | undefined {
-    const ws = this.#ws;
+    const ws = this.#link?.ws;
     if (ws) {
       this.#unlink({ code: CloseCode.AbnormalClosure, reason: '', cause: 'replaced' });
       ws.terminate();
@@ -290,7 +281,7 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
    * terminated and counted as replaced. The caller sends the hello, then the replay.
    */
   resume(ws: WebSocket, remoteAddress: string | undefined): void {
-    const old = this.#ws;
+    const old = this.#link?.ws;
     if (old) {
       this.#unlink(
         this.#ending ?? {
@@ -334,41 +325,16 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
   }
 
   #attach(ws: WebSocket, remoteAddress: string | undefined): void {
-    this.#ws = ws;
     this.#remoteAddress = remoteAddress;
-    this.#batched = false;
-    this.#writer = new LinkWriter(ws, this, this.session !== undefined);
-    this.#liveness = this.#host.sweeper?.track(this, this.session !== undefined);
-    const stats = this.#host.stats;
-    stats.connections++;
-    stats.accepted++;
-    listenTo(ws, this);
+    this.#link = new ClientLink(ws, this, this.#host, this.session !== undefined);
   }
 
   /** The current link is gone: counted, and forgotten. */
   #unlink(ending: Ending): void {
-    this.#dropLiveness();
-    this.#ws = null;
+    const link = this.#link!;
+    this.#link = undefined;
     this.#ending = undefined;
-    this.#writer?.close();
-    this.#writer = undefined;
-    const stats = this.#host.stats;
-    stats.connections--;
-    stats.terminations[ending.cause]++;
-    if (channels.drop.hasSubscribers) {
-      channels.drop.publish({
-        clientId: this.#client.id,
-        code: ending.code,
-        reason: ending.reason,
-        cause: ending.cause,
-        duration: Date.now() - this.#client.connectedAt,
-      });
-    }
-  }
-
-  #dropLiveness(): void {
-    if (this.#liveness) this.#host.sweeper?.delete(this.#liveness);
-    this.#liveness = undefined;
+    link.close(ending, this.#client);
   }
 
   /** The client ends for good: it leaves the server, then `close` fires once. */
@@ -388,8 +354,8 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
     what: string,
     wsError?: Error,
   ): void {
-    const ws = this.#ws;
-    if (this.#ending || !ws) return;
+    const link = this.#link;
+    if (this.#ending || !link) return;
     this.#ending = { code, reason, cause };
     this.#setState('closing');
     const client = this.#client;
@@ -397,8 +363,8 @@ export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost 
     this.#host.report(new ClientViolationError(message, client.id, code, wsError), client);
     // Closing (not terminating) lets the client read why; `closeTimeout` bounds the wait.
     if (!wsError) {
-      this.#writer?.flush();
-      ws.close(code, reason);
+      link.writer.flush();
+      link.ws.close(code, reason);
     }
   }
 

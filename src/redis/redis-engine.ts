@@ -12,13 +12,14 @@ import type {
   Room,
   SessionInit,
 } from '../server/engine/engine.js';
-import { LocalMembership, MemoryRooms } from '../server/engine/memory-rooms.js';
+import { LocalMembership } from '../server/engine/memory-rooms.js';
 import { AppendQueue } from './append-queue.js';
-import { type Entry, encodeAudience, packVolatile, parseVolatile } from './codec.js';
+import { encodeAudience, packVolatile } from './codec.js';
 import { ControlChannel } from './control-channel.js';
 import { RedisCursor } from './cursor.js';
 import { Feed } from './feed.js';
 import { Keys } from './keys.js';
+import { LocalDelivery } from './local-delivery.js';
 import type { NodeContext } from './node-context.js';
 import type { ResolvedRedisOptions } from './options.js';
 import { OwnedSessions } from './owned-sessions.js';
@@ -51,19 +52,17 @@ export class RedisEngine extends LocalMembership implements Engine {
     return this.#node;
   }
   /** Rooms as the app set them, for its questions (`client.rooms`, `members()`). */
-  /**
-   * Rooms as the feed has reached them, for delivery. A room change made after a publish takes
-   * effect after that publish's offset, so that delivery (and a replay) follows the program
-   * order of this node: a client that joins after a send does not get it; one that leaves
-   * after a send does.
-   */
-  readonly #delivering = new MemoryRooms();
+  /** Where what comes from Redis goes on this node, by the rooms as the feed has reached them. */
+  readonly #delivery = new LocalDelivery({
+    deliver: (id, message, volatile) => this.#host!.deliver(id, message, volatile),
+    clientIds: () => this.#host!.clientIds(),
+    report: (error) => this.#host!.report(error),
+  });
   readonly #changes = new RoomChanges({
     landing: () => this.#queue?.landing(),
     position: () => this.#feed.position,
     landed: () => this.#feed.drain(),
   });
-  readonly #cursors = new Map<string, RedisCursor>();
   readonly #timers = new Timers<'alive'>({ unref: true });
   readonly #feed: Feed;
   readonly #subscription: Subscription;
@@ -89,7 +88,10 @@ export class RedisEngine extends LocalMembership implements Engine {
     };
     this.#ctx = ctx;
     this.#feed = new Feed(ctx, {
-      deliver: (entry) => this.#deliver(entry),
+      deliver: (entry) => {
+        this.#delivery.entry(entry);
+        if (this.#changes.pending) this.#changes.apply();
+      },
       held: () => this.#changes.blocking,
       restarted: (epoch) => {
         if (this.#sessions!.size > 0)
@@ -99,14 +101,16 @@ export class RedisEngine extends LocalMembership implements Engine {
     });
     this.#subscription = new Subscription(ctx, this.#ports.subscriber, options.probeInterval, {
       feed: (message) => this.#feed.onMessage(message),
-      volatile: (message) => this.#onVolatile(message),
+      volatile: (message) => {
+        if (!this.#closed) this.#delivery.volatile(message);
+      },
       control: (message) => this.#control.onMessage(message),
       missed: () => this.#feed.catchUp(),
     });
     this.#control = new ControlChannel(ctx, options.handoffTimeout, {
       forwarded: (message) => this.#host!.forwarded(message),
       moved: (id) => {
-        this.#cursors.get(id)?.close();
+        this.#delivery.endReplay(id);
         return this.#host!.moved(id);
       },
       settled: () => this.#changes.settled(),
@@ -164,20 +168,20 @@ export class RedisEngine extends LocalMembership implements Engine {
   join(id: string, room: Room): void {
     if (!this.localRooms.join(id, room)) return;
     this.#changes.schedule((at) => {
-      if (this.#delivering.join(id, room)) this.#sessions!.joined(id, room, at);
+      if (this.#delivery.rooms.join(id, room)) this.#sessions!.joined(id, room, at);
     });
   }
 
   leave(id: string, room: Room): void {
     if (!this.localRooms.leave(id, room)) return;
     this.#changes.schedule((at) => {
-      if (this.#delivering.leave(id, room)) this.#sessions!.left(id, room, at);
+      if (this.#delivery.rooms.leave(id, room)) this.#sessions!.left(id, room, at);
     });
   }
 
   forget(id: string): void {
     this.localRooms.leaveAll(id);
-    this.#changes.schedule(() => this.#delivering.leaveAll(id));
+    this.#changes.schedule(() => this.#delivery.rooms.leaveAll(id));
   }
 
   // ── messages ───────────────────────────────────────────────────────────────────────────────
@@ -222,13 +226,9 @@ export class RedisEngine extends LocalMembership implements Engine {
       id,
       this.#feed.epoch,
       request.offset,
-      (held) => {
-        if (this.#cursors.get(id) === cursor) this.#cursors.delete(id);
-        for (const message of held) this.#host!.deliver(id, message, false);
-      },
+      (held) => this.#delivery.released(id, cursor, held),
     );
-    this.#cursors.get(id)?.close();
-    this.#cursors.set(id, cursor);
+    this.#delivery.replay(id, cursor);
     let clean = true;
     if (claim.previous !== this.#node && claim.previous !== '') {
       try {
@@ -240,7 +240,7 @@ export class RedisEngine extends LocalMembership implements Engine {
         throw error;
       }
     }
-    if (this.#cursors.get(id) !== cursor) {
+    if (this.#delivery.replaying(id) !== cursor) {
       // Another node claimed the session while this one waited for its previous owner (the
       // client moved on again): this resume is stale, and that node was told what it learned.
       cursor.close();
@@ -249,7 +249,7 @@ export class RedisEngine extends LocalMembership implements Engine {
     const owned = this.#sessions!.own(id, claim.g, claim.rooms);
     for (const room of owned.joined.keys()) {
       this.localRooms.join(id, room);
-      this.#delivering.join(id, room);
+      this.#delivery.rooms.join(id, room);
     }
     if (claim.previous === this.#node) {
       // Resumed where it was: the local client object carries on (and its own lastSeq).
@@ -281,7 +281,7 @@ export class RedisEngine extends LocalMembership implements Engine {
   }
 
   end(id: string, reason: 'closed' | 'expired'): void {
-    this.#cursors.get(id)?.close();
+    this.#delivery.endReplay(id);
     this.#sessions!.end(id, reason);
   }
 
@@ -301,10 +301,8 @@ export class RedisEngine extends LocalMembership implements Engine {
     this.#queue?.close();
     this.#timers.clearAll();
     this.#subscription.stop();
-    for (const cursor of this.#cursors.values()) cursor.close();
-    this.#cursors.clear();
+    this.#delivery.clear();
     this.localRooms.clear();
-    this.#delivering.clear();
     this.#changes.clear();
     this.#sessions?.close();
     // The liveness key goes last: every command before it (hand-overs) has been processed.
@@ -320,37 +318,6 @@ export class RedisEngine extends LocalMembership implements Engine {
     await this.#feed.locate();
     this.#alive();
     this.#subscription.watch();
-  }
-
-  #deliver(entry: Entry): void {
-    const host = this.#host!;
-    this.#deliverTo(entry.audience, (id) => {
-      const cursor = this.#cursors.get(id);
-      if (cursor) cursor.hold(entry.message);
-      else host.deliver(id, entry.message, false);
-    });
-    if (this.#changes.pending) this.#changes.apply();
-  }
-
-  #onVolatile(bytes: Buffer): void {
-    if (this.#closed) return;
-    const host = this.#host!;
-    let parsed: ReturnType<typeof parseVolatile>;
-    try {
-      parsed = parseVolatile(bytes);
-    } catch (error) {
-      host.report(new EngineError('A volatile message could not be read', error));
-      return;
-    }
-    const { audience, message } = parsed;
-    this.#deliverTo(audience, (id) => host.deliver(id, message, true));
-  }
-
-  /** Calls `to` for each local client of `a`, by the rooms as the feed has reached them. */
-  #deliverTo(a: Audience, to: (id: string) => void): void {
-    if (a.kind === 'client') to(a.id);
-    else if (a.kind === 'rooms') this.#delivering.forEachMember(a.rooms, a.except, to);
-    else for (const id of this.#host!.clientIds()) if (!a.except?.has(id)) to(id);
   }
 
   // ── upkeep ─────────────────────────────────────────────────────────────────────────────────

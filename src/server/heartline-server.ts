@@ -10,10 +10,11 @@ import { SESSION_PROTOCOL } from '../protocol/frames.js';
 import { channels } from './channels.js';
 import type { ClientHost } from './client/client-host.js';
 import { createClientId } from './client/client-id.js';
-import { type MessageData, prepareMessage } from './client/outgoing-message.js';
+import type { MessageData } from './client/outgoing-message.js';
 import { type ClientInit, kConnection, ServerClient } from './client/server-client.js';
-import type { Audience, Engine, EngineHost, Room } from './engine/engine.js';
+import type { Engine, EngineHost, Room } from './engine/engine.js';
 import { memoryEngine } from './engine/memory-engine.js';
+import { Fanout } from './fanout.js';
 import { HeartbeatSweeper } from './heartbeat-sweeper.js';
 import {
   DEFAULTS,
@@ -24,7 +25,7 @@ import {
   type ShutdownSettings,
 } from './options.js';
 import { ServerRequests } from './requests.js';
-import { type BroadcastOptions, type RoomHost, RoomTarget, toRooms } from './room-target.js';
+import { type BroadcastOptions, RoomTarget, toRooms } from './room-target.js';
 import { safeEmit } from './safe-emit.js';
 import { canMove, type ServerState } from './server-state.js';
 import { ServerStats, type ServerStatsSnapshot } from './server-stats.js';
@@ -91,6 +92,7 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
   readonly #clients = new Map<string, ServerClient>();
   readonly #stats = new ServerStats();
   readonly #engine: Engine;
+  readonly #fanout: Fanout;
   readonly #sweeper: HeartbeatSweeper | undefined;
   readonly #acks: AckBatcher | undefined;
   /** Session mode; undefined with `resume: false`. */
@@ -128,6 +130,7 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
     this.#sweeper = o.heartbeat ? new HeartbeatSweeper(o.heartbeat) : undefined;
     this.#engine = o.engine ?? memoryEngine();
     this.#engine.attach(this.#engineHost, o.resume || DEFAULTS.resume);
+    this.#fanout = new Fanout(this.#engine, this.#clients);
     const report = (error: Error, client?: ServerClient) => this.#report(error, client);
     this.#acks = o.resume ? new AckBatcher(this.#engine, report) : undefined;
     this.#sessions = o.resume
@@ -242,7 +245,7 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
    * @example server.to('room:42').send('hello');
    */
   to(room: Room | readonly Room[]): RoomTarget {
-    return new RoomTarget(toRooms(room), this.#roomHost);
+    return new RoomTarget(toRooms(room), this.#fanout);
   }
 
   /**
@@ -252,7 +255,7 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
    * @example server.broadcast(JSON.stringify({ type: 'tick' }), { except: sender });
    */
   broadcast(data: MessageData, options?: BroadcastOptions): boolean {
-    return this.#broadcast(undefined, data, options);
+    return this.#fanout.broadcastTo(undefined, data, options);
   }
 
   /**
@@ -302,19 +305,6 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
     return this.#closing;
   }
 
-  readonly #roomHost: RoomHost = {
-    broadcastTo: (rooms, data, options) => this.#broadcast(rooms, data, options),
-    membersOf: (rooms) => {
-      const ids = new Set<string>();
-      for (const room of rooms) for (const id of this.#engine.members(room)) ids.add(id);
-      return [...ids].flatMap((id) => this.#clients.get(id) ?? []);
-    },
-    countOf: (rooms) =>
-      rooms.length === 1
-        ? this.#engine.members(rooms[0]!).size
-        : this.#roomHost.membersOf(rooms).length,
-  };
-
   readonly #engineHost: EngineHost = {
     deliver: (id, message, volatile) =>
       this.#clients.get(id)?.[kConnection].deliver(message, volatile),
@@ -331,23 +321,6 @@ export class HeartlineServer<Identity = unknown> extends EventEmitter<
     moved: (id) => this.#clients.get(id)?.[kConnection].moved(),
     forwarded: (message) => this.#requests.forwarded(message),
   };
-
-  #broadcast(
-    rooms: readonly Room[] | undefined,
-    data: MessageData,
-    options: BroadcastOptions | undefined,
-  ): boolean {
-    const message = prepareMessage(data);
-    const except = options?.except;
-    const ids =
-      except === undefined
-        ? undefined
-        : new Set(except instanceof ServerClient ? [except.id] : [...except].map((c) => c.id));
-    const audience: Audience = rooms
-      ? { kind: 'rooms', rooms, except: ids }
-      : { kind: 'all', except: ids };
-    return this.#engine.publish(message, audience, options?.volatile === true);
-  }
 
   /** Makes, registers and announces a client; `greet` writes the session's hello first. */
   #admit(init: ClientInit, request: IncomingMessage, greet?: (client: ServerClient) => void): void {

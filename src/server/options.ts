@@ -1,30 +1,34 @@
 /**
  * The server's options: what `new HeartlineServer(options)` accepts, every default in one
- * `DEFAULTS` object, and the one `resolveOptions()` that validates and freezes them. Nothing
- * else in the server reads raw options. The options table in docs/server.md and the
- * `@default` tags below are checked against `DEFAULTS` by a test.
+ * `DEFAULTS` object (defaults.ts), and the one `resolveOptions()` that validates and freezes
+ * them, through one resolver per group (option-resolvers.ts). Nothing else in the server reads
+ * raw options. The options table in docs/server.md and the `@default` tags below are checked
+ * against `DEFAULTS` by a test.
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { REQUEST_DEFAULTS, type RequestSettings, resolveRequests } from '../common/requests.js';
+import { type RequestSettings, resolveRequests } from '../common/requests.js';
 import {
   checkBoolean,
   checkDelay,
   checkKnownKeys,
   checkNumber,
   checkObject,
-  invalid,
-  withDefaults,
 } from '../common/validate.js';
-import {
-  CloseCode,
-  closeReasonFits,
-  formatRetryAfter,
-  isAppCloseCode,
-} from '../protocol/close-codes.js';
 import { type PreparedMessage, prepareMessage } from './client/outgoing-message.js';
 import type { RateLimitOptions } from './client/rate-limiter.js';
+import { DEFAULTS } from './defaults.js';
 import type { Engine } from './engine/engine.js';
+import {
+  resolveControlLimit,
+  resolveEngine,
+  resolveHeartbeat,
+  resolveMaxConnections,
+  resolveRateLimit,
+  resolveResume,
+  resolveShutdown,
+  shutdownBase,
+} from './option-resolvers.js';
 import { type AttachmentOptions, resolveAttachment, resolvePaths } from './upgrade/attachment.js';
 import { type Authenticate, resolveAuthenticate } from './upgrade/authenticate.js';
 import {
@@ -37,6 +41,8 @@ import {
   type ProtocolsOption,
   resolveProtocolPolicy,
 } from './upgrade/protocol-policy.js';
+
+export { DEFAULTS, resolveShutdown };
 
 /** Heartbeat settings of the server. */
 export interface HeartbeatSettings {
@@ -252,60 +258,6 @@ export interface ResolvedServerOptions {
   readonly resume: ResumeSettings | false;
 }
 
-const MiB = 1024 * 1024;
-
-/**
- * Every default of the server in one place. A 25 s ping stays below the 55–60 s idle cut of
- * common proxies and balancers (nginx `proxy_read_timeout`, AWS ALB), a 10 s timeout bounds
- * detection to about 35 s, and 1 MiB bounds both directions (`ws`'s own 100 MiB `maxPayload`
- * lets one client hold 100 MiB of a server's memory).
- *
- * @example
- * DEFAULTS.heartbeat.interval // 25_000
- */
-export const DEFAULTS = Object.freeze({
-  path: undefined,
-  origins: 'same-origin',
-  allowMissingOrigin: true,
-  protocols: Object.freeze([]) as readonly string[],
-  requireProtocol: false,
-  heartbeat: Object.freeze({
-    interval: 25_000,
-    timeout: 10_000,
-    textPing: 'ping' as string | false,
-    textPong: 'pong',
-  }),
-  maxPayload: MiB,
-  highWaterMark: MiB,
-  rateLimit: false,
-  /** What `rateLimit: {}` or a bare number fills in. */
-  rateLimitSettings: Object.freeze({ messages: 100, interval: 1_000 }),
-  controlLimit: Object.freeze({ frames: 100, interval: 1_000 }),
-  maxConnections: Object.freeze({ limit: Number.POSITIVE_INFINITY, retryAfter: 5_000 }),
-  upgradeTimeout: 5_000,
-  closeTimeout: 5_000,
-  shutdown: Object.freeze({
-    code: CloseCode.ServiceRestart as number,
-    reason: 'Service restart',
-    retryAfter: 5_000,
-    // A drain of a few thousand clients and a process restart on one machine (the bench's
-    // 5,000 clients: 1.2-1.6 s on a quiet machine); one that takes longer is re-spread by the
-    // clients (planRetry's `hinted`).
-    restartGap: 2_000,
-    deadline: 10_000,
-  }),
-  requests: REQUEST_DEFAULTS,
-  resume: Object.freeze({
-    window: 120_000,
-    maxMessages: 10_000,
-    maxBytes: 16 * MiB,
-    handshakeTimeout: 10_000,
-    maxSessions: 10_000,
-    maxRefusals: 20,
-    refusalInterval: 10_000,
-  }),
-} as const);
-
 /** The top-level option names, tied to the options interface so that neither can drift. */
 const TOP_KEYS = [
   'port',
@@ -335,143 +287,6 @@ const TOP_KEYS = [
 type Missing = Exclude<keyof HeartlineServerOptions, (typeof TOP_KEYS)[number]>;
 const everyOptionListed: [Missing] extends [never] ? true : Missing = true;
 void everyOptionListed;
-
-function resolveHeartbeat(raw: unknown): HeartbeatSettings | false {
-  if (raw === false) return false;
-  const h = withDefaults(
-    'heartbeat',
-    typeof raw === 'number' ? { interval: raw } : raw,
-    DEFAULTS.heartbeat,
-  );
-  if (h.textPing !== false && (typeof h.textPing !== 'string' || h.textPing === '')) {
-    invalid('heartbeat.textPing', 'a non-empty string or false', h.textPing);
-  }
-  if (typeof h.textPong !== 'string') invalid('heartbeat.textPong', 'a string', h.textPong);
-  return Object.freeze({
-    interval: checkDelay('heartbeat.interval', h.interval, 1),
-    timeout: checkDelay('heartbeat.timeout', h.timeout, 1),
-    textPing: h.textPing,
-    textPong: h.textPong,
-  });
-}
-
-/**
- * A token-bucket option (`rateLimit`, `controlLimit`): `{ <count>, interval }` over its
- * defaults, or a bare number as the count.
- */
-function resolveBucket<K extends string>(
-  name: string,
-  key: K,
-  raw: unknown,
-  defaults: Readonly<Record<K | 'interval', number>>,
-): Readonly<Record<K | 'interval', number>> {
-  const b = withDefaults(name, typeof raw === 'number' ? { [key]: raw } : raw, defaults);
-  return Object.freeze({
-    [key]: checkNumber(`${name}.${key}`, b[key], { min: 1, integer: true }),
-    interval: checkDelay(`${name}.interval`, b.interval, 1),
-  } as Record<K | 'interval', number>);
-}
-
-function resolveRateLimit(raw: unknown): RateLimitOptions | false {
-  return raw === false
-    ? false
-    : resolveBucket('rateLimit', 'messages', raw, DEFAULTS.rateLimitSettings);
-}
-
-function resolveControlLimit(raw: unknown): ControlLimit {
-  return resolveBucket('controlLimit', 'frames', raw, DEFAULTS.controlLimit);
-}
-
-function resolveMaxConnections(raw: unknown): ConnectionLimit {
-  const m = withDefaults(
-    'maxConnections',
-    typeof raw === 'number' ? { limit: raw } : raw,
-    DEFAULTS.maxConnections,
-  );
-  return Object.freeze({
-    limit: checkNumber('maxConnections.limit', m.limit, {
-      min: 0,
-      integer: true,
-      allowInfinity: true,
-    }),
-    retryAfter: checkDelay('maxConnections.retryAfter', m.retryAfter),
-  });
-}
-
-/** Validates shutdown settings; also used for the options of each `close()` call. */
-export function resolveShutdown(
-  raw: unknown,
-  base: ShutdownSettings,
-  name = 'shutdown',
-): ShutdownSettings {
-  const o = checkObject(name, raw);
-  checkKnownKeys(name, o, Object.keys(DEFAULTS.shutdown));
-  const s = withDefaults(name, o, base);
-  if (
-    typeof s.code !== 'number' ||
-    (!isAppCloseCode(s.code) && s.code !== 1001 && s.code !== 1012 && s.code !== 1013)
-  ) {
-    invalid(`${name}.code`, 'a close code of 1000, 1001, 1012, 1013 or 3000–4999', s.code);
-  }
-  if (typeof s.reason !== 'string') invalid(`${name}.reason`, 'a string', s.reason);
-  if (!closeReasonFits(formatRetryAfter(s.reason, 2 ** 31))) {
-    invalid(
-      `${name}.reason`,
-      'a string short enough for a close frame with a retry hint (≤ 97 bytes)',
-      s.reason,
-    );
-  }
-  return Object.freeze({
-    code: s.code,
-    reason: s.reason,
-    retryAfter: checkDelay(`${name}.retryAfter`, s.retryAfter),
-    restartGap: checkDelay(`${name}.restartGap`, s.restartGap),
-    deadline: checkDelay(`${name}.deadline`, s.deadline),
-  });
-}
-
-function resolveResume(raw: unknown): ResumeSettings | false {
-  if (raw === false) return false;
-  const r = withDefaults('resume', raw, DEFAULTS.resume);
-  return Object.freeze({
-    window: checkDelay('resume.window', r.window, 1),
-    maxMessages: checkNumber('resume.maxMessages', r.maxMessages, { min: 1, integer: true }),
-    maxBytes: checkNumber('resume.maxBytes', r.maxBytes, { min: 1, integer: true }),
-    handshakeTimeout: checkDelay('resume.handshakeTimeout', r.handshakeTimeout, 1),
-    maxSessions: checkNumber('resume.maxSessions', r.maxSessions, { min: 1, integer: true }),
-    maxRefusals: checkNumber('resume.maxRefusals', r.maxRefusals, {
-      min: 1,
-      integer: true,
-      allowInfinity: true,
-    }),
-    refusalInterval: checkDelay('resume.refusalInterval', r.refusalInterval, 1),
-  });
-}
-
-/**
- * The shutdown defaults for `engine`: a durable one (a cluster) hands its sessions to the other
- * nodes, which take the clients at once, so no restart gap holds them back.
- */
-function shutdownBase(engine: Engine | undefined): ShutdownSettings {
-  return engine?.durable
-    ? Object.freeze({ ...DEFAULTS.shutdown, restartGap: 0 })
-    : DEFAULTS.shutdown;
-}
-
-/** An engine is recognised by what it can do (another copy of the package may have made it). */
-function resolveEngine(value: unknown): Engine | undefined {
-  if (value === undefined) return undefined;
-  const e = value as Partial<Record<keyof Engine, unknown>>;
-  const methods = ['attach', 'ready', 'publish', 'join', 'leave', 'resume', 'close'] as const;
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    methods.some((m) => typeof e[m] !== 'function')
-  ) {
-    invalid('engine', 'an engine such as memoryEngine() or redisEngine({ client })', value);
-  }
-  return value as Engine;
-}
 
 /**
  * Merges user options over DEFAULTS, expands shorthands (`false`, a bare number), validates

@@ -1,71 +1,41 @@
 import type { WebSocket } from 'ws';
-import { now as clock } from '../../common/clock.js';
-import {
-  CallbackError,
-  ClientViolationError,
-  EngineError,
-  SocketError,
-} from '../../common/errors.js';
-import { decodeBatch, isBatch } from '../../protocol/batch.js';
+import { CallbackError, ClientViolationError, EngineError } from '../../common/errors.js';
 import { CloseCode, describeClose } from '../../protocol/close-codes.js';
-import type { Call, FrameError } from '../../protocol/frames.js';
-import { channels } from '../channels.js';
 import type { ReplayCursor } from '../engine/engine.js';
 import { safeEmit } from '../safe-emit.js';
 import type { ServerStats } from '../server-stats.js';
 import type { RawFrame } from '../session/handshake.js';
-import { ServerSession, type SessionWire } from '../session/server-session.js';
-import {
-  causeOfReadError,
-  describeReadError,
-  keepsSession,
-  type TerminationCause,
-} from '../termination-cause.js';
+import { ServerSession } from '../session/server-session.js';
+import { keepsSession, type TerminationCause } from '../termination-cause.js';
 import type { ClientHost } from './client-host.js';
+import { ClientInbound } from './client-inbound.js';
+import { ClientLink, type Ending } from './client-link.js';
 import type { ClientLiveness, LivenessOwner } from './client-liveness.js';
 import { type ClientState, canMove } from './client-state.js';
-import { LinkWriter, type WriterHost } from './link-writer.js';
+import type { WriterHost } from './link-writer.js';
 import type { PreparedMessage } from './outgoing-message.js';
-import { RateLimiter } from './rate-limiter.js';
-import type { MessageInfo, ServerClient } from './server-client.js';
-import { listenTo, type SocketOwner } from './socket-events.js';
-
-// What the third argument of a 'message' listener says; shared, so no message allocates one.
-const FIRST_DELIVERY: MessageInfo = Object.freeze({ redelivered: false });
-const REDELIVERED: MessageInfo = Object.freeze({ redelivered: true });
-
-/** How a link is ending, decided by whoever ended it first. */
-interface Ending {
-  readonly code: number;
-  readonly reason: string;
-  readonly cause: TerminationCause;
-}
+import type { ServerClient } from './server-client.js';
+import type { SocketOwner } from './socket-events.js';
 
 /**
- * The engine behind one `ServerClient`: it owns the client's current `ws` socket and its
- * listeners, the one bounded write every outbound frame goes through, the inbound path (limits,
- * text pings, session frames), liveness, and the lifecycle as one state with one writer. In
- * session mode it outlives its links: `resume()` gives it the next one, and the replay of what
- * the session missed streams under the same high-water mark as live traffic.
+ * The engine behind one `ServerClient`: it owns the client's current link (`ClientLink`: the
+ * `ws` socket, whose events it receives, and the one bounded write every outbound frame goes
+ * through), liveness, and the lifecycle as one state with one writer; what the client sends
+ * goes to its `ClientInbound` (limits, text pings, session frames). In session mode it outlives
+ * its links: `resume()` gives it the next one, and the replay of what the session missed
+ * streams under the same high-water mark as live traffic.
  */
-export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner, WriterHost {
+export class ClientConnection implements LivenessOwner, SocketOwner, WriterHost {
   readonly #client: ServerClient;
   readonly #host: ClientHost;
   /** Session mode's state; undefined for a plain client. */
   readonly session: ServerSession | undefined;
-  readonly #limiter: RateLimiter | undefined;
-  /** `controlLimit`'s bucket, made at the first control frame (most links send few or none). */
-  #controls: RateLimiter | undefined;
+  readonly #inbound: ClientInbound;
   #state: ClientState = 'open';
-  #ws: WebSocket | null = null;
+  /** The current link; none while a session is detached. */
+  #link: ClientLink | undefined;
   #remoteAddress: string | undefined;
   #ending: Ending | undefined;
-  #liveness: ClientLiveness | undefined;
-  #rtt: number | undefined;
-  /** What goes out on the current link. */
-  #writer: LinkWriter | undefined;
-  /** The current link's hello negotiated batches: the client may send them too. */
-  #batched = false;
 
   constructor(
     client: ServerClient,
@@ -76,10 +46,10 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   ) {
     this.#client = client;
     this.#host = host;
-    const { rateLimit } = host.options;
-    if (rateLimit) this.#limiter = new RateLimiter(rateLimit, clock());
+    this.#inbound = new ClientInbound(this, client, host);
     if (session) {
-      this.session = new ServerSession(client.id, session.token, session.lastSeq, this, host.acks!);
+      const { token, lastSeq } = session;
+      this.session = new ServerSession(client.id, token, lastSeq, this.#inbound, host.acks!);
     }
     this.#attach(ws, remoteAddress);
   }
@@ -93,16 +63,25 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   }
 
   get rtt(): number | undefined {
-    return this.#rtt;
+    return this.#inbound.rtt;
+  }
+
+  /** The current link's heartbeat record. */
+  get liveness(): ClientLiveness | undefined {
+    return this.#link?.liveness;
+  }
+
+  get acceptsBatches(): boolean {
+    return this.#link?.batched ?? false;
   }
 
   /** The current link's send buffer passed half `highWaterMark` and has not drained since. */
   get congested(): boolean {
-    return this.#writer?.congested ?? false;
+    return this.#link?.writer.congested ?? false;
   }
 
   get bufferedAmount(): number {
-    return this.#writer?.bufferedAmount ?? 0;
+    return this.#link?.writer.bufferedAmount ?? 0;
   }
 
   /** Whether a resume may take this session over: it is not ending for good. */
@@ -122,13 +101,18 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
    * or, in session mode, kept in the log for the next link.
    */
   deliver(message: PreparedMessage, volatile: boolean): boolean {
-    if (this.#state === 'open' && this.#writer) return this.#writer.deliver(message, volatile);
+    if (this.#state === 'open' && this.#link) return this.#link.writer.deliver(message, volatile);
     return this.#state === 'detached' && message.offset !== undefined;
   }
 
   /** A control frame (hello, ack, ping, pong), through the same bounded write. */
   write(frame: string): boolean {
-    return this.#state === 'open' && this.#writer !== undefined && this.#writer.control(frame);
+    return this.#state === 'open' && this.#link !== undefined && this.#link.writer.control(frame);
+  }
+
+  /** Answers an RFC 6455 ping on the current link. */
+  pong(data: Buffer): void {
+    this.#link?.writer.pong(data);
   }
 
   /**
@@ -136,8 +120,10 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
    * `limit` bytes to the client; the client may send them too, within `maxPayload`.
    */
   batched(limit: number): void {
-    this.#batched = true;
-    this.#writer?.batch(limit);
+    const link = this.#link;
+    if (!link) return;
+    link.batched = true;
+    link.writer.batch(limit);
   }
 
   /**
@@ -145,16 +131,16 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
    * complete ends the link with 4410: the client will be told `resumed: false` next time.
    */
   async replay(cursor: ReplayCursor): Promise<void> {
-    const writer = this.#writer;
-    if (!writer) return cursor.close();
-    if ((await writer.replay(cursor)) === 'gap' && writer === this.#writer) {
+    const link = this.#link;
+    if (!link) return cursor.close();
+    if ((await link.writer.replay(cursor)) === 'gap' && link === this.#link) {
       this.end(CloseCode.ResumeRejected, 'Replay no longer possible', 'server_close', false);
     }
   }
 
   // WriterHost: what the link's writer needs.
   drained(): void {
-    this.#emit('drain', []);
+    this.emit('drain', []);
   }
 
   get stats(): ServerStats {
@@ -168,7 +154,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   /** The writer's report of a reader too slow for the high-water mark. */
   slow(buffered: number): void {
     const { highWaterMark } = this.#host.options;
-    this.#violate(
+    this.breach(
       CloseCode.SlowConsumer,
       'Slow consumer',
       'slow_consumer',
@@ -176,111 +162,32 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     );
   }
 
-  // ── inbound ────────────────────────────────────────────────────────────────────────────────
+  // ── inbound (ClientInbound) ────────────────────────────────────────────────────────────────
 
   onMessage(ws: WebSocket, data: Buffer, isBinary: boolean): void {
-    if (ws !== this.#ws) return;
-    const t = clock();
-    this.#liveness?.heard(t);
-    if (this.#state !== 'open') return;
-    if (this.#batched && isBatch(data)) {
-      this.#host.stats.bytesIn += data.length;
-      this.#receiveBatch(data, isBinary, t);
-      return;
-    }
-    const { stats, options } = this.#host;
-    stats.messagesIn++;
-    stats.bytesIn += data.length;
-    if (!this.#take(t)) return;
-    if (this.session) {
-      this.session.receive(data, isBinary);
-      return;
-    }
-    const text = options.textPing;
-    if (!isBinary && text?.ping.equals(data)) {
-      if (this.control()) this.deliver(text.pong, false);
-      return;
-    }
-    this.#emitMessage(isBinary ? data : data.toString('utf8'), isBinary);
-  }
-
-  /**
-   * A batch: each frame in it is one message, as if it had come alone (rate limit, session
-   * rules), until one ends the link. The whole batch is checked first, and `maxPayload` bounded
-   * it as one message.
-   */
-  #receiveBatch(data: Buffer, isBinary: boolean, t: number): void {
-    let frames: (string | Uint8Array)[];
-    try {
-      frames = decodeBatch(isBinary ? data : data.toString('utf8'));
-    } catch (error) {
-      const e = error as FrameError;
-      this.violate(e.code, `broke heartline.v1: ${e.message}`);
-      return;
-    }
-    const stats = this.#host.stats;
-    for (const frame of frames) {
-      stats.messagesIn++;
-      if (!this.#take(t)) return;
-      this.session!.receive(frame as string | Buffer, typeof frame !== 'string');
-      if (this.#state !== 'open') return;
-    }
-  }
-
-  /** Counts one inbound message against `rateLimit`; false when over it (the link is closing). */
-  #take(t: number): boolean {
-    if (this.#limiter && !this.#limiter.take(t)) {
-      const { messages, interval } = this.#host.options.rateLimit as {
-        messages: number;
-        interval: number;
-      };
-      this.#violate(
-        CloseCode.PolicyViolation,
-        'Rate limit exceeded',
-        'rate_limit',
-        `sent more than ${messages} messages per ${interval} ms`,
-      );
-      return false;
-    }
-    return true;
+    if (ws === this.#link?.ws) this.#inbound.message(data, isBinary);
   }
 
   /** Frames a session's client sent right after its `connect`, held by the handshake. */
   receiveHeld(frames: readonly RawFrame[]): void {
-    const ws = this.#ws;
+    const ws = this.#link?.ws;
     if (ws) for (const [data, isBinary] of frames) this.onMessage(ws, data, isBinary);
   }
 
   onPong(ws: WebSocket): void {
-    if (ws !== this.#ws) return;
-    this.ponged();
-    this.control();
+    if (ws === this.#link?.ws) this.#inbound.pong();
   }
 
-  /** An RFC 6455 ping from the client proves life too, and is answered like any control frame. */
   onPing(ws: WebSocket, data: Buffer): void {
-    if (ws !== this.#ws) return;
-    this.#liveness?.heard(clock());
-    if (this.control()) this.#writer?.pong(data);
+    if (ws === this.#link?.ws) this.#inbound.ping(data);
   }
 
   onError(ws: WebSocket, error: Error & { code?: string }): void {
-    if (ws !== this.#ws) return;
-    if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) {
-      // ws has already started the close with the same code (websocket.js receiverOnError).
-      const { closeCode, cause } = causeOfReadError(error);
-      const what = describeReadError(error, this.#host.options.maxPayload);
-      this.#violate(closeCode, '', cause, what, error);
-      return;
-    }
-    this.#host.report(
-      new SocketError(`Client ${this.#client.id}: ${error.message}`, error),
-      this.#client,
-    );
+    if (ws === this.#link?.ws) this.#inbound.error(error);
   }
 
   onClose(ws: WebSocket, code: number, reasonBytes: Buffer): void {
-    if (ws !== this.#ws) return; // a replaced link was already counted
+    if (ws !== this.#link?.ws) return; // a replaced link was already counted
     const ending: Ending = this.#ending ?? {
       code,
       reason: reasonBytes.toString(),
@@ -301,61 +208,20 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     this.#setState('detached');
     this.#host.engine.detach(this.#client.id);
     this.#host.detached(this.#client);
-    this.#emit('drop', [ending.code, ending.reason]);
-  }
-
-  // ── SessionWire ────────────────────────────────────────────────────────────────────────────
-
-  /** A session's application message: reliable ones exactly once, in order. */
-  handle(payload: string | Buffer, isBinary: boolean, redelivered: boolean): void {
-    this.#emit('message', [payload, isBinary, redelivered ? REDELIVERED : FIRST_DELIVERY]);
-  }
-
-  /** A session's request, reply or failure: once, in order, as its messages. */
-  call(call: Call, payload: string | Buffer, redelivered: boolean): void {
-    this.#host.requests.received(this.#client, call, payload, redelivered);
-  }
-
-  violate(code: number, what: string): void {
-    this.#violate(code, 'Protocol error', 'protocol_error', what);
-  }
-
-  /**
-   * Counts one inbound control frame against `controlLimit`; false when it is over the limit
-   * (the link is then closing with 1008) or the link is not open, and the frame must not be
-   * answered.
-   */
-  control(): boolean {
-    if (this.#state !== 'open') return false;
-    const limit = this.#host.options.controlLimit;
-    const t = clock();
-    this.#controls ??= new RateLimiter({ messages: limit.frames, interval: limit.interval }, t);
-    if (this.#controls.take(t)) return true;
-    this.#violate(
-      CloseCode.PolicyViolation,
-      'Control frame limit exceeded',
-      'rate_limit',
-      `sent more than ${limit.frames} control frames (pings, pongs) per ${limit.interval} ms`,
-    );
-    return false;
-  }
-
-  ponged(): void {
-    const rtt = this.#liveness?.ponged(clock());
-    if (rtt !== undefined) this.#rtt = rtt;
+    this.emit('drop', [ending.code, ending.reason]);
   }
 
   // ── liveness (LivenessOwner) ───────────────────────────────────────────────────────────────
 
   ping(record: ClientLiveness): void {
-    const ws = this.#ws;
-    if (!ws || record !== this.#liveness) return;
+    const ws = this.#link?.ws;
+    if (!ws || record !== this.#link?.liveness) return;
     if (this.session) this.session.ping();
     else ws.ping();
   }
 
   expire(record: ClientLiveness): void {
-    if (record !== this.#liveness || !this.#ws) return;
+    if (record !== this.#link?.liveness || !this.#link) return;
     this.end(CloseCode.HeartbeatTimeout, 'Heartbeat timeout', 'heartbeat_timeout', true);
   }
 
@@ -367,8 +233,8 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
    */
   end(code: number, reason: string, cause: TerminationCause, terminate: boolean): void {
     if (this.#state === 'closed') return;
-    const ws = this.#ws;
-    if (!ws) {
+    const link = this.#link;
+    if (!link) {
       // A detached session at shutdown, with an engine that outlives this process, waits on.
       if (cause === 'shutdown' && this.session && this.#host.engine.durable) {
         this.#handOver(code, reason);
@@ -376,16 +242,16 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
       return;
     }
     if (terminate && this.#ending) {
-      ws.terminate(); // a close under way that must not wait any longer (shutdown deadline)
+      link.ws.terminate(); // a close under way that must not wait any longer (shutdown deadline)
       return;
     }
     this.#ending ??= { code, reason, cause };
     this.#setState('closing');
-    this.#dropLiveness();
-    if (terminate) ws.terminate();
+    link.dropLiveness();
+    if (terminate) link.ws.terminate();
     else {
-      this.#writer?.flush(); // what this turn wrote goes before the close frame
-      ws.close(code, reason);
+      link.writer.flush(); // what this turn wrote goes before the close frame
+      link.ws.close(code, reason);
     }
   }
 
@@ -401,7 +267,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
    * 4000 Reconnecting, the code that says its session continues elsewhere.
    */
   moved(): number | undefined {
-    const ws = this.#ws;
+    const ws = this.#link?.ws;
     if (ws) {
       this.#unlink({ code: CloseCode.AbnormalClosure, reason: '', cause: 'replaced' });
       ws.terminate();
@@ -415,7 +281,7 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
    * terminated and counted as replaced. The caller sends the hello, then the replay.
    */
   resume(ws: WebSocket, remoteAddress: string | undefined): void {
-    const old = this.#ws;
+    const old = this.#link?.ws;
     if (old) {
       this.#unlink(
         this.#ending ?? {
@@ -459,41 +325,16 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
   }
 
   #attach(ws: WebSocket, remoteAddress: string | undefined): void {
-    this.#ws = ws;
     this.#remoteAddress = remoteAddress;
-    this.#batched = false;
-    this.#writer = new LinkWriter(ws, this, this.session !== undefined);
-    this.#liveness = this.#host.sweeper?.track(this, this.session !== undefined);
-    const stats = this.#host.stats;
-    stats.connections++;
-    stats.accepted++;
-    listenTo(ws, this);
+    this.#link = new ClientLink(ws, this, this.#host, this.session !== undefined);
   }
 
   /** The current link is gone: counted, and forgotten. */
   #unlink(ending: Ending): void {
-    this.#dropLiveness();
-    this.#ws = null;
+    const link = this.#link!;
+    this.#link = undefined;
     this.#ending = undefined;
-    this.#writer?.close();
-    this.#writer = undefined;
-    const stats = this.#host.stats;
-    stats.connections--;
-    stats.terminations[ending.cause]++;
-    if (channels.drop.hasSubscribers) {
-      channels.drop.publish({
-        clientId: this.#client.id,
-        code: ending.code,
-        reason: ending.reason,
-        cause: ending.cause,
-        duration: Date.now() - this.#client.connectedAt,
-      });
-    }
-  }
-
-  #dropLiveness(): void {
-    if (this.#liveness) this.#host.sweeper?.delete(this.#liveness);
-    this.#liveness = undefined;
+    link.close(ending, this.#client);
   }
 
   /** The client ends for good: it leaves the server, then `close` fires once. */
@@ -502,18 +343,19 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     this.#setState('closed');
     if (this.session && why !== 'moved') this.#host.engine.end(this.#client.id, why);
     this.#host.ended(this.#client, why === 'moved');
-    this.#emit('close', [code, reason]);
+    this.emit('close', [code, reason]);
   }
 
-  #violate(
+  /** Ends the link for what the client did, once; `what` says it in the error the server reports. */
+  breach(
     code: number,
     reason: string,
     cause: TerminationCause,
     what: string,
     wsError?: Error,
   ): void {
-    const ws = this.#ws;
-    if (this.#ending || !ws) return;
+    const link = this.#link;
+    if (this.#ending || !link) return;
     this.#ending = { code, reason, cause };
     this.#setState('closing');
     const client = this.#client;
@@ -521,16 +363,12 @@ export class ClientConnection implements LivenessOwner, SessionWire, SocketOwner
     this.#host.report(new ClientViolationError(message, client.id, code, wsError), client);
     // Closing (not terminating) lets the client read why; `closeTimeout` bounds the wait.
     if (!wsError) {
-      this.#writer?.flush();
-      ws.close(code, reason);
+      link.writer.flush();
+      link.ws.close(code, reason);
     }
   }
 
-  #emitMessage(data: string | Buffer, isBinary: boolean): void {
-    this.#emit('message', [data, isBinary, FIRST_DELIVERY]);
-  }
-
-  #emit(event: 'message' | 'close' | 'drop' | 'drain', args: readonly unknown[]): void {
+  emit(event: 'message' | 'close' | 'drop' | 'drain', args: readonly unknown[]): void {
     const client = this.#client;
     safeEmit(client, event, args, (error) =>
       this.#host.report(

@@ -1,4 +1,4 @@
-import { now } from '../common/clock.js';
+import { taskNow } from '../common/clock.js';
 import { CLIENT_BATCH_LIMIT, decodeBatch, isBatch } from '../protocol/batch.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import {
@@ -192,7 +192,7 @@ export class ClientSession {
    */
   receive(raw: string | Uint8Array): void {
     if (!this.#batched || !isBatch(raw)) {
-      this.#receive(raw);
+      this.#receive(raw, taskNow());
       return;
     }
     let frames: (string | Uint8Array)[];
@@ -203,7 +203,7 @@ export class ClientSession {
       this.#hooks.violated(e.code, e.message, false);
       return;
     }
-    const at = now(); // the frames of a batch arrived together
+    const at = taskNow(); // the frames of a batch, and of one read, arrived together
     for (const frame of frames) {
       this.#receive(frame, at);
       if (this.#phase !== 'live') return;

@@ -1,3 +1,4 @@
+import { taskNow } from '../common/clock.js';
 import { HeartbeatError, NoWebSocketError, RequestLostError } from '../common/errors.js';
 import type { RequestOptions } from '../common/requests.js';
 import { Timers } from '../common/timers.js';
@@ -63,7 +64,7 @@ export class HeartlineSocket extends SocketTarget {
         const raw = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer);
         return this.#session!.receive(raw);
       }
-      if (this.#heartbeat?.received(data)) return;
+      if (this.#heartbeat?.received(data, taskNow())) return;
       this.dispatchEvent(new MessageEvent('message', { data, origin }));
     },
     control: (pong) => this.#heartbeat?.heard(pong),

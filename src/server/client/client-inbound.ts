@@ -1,4 +1,4 @@
-import { now as clock } from '../../common/clock.js';
+import { now as clock, taskNow } from '../../common/clock.js';
 import { SocketError } from '../../common/errors.js';
 import { decodeBatch, isBatch } from '../../protocol/batch.js';
 import { CloseCode } from '../../protocol/close-codes.js';
@@ -57,7 +57,7 @@ export class ClientInbound implements SessionWire {
 
   /** A message on the current link. */
   message(data: Buffer, isBinary: boolean): void {
-    const t = clock();
+    const t = taskNow();
     this.#conn.liveness?.heard(t);
     if (this.#conn.state !== 'open') return;
     if (this.#conn.acceptsBatches && isBatch(data)) {

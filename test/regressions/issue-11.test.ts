@@ -35,6 +35,15 @@ const TEXT = 0x1;
 const PING = 0x9;
 
 /** Every error the server reports, from now on. */
+/** A server without heartbeat, what it reports, and the text of every message its app got. */
+async function recordingServer() {
+  const { server, port } = await startHeartline({ heartbeat: false });
+  const errors = errorsOf(server);
+  const received: string[] = [];
+  server.on('connection', (client) => client.on('message', (data) => received.push(String(data))));
+  return { server, port, errors, received };
+}
+
 function errorsOf(server: HeartlineServer): ClientViolationError[] {
   const errors: ClientViolationError[] = [];
   server.on('error', (error) => errors.push(error as ClientViolationError));
@@ -324,11 +333,7 @@ describe('issue 11: protocol edges, server end', () => {
   });
 
   it('hands the app data frames sent in the same TCP write as connect', async () => {
-    const { server, port } = await startHeartline({ heartbeat: false });
-    const received: string[] = [];
-    server.on('connection', (client) =>
-      client.on('message', (data) => received.push(String(data))),
-    );
+    const { port, received } = await recordingServer();
     const raw = await rawWebSocket(port, '/', SESSION_OFFER);
     const log = readFrames(raw);
     const frames = [encodeControl({ t: 'connect', v: 1 }), encodeData(1, 'a'), encodeData(2, 'b')];
@@ -436,12 +441,7 @@ describe('issue 11: protocol edges, server end', () => {
   ])(
     'closes a session whose numbering breaks the rules with 1002 and an error: %s',
     async (_, numbers, message) => {
-      const { server, port } = await startHeartline({ heartbeat: false });
-      const errors = errorsOf(server);
-      const received: unknown[] = [];
-      server.on('connection', (client) =>
-        client.on('message', (data) => received.push(String(data))),
-      );
+      const { port, errors, received } = await recordingServer();
       const { socket, log } = await rawSession(port);
       for (const n of numbers) sendText(socket, encodeData(n, `message ${n}`));
       await waitFor(() => log.closeCode, { message: 'the link to be closed' });
@@ -453,12 +453,7 @@ describe('issue 11: protocol edges, server end', () => {
   );
 
   it('takes a resent number at or below the last one as a duplicate: acknowledged, not handled again', async () => {
-    const { server, port } = await startHeartline({ heartbeat: false });
-    const errors = errorsOf(server);
-    const received: unknown[] = [];
-    server.on('connection', (client) =>
-      client.on('message', (data) => received.push(String(data))),
-    );
+    const { port, errors, received } = await recordingServer();
     const { socket, log } = await rawSession(port);
     for (const n of [1, 2, 1, 2, 3]) sendText(socket, encodeData(n, `message ${n}`));
     await waitFor(() => log.controls().some((c) => c.t === 'ack' && c.seq === 3));
@@ -469,13 +464,8 @@ describe('issue 11: protocol edges, server end', () => {
 
   it('resumes a client whose outbox dropped messages it had written: it says `from`, the server skips to it', async () => {
     // A dead link not yet noticed: six messages written into it, the outbox keeps three.
-    const { server, port } = await startHeartline({ heartbeat: false });
-    const errors = errorsOf(server);
+    const { port, errors, received } = await recordingServer();
     const proxy = await startFaultProxy({ port });
-    const received: string[] = [];
-    server.on('connection', (client) =>
-      client.on('message', (data) => received.push(String(data))),
-    );
     const ws = openClient(proxy.url, {
       reconnect: { minDelay: 5, maxDelay: 10 },
       outbox: { maxMessages: 3, overflow: 'drop-oldest' },

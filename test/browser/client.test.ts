@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { describeBrowser, serveStatic } from '../support/browser.js';
+import { BUNDLE_PATH, describeBrowser, openBundlePage } from '../support/browser.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { startServer } from '../support/servers.js';
-
-const bundlePath = fileURLToPath(new URL('../../dist/browser/heartline.min.js', import.meta.url));
 
 // The page keeps one HeartlineSocket in `window.ws` and logs every event it fires in
 // `window.log`, so the test can wait on what the page saw.
@@ -34,15 +31,8 @@ type Logged = {
   cause?: string;
 };
 
-async function openPage(newPage: () => Promise<Page>): Promise<Page> {
-  const site = await serveStatic({
-    '/index.html': { body: PAGE },
-    '/heartline.min.js': bundlePath,
-  });
-  const page = await newPage();
-  await page.goto(`${site.url}/`);
-  await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 5000 });
-  return page;
+function openPage(newPage: () => Promise<Page>): Promise<Page> {
+  return openBundlePage(newPage, PAGE);
 }
 
 /** Waits until the page has logged `count` events of `type`, and returns them. */
@@ -61,7 +51,7 @@ async function pageEvents(page: Page, type: string, count = 1, timeout = 5000): 
 }
 
 it('builds a client bundle that imports nothing from Node', () => {
-  const bundle = readFileSync(bundlePath, 'utf8');
+  const bundle = readFileSync(BUNDLE_PATH, 'utf8');
   expect(bundle).not.toMatch(/\bfrom\s*["'](node:|ws["'])/);
   expect(bundle).not.toMatch(/\brequire\(/);
   expect(bundle).not.toMatch(/\bimport\(\s*["']node:/);

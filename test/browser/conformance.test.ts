@@ -7,15 +7,12 @@
  * The scenarios are the project's own, written from the WHATWG WebSockets standard for the
  * incompatibilities the Web Platform Tests found (shared/research/2026-12/wpt.md).
  */
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { describeBrowser, serveStatic } from '../support/browser.js';
+import { describeBrowser, openBundlePage } from '../support/browser.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { startGate } from '../support/gate.js';
 import { startServer, type TestServer } from '../support/servers.js';
-
-const bundlePath = fileURLToPath(new URL('../../dist/browser/heartline.min.js', import.meta.url));
 
 // `make(kind, url, protocols)` builds the socket under test: 'native' (the browser's own),
 // 'dropin' (a one-shot HeartlineSocket) or 'defaults'. `until(f)` waits for a condition.
@@ -259,15 +256,8 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
-async function openPage(newPage: () => Promise<Page>): Promise<Page> {
-  const site = await serveStatic({
-    '/index.html': { body: PAGE },
-    '/heartline.min.js': bundlePath,
-  });
-  const page = await newPage();
-  await page.goto(`${site.url}/`);
-  await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 5000 });
-  return page;
+function openPage(newPage: () => Promise<Page>): Promise<Page> {
+  return openBundlePage(newPage, PAGE);
 }
 
 /** A server whose links break at once: a frame with reserved opcode 3 (RFC 6455 §5.2). */

@@ -14,6 +14,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, it, onTestFinished } from 'vitest';
 
@@ -284,4 +285,24 @@ export async function serveStatic(
     // Not inside a test: the caller closes the server.
   }
   return site;
+}
+
+/** The one-file browser bundle `npm run build` makes, as the pages load it. */
+export const BUNDLE_PATH = fileURLToPath(
+  new URL('../../dist/browser/heartline.min.js', import.meta.url),
+);
+
+/**
+ * Serves `html` as the index page next to the bundle (`/heartline.min.js`), opens it in a new
+ * page and waits for its script to set `document.title` to `'ready'`.
+ */
+export async function openBundlePage(newPage: () => Promise<Page>, html: string): Promise<Page> {
+  const site = await serveStatic({
+    '/index.html': { body: html },
+    '/heartline.min.js': BUNDLE_PATH,
+  });
+  const page = await newPage();
+  await page.goto(`${site.url}/`);
+  await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 5000 });
+  return page;
 }

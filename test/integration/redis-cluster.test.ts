@@ -57,6 +57,19 @@ describeRedis(
         return found.i;
       }
 
+      /**
+       * A session client behind a fault proxy and a balancer that never picks the node of its
+       * last link, open on node `a` of two (the other is `b`): a reset moves it to `b`.
+       */
+      async function movingClient(c: Awaited<ReturnType<typeof cluster>>) {
+        const balancer = await startBalancer(c.ports, { mode: 'avoid-previous' });
+        const proxy = await startFaultProxy({ port: balancer.port });
+        const ws = openClient(proxy.url, fast);
+        await waitForEvent(ws, 'open');
+        const a = await nodeWithClient(c);
+        return { proxy, ws, a, b: 1 - a };
+      }
+
       it('delivers a broadcast from any node to the members on every node, once, in one order', async () => {
         const c = await cluster();
         const sockets = c.nodes.flatMap((node) => [0, 1].map(() => openClient(node.url, fast)));
@@ -130,12 +143,7 @@ describeRedis(
         // No room joined by the app on connection: only the join below, on node a, puts the
         // session in a room.
         const c = await cluster(2, { rooms: [] });
-        const balancer = await startBalancer(c.ports, { mode: 'avoid-previous' });
-        const proxy = await startFaultProxy({ port: balancer.port });
-        const ws = openClient(proxy.url, fast);
-        await waitForEvent(ws, 'open');
-        const a = await nodeWithClient(c);
-        const b = 1 - a;
+        const { proxy, ws, a, b } = await movingClient(c);
         const room = 'joined-on-a';
         expect(await c.nodes[a]!.command({ type: 'join', room })).toEqual([room]);
         const received = collect<MessageEvent>(ws, 'message');
@@ -197,12 +205,7 @@ describeRedis(
 
       it("delivers a request's answer across nodes both ways, once", async () => {
         const c = await cluster(2);
-        const balancer = await startBalancer(c.ports, { mode: 'avoid-previous' });
-        const proxy = await startFaultProxy({ port: balancer.port });
-        const ws = openClient(proxy.url, fast);
-        await waitForEvent(ws, 'open');
-        const a = await nodeWithClient(c);
-        const b = 1 - a;
+        const { proxy, ws, a, b } = await movingClient(c);
         // Client → server: the handler on node a answers after the client moved to node b.
         const reply = ws.request('job 1');
         await waitFor(

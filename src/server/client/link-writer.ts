@@ -54,9 +54,13 @@ export class LinkWriter implements TurnWriter {
   #closed = false;
   /** The largest batch this link's client gets, in bytes; 0 until batches are negotiated. */
   #batchLimit = 0;
-  /** This turn's frames, whether each is binary, and their size in the batch (headers included). */
+  /**
+   * This turn's frames, whether each is binary, each one's length, and their size in the batch
+   * (headers included).
+   */
   #frames: Gathered[] = [];
   #binary: boolean[] = [];
+  #lengths: number[] = [];
   #gathered = 0;
   #due = false;
   /**
@@ -193,7 +197,7 @@ export class LinkWriter implements TurnWriter {
     if (!this.#congested && this.bufferedAmount + length >= this.#host.highWaterMark / 2) {
       this.#congested = true;
     }
-    if (this.#batchLimit > 0) this.#gather(data, binary, written);
+    if (this.#batchLimit > 0) this.#gather(data, length, binary, written);
     else this.#out(data as Buffer | string, binary, written);
     if (payload > 0) {
       const stats = this.#host.stats;
@@ -208,9 +212,15 @@ export class LinkWriter implements TurnWriter {
    * gathered, to keep the order); `written` (the replay waiting for the kernel) sends the batch
    * at once.
    */
-  #gather(data: Buffer | string | PreparedMessage, binary: boolean, written?: () => void): void {
+  #gather(
+    data: Buffer | string | PreparedMessage,
+    measured: number,
+    binary: boolean,
+    written?: () => void,
+  ): void {
+    // `measured` counted a string's characters; in the batch it takes its UTF-8 bytes.
     const frame = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const length = isBytes(frame) ? frame.length : framedLength(frame);
+    const length = typeof data === 'string' ? (frame as Buffer).length : measured;
     const size = decimalDigits(length) + 1 + length;
     const frames = this.#frames;
     const limit = this.#batchLimit;
@@ -226,6 +236,7 @@ export class LinkWriter implements TurnWriter {
     }
     frames.push(frame);
     this.#binary.push(binary);
+    this.#lengths.push(length);
     this.#gathered += size;
     if (written) this.#send(written);
     else if (!this.#due) {
@@ -248,15 +259,15 @@ export class LinkWriter implements TurnWriter {
       let at = 1;
       for (let i = 0; i < frames.length; i++) {
         const frame = frames[i]!;
-        const bytes = isBytes(frame);
-        at = writeDecimal(bytes ? frame.length : framedLength(frame), out, at);
+        at = writeDecimal(this.#lengths[i]!, out, at);
         out[at++] = binary && kinds[i] ? SEMICOLON : COLON;
-        at = bytes ? at + frame.copy(out, at) : writeFrame(frame, out, at);
+        at = isBytes(frame) ? at + frame.copy(out, at) : writeFrame(frame, out, at);
       }
       this.#out(out, binary, written);
     }
     frames.length = 0;
     kinds.length = 0;
+    this.#lengths.length = 0;
     this.#gathered = 0;
   }
 

@@ -1,17 +1,10 @@
+import { type Corkable, tcpOf } from '../common/tcp.js';
 import { BATCH_BYTES, encodeBatch, MAX_BATCH_ENTRIES } from '../protocol/batch.js';
 import { utf8Length } from '../protocol/utf8.js';
 
-/** The part of a Node `net.Socket` that corking needs. */
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-  readonly writableLength: number;
-}
-
-/** A WebSocket; `ws` keeps its TCP socket at `_socket` (lib/websocket.js `setSocket`). */
+/** A WebSocket: a browser's, or `ws`'s, whose TCP socket can be corked. */
 interface Sink {
   send(data: never): void;
-  readonly _socket?: Partial<Corkable>;
 }
 
 /**
@@ -88,11 +81,9 @@ export class Coalescer {
 
   #begin(): void {
     this.#due = true;
-    const tcp = this.#socket._socket;
-    if (typeof tcp?.cork === 'function') {
-      tcp.cork();
-      this.#tcp = tcp as Corkable;
-    }
+    const tcp = tcpOf(this.#socket);
+    tcp?.cork();
+    this.#tcp = tcp;
     queueMicrotask(this.#end);
   }
 

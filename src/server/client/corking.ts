@@ -1,13 +1,5 @@
 import type { WebSocket } from 'ws';
-
-/** The part of a `net.Socket` that coalescing needs. */
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-  readonly destroyed?: boolean;
-  /** Bytes waiting in the socket's buffer (corked ones included). */
-  readonly writableLength: number;
-}
+import { type Corkable, tcpOf } from '../../common/tcp.js';
 
 /**
  * A turn's corked bytes are flushed once they reach this much (or a quarter of the link's
@@ -15,12 +7,6 @@ interface Corkable {
  * never so much that a burst to a fast reader looks like a slow reader's backlog.
  */
 export const FLUSH_BYTES = 16 * 1024;
-
-/** `ws` keeps its TCP socket here (lib/websocket.js `setSocket`); a stable field since ws 1. */
-function tcpOf(ws: WebSocket): Corkable | undefined {
-  const socket = (ws as unknown as { _socket?: Corkable })._socket;
-  return socket && typeof socket.cork === 'function' ? socket : undefined;
-}
 
 /** Gathers what a turn writes to a link, and writes it once the turn ends (a batch frame). */
 export interface TurnWriter {
